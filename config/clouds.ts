@@ -1,0 +1,44 @@
+// Endpoints per Microsoft cloud. The NPS extension's registry values and the Graph/login
+// hosts must agree with the tenant's cloud, or token requests go to a tenant that does not exist.
+
+export const cloudNames = ["public", "usgov", "china"] as const;
+export type CloudName = (typeof cloudNames)[number];
+
+export interface CloudEndpoints {
+  /** Entra ID authority, as the extension's STS_URL wants it (trailing slash). */
+  loginUrl: string;
+  /** Microsoft Graph root, without the version segment. */
+  graphUrl: string;
+  /** AZURE_MFA_HOSTNAME. */
+  mfaHostname: string;
+  /** AZURE_MFA_RESOURCE_HOSTNAME. */
+  mfaResourceHostname: string;
+}
+
+export const cloudEndpoints: Record<CloudName, CloudEndpoints> = {
+  public: {
+    loginUrl: "https://login.microsoftonline.com/",
+    graphUrl: "https://graph.microsoft.com",
+    mfaHostname: "strongauthenticationservice.auth.microsoft.com",
+    mfaResourceHostname: "adnotifications.windowsazure.com",
+  },
+  usgov: {
+    loginUrl: "https://login.microsoftonline.us/",
+    graphUrl: "https://graph.microsoft.us",
+    mfaHostname: "strongauthenticationservice.auth.microsoft.us",
+    mfaResourceHostname: "adnotifications.windowsazure.us",
+  },
+  china: {
+    loginUrl: "https://login.chinacloudapi.cn/",
+    graphUrl: "https://microsoftgraph.chinacloudapi.cn",
+    mfaHostname: "strongauthenticationservice.auth.microsoft.cn",
+    mfaResourceHostname: "adnotifications.windowsazure.cn",
+  },
+};
+
+/** AZURE_MFA_TARGET_PATH is the same in every cloud. */
+export const mfaTargetPath = "StrongAuthenticationService.svc/Connector";
+
+/** First-party applications the NPS extension needs enabled in the tenant. */
+export const mfaClientAppId = "981f26a1-7f43-403b-a875-f8b09b8cd720";
+export const mfaConnectorAppId = "1f5530b3-261a-47a9-b357-ded261e17918";

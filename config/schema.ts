@@ -1,0 +1,412 @@
+// The stack configuration: one zod schema, and the pure function that turns raw Pulumi config
+// into a validated StackConfig or one error that lists every problem at once.
+import { z } from "zod";
+import { cloudNames } from "./clouds";
+
+/** Pulumi config namespace of every setting (`npsmfa:tenantId`, ...), whatever the project is called. */
+export const configNamespace = "npsmfa";
+
+/** Top-level keys; object-valued ones arrive from Pulumi as JSON text. */
+export const configKeys = ["tenantId", "cloud", "npsServers", "vpnServers", "extension", "graph"] as const;
+export type ConfigKey = (typeof configKeys)[number];
+
+export const minimumRadiusTimeoutSeconds = 60;
+const maximumRadiusTimeoutSeconds = 600;
+/** Microsoft's setup script issues NPS certificates valid for two years. */
+const certificateValidityDays = 730;
+
+const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// RFC 1123 host name (which also admits dotted IPv4 addresses): labels of 1-63 letters, digits, hyphens.
+const hostnamePattern =
+  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const ipv4Pattern = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const thumbprintPattern = /^([0-9a-f]{40}|[0-9a-f]{64})$/i;
+
+const radiusTimeoutWhy =
+  "MFA waits for a person to approve the sign-in on a phone; Microsoft asks for at least 60 s (90-120 s avoids " +
+  "duplicate requests). With a shorter timeout the VPN client fails with 'the port used for this connection was " +
+  "closed' (RasClient event 20221) before the user can answer.";
+
+/** Describes a value for an error message without ever echoing a secret. */
+export function describeFound(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (value === null) return "null";
+  if (typeof value === "string") return value === "" ? "an empty string" : JSON.stringify(value);
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (Array.isArray(value)) return `a list of ${value.length}`;
+  return "an object";
+}
+
+/** zod error callback: "expected X, found Y[. why]". */
+function expected(what: string, why?: string) {
+  return (issue: { input?: unknown }) =>
+    `expected ${what}, found ${describeFound(issue.input)}${why ? `. ${why}` : ""}`;
+}
+
+const hostname = z.string({ error: expected("a host name") }).regex(hostnamePattern, {
+  error: expected("a DNS host name such as nps01.corp.example.com (letters, digits, hyphens and dots)"),
+});
+
+const secretText = (what: string) =>
+  z
+    .string({ error: (issue) => `expected ${what} as text, found a ${typeof issue.input}` })
+    .min(1, { error: `expected ${what}, found an empty string` });
+
+export const winrmAuthKinds = ["ntlm", "basic", "certificate"] as const;
+
+const winrmEndpointSchema = z
+  .object({
+    url: z
+      .string({ error: expected("a WinRM URL such as https://nps01.corp.example.com:5986/wsman") })
+      .refine((text) => /^https?:\/\/[^/]+/i.test(text) && URL.canParse(text), {
+        error: expected("a WinRM URL such as https://nps01.corp.example.com:5986/wsman"),
+      }),
+    auth: z.enum(winrmAuthKinds, { error: expected(`one of ${winrmAuthKinds.join(", ")}`) }).default("ntlm"),
+    username: z
+      .string({ error: expected("a user name such as CORP\\svc-npsmfa") })
+      .min(1)
+      .optional(),
+    password: secretText("the WinRM password").optional(),
+    caFile: z
+      .string({ error: expected("the path of a PEM CA certificate file") })
+      .min(1)
+      .optional(),
+    thumbprint: z
+      .string({ error: expected("a certificate thumbprint") })
+      .transform((text) => text.replace(/[\s:]/g, "").toUpperCase())
+      .refine((text) => thumbprintPattern.test(text), {
+        error: expected("a SHA-1 (40 hex digits) or SHA-256 (64 hex digits) certificate thumbprint"),
+      })
+      .optional(),
+    clientCertFile: z
+      .string({ error: expected("the path of a PEM client certificate") })
+      .min(1)
+      .optional(),
+    clientKeyFile: z
+      .string({ error: expected("the path of a PEM private key") })
+      .min(1)
+      .optional(),
+    operationTimeoutSeconds: z
+      .number({ error: expected("a whole number of seconds") })
+      .int({ error: expected("a whole number of seconds") })
+      .min(5, { error: expected("at least 5 seconds") })
+      .max(3600, { error: expected("at most 3600 seconds") })
+      .default(60),
+  })
+  .strict()
+  .superRefine((endpoint, ctx) => {
+    const plainHttp = endpoint.url.toLowerCase().startsWith("http:");
+    if (plainHttp && endpoint.auth === "basic") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["url"],
+        message:
+          `expected an https:// URL for Basic authentication, found ${JSON.stringify(endpoint.url)}. ` +
+          "Basic over plain HTTP sends the password readable to anyone on the network: configure a WinRM HTTPS " +
+          "listener (port 5986) and use https://.",
+      });
+    } else if (plainHttp) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["url"],
+        message:
+          `expected an https:// URL, found ${JSON.stringify(endpoint.url)}. WinRM message encryption over ` +
+          "plain HTTP is not implemented yet: configure a WinRM HTTPS listener (port 5986) and use https://.",
+      });
+    }
+    if (endpoint.auth === "certificate") {
+      for (const key of ["clientCertFile", "clientKeyFile"] as const) {
+        if (!endpoint[key]) {
+          ctx.addIssue({
+            code: "custom",
+            path: [key],
+            message: `expected a file path for certificate authentication, found nothing`,
+          });
+        }
+      }
+      return;
+    }
+    if (!endpoint.username) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["username"],
+        message: `expected a user name for ${endpoint.auth} authentication, found nothing`,
+      });
+    }
+    if (endpoint.password === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["password"],
+        message:
+          `expected the WinRM password for ${endpoint.auth} authentication, found nothing. ` +
+          "Set it as a secret: pulumi config set --secret --path '{path}' <password>",
+      });
+    }
+  });
+
+const npsServerSchema = z
+  .object({
+    hostname,
+    winrm: winrmEndpointSchema,
+    certificateRenewalDays: z
+      .number({ error: expected("a whole number of days") })
+      .int({ error: expected("a whole number of days") })
+      .min(1, { error: expected("at least 1 day") })
+      .max(certificateValidityDays - 1, {
+        error: expected(
+          `fewer than ${certificateValidityDays} days`,
+          "NPS certificates are valid for two years, so a longer window would renew on every run",
+        ),
+      })
+      .default(60),
+  })
+  .strict();
+
+const vpnServerSchema = z
+  .object({
+    hostname,
+    winrm: winrmEndpointSchema,
+    npsServers: z.array(hostname, { error: expected("a list of NPS host names") }).min(1, {
+      error: expected("at least one NPS server this VPN server sends RADIUS to"),
+    }),
+    radiusTimeoutSeconds: z
+      .number({ error: expected("a whole number of seconds") })
+      .int({ error: expected("a whole number of seconds") })
+      .min(minimumRadiusTimeoutSeconds, {
+        error: expected(`at least ${minimumRadiusTimeoutSeconds} seconds`, radiusTimeoutWhy),
+      })
+      .max(maximumRadiusTimeoutSeconds, { error: expected(`at most ${maximumRadiusTimeoutSeconds} seconds`) })
+      .default(60),
+  })
+  .strict();
+
+const extensionSchema = z
+  .object({
+    requireUserMatch: z.boolean({ error: expected("true or false") }).optional(),
+    overrideNumberMatchingWithOtp: z.boolean({ error: expected("true or false") }).optional(),
+    ipWhitelist: z
+      .array(
+        z.string({ error: expected("an IPv4 address") }).regex(ipv4Pattern, {
+          error: expected(
+            "an IPv4 address such as 10.0.0.5 (the extension skips MFA for these RADIUS clients)",
+          ),
+        }),
+        { error: expected("a list of IPv4 addresses") },
+      )
+      .optional(),
+  })
+  .strict();
+
+const graphSchema = z
+  .object({
+    endpoint: z
+      .string({ error: expected("a Graph URL such as https://graph.microsoft.com/v1.0") })
+      .refine((text) => /^https:\/\//i.test(text) && URL.canParse(text), {
+        error: expected(
+          "an https:// Graph URL ending in the version, such as https://graph.microsoft.com/v1.0",
+        ),
+      })
+      .optional(),
+    authorityHost: z
+      .string({ error: expected("an https:// authority such as https://login.microsoftonline.com") })
+      .refine((text) => /^https:\/\//i.test(text) && URL.canParse(text), {
+        error: expected("an https:// authority such as https://login.microsoftonline.com"),
+      })
+      .optional(),
+    clientId: z
+      .string({ error: expected("an application (client) ID GUID") })
+      .regex(guidPattern, { error: expected("an application (client) ID GUID") })
+      .optional(),
+    clientSecret: secretText("the client secret").optional(),
+    caFile: z
+      .string({ error: expected("the path of a PEM CA certificate file") })
+      .min(1)
+      .optional(),
+  })
+  .strict()
+  .superRefine((graph, ctx) => {
+    if (graph.clientSecret !== undefined && graph.clientId === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["clientId"],
+        message: "expected the application (client) ID that the client secret belongs to, found nothing",
+      });
+    }
+  });
+
+const stackConfigSchema = z
+  .object({
+    tenantId: z.string({ error: expected("the Entra tenant ID, a GUID") }).regex(guidPattern, {
+      error: expected("the Entra tenant ID, a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47"),
+    }),
+    cloud: z.enum(cloudNames, { error: expected(`one of ${cloudNames.join(", ")}`) }).default("public"),
+    npsServers: z.array(npsServerSchema, { error: expected("a list of NPS servers") }).default([]),
+    vpnServers: z.array(vpnServerSchema, { error: expected("a list of VPN (RRAS) servers") }).default([]),
+    extension: extensionSchema.default({}),
+    graph: graphSchema.default({}),
+  })
+  .strict();
+
+/**
+ * Checks across servers, run on the raw input so they are reported even when a server has other
+ * problems: the admin gets the whole list in one run.
+ */
+function crossServerProblems(input: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const hostnamesOf = (list: "npsServers" | "vpnServers") => {
+    const servers = input[list];
+    if (!Array.isArray(servers)) return [];
+    return servers.map((server) =>
+      typeof server?.hostname === "string" ? (server.hostname as string) : undefined,
+    );
+  };
+  for (const list of ["npsServers", "vpnServers"] as const) {
+    const seen = new Map<string, number>();
+    hostnamesOf(list).forEach((name, index) => {
+      if (name === undefined) return;
+      const first = seen.get(name.toLowerCase());
+      if (first === undefined) {
+        seen.set(name.toLowerCase(), index);
+        return;
+      }
+      problems.push(
+        `${configNamespace}:${list}[${index}].hostname: expected each host once, found ` +
+          `${JSON.stringify(name)} again (also ${list}[${first}]). Two entries would fight over one server`,
+      );
+    });
+  }
+  const npsNames = hostnamesOf("npsServers").filter((name): name is string => name !== undefined);
+  const known = new Set(npsNames.map((name) => name.toLowerCase()));
+  const vpnServers = Array.isArray(input.vpnServers) ? input.vpnServers : [];
+  vpnServers.forEach((vpn, vpnIndex) => {
+    const targets: unknown = vpn?.npsServers;
+    if (!Array.isArray(targets)) return;
+    targets.forEach((nps, npsIndex) => {
+      if (typeof nps !== "string" || known.has(nps.toLowerCase())) return;
+      const host = typeof vpn?.hostname === "string" ? ` (host ${vpn.hostname})` : "";
+      problems.push(
+        `${configNamespace}:vpnServers[${vpnIndex}].npsServers[${npsIndex}]${host}: expected one of the ` +
+          `configured NPS servers (${npsNames.join(", ") || "none configured"}), found ${JSON.stringify(nps)}. ` +
+          `Add it to ${configNamespace}:npsServers so its MFA extension is managed too`,
+      );
+    });
+  });
+  return problems;
+}
+
+export type StackConfig = z.infer<typeof stackConfigSchema>;
+export type NpsServerConfig = StackConfig["npsServers"][number];
+export type VpnServerConfig = StackConfig["vpnServers"][number];
+export type WinrmEndpointConfig = NpsServerConfig["winrm"];
+export type ExtensionConfig = StackConfig["extension"];
+export type GraphConfig = StackConfig["graph"];
+
+/** Config as Pulumi hands it over: text per key, and which keys the stack stores encrypted. */
+export interface RawStackConfig {
+  values: Partial<Record<ConfigKey, string>>;
+  secretKeys: ConfigKey[];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `The stack configuration has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n` +
+        problems.map((problem) => `  - ${problem}`).join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+const objectKeys: ReadonlySet<ConfigKey> = new Set(["npsServers", "vpnServers", "extension", "graph"]);
+
+/** Validates raw stack config; throws one ConfigError naming every problem. */
+export function parseStackConfig(raw: RawStackConfig): StackConfig {
+  const problems: string[] = [];
+  const input: Record<string, unknown> = {};
+  for (const key of configKeys) {
+    const text = raw.values[key];
+    if (text === undefined) continue;
+    if (!objectKeys.has(key)) {
+      input[key] = text;
+      continue;
+    }
+    try {
+      input[key] = JSON.parse(text);
+    } catch {
+      problems.push(
+        `${configNamespace}:${key}: expected structured YAML (a list or a map), found text that is not`,
+      );
+    }
+  }
+  if (raw.values.tenantId === undefined) {
+    problems.push(
+      `${configNamespace}:tenantId: expected the Entra tenant ID, found nothing. ` +
+        `Set it: pulumi config set ${configNamespace}:tenantId <guid>`,
+    );
+    input.tenantId = "00000000-0000-0000-0000-000000000000";
+  }
+
+  const result = stackConfigSchema.safeParse(input, { reportInput: true });
+  problems.push(...crossServerProblems(input));
+  if (result.success) {
+    problems.push(...plaintextSecretProblems(result.data, raw.secretKeys));
+  } else {
+    problems.push(...result.error.issues.map((issue) => formatIssue(issue, input)));
+    problems.sort();
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return (result as { data: StackConfig }).data;
+}
+
+/** A password in Pulumi.<stack>.yaml in clear text is a leak waiting for the next commit. */
+function plaintextSecretProblems(config: StackConfig, secretKeys: ConfigKey[]): string[] {
+  const problems: string[] = [];
+  const check = (key: ConfigKey, path: string, value: string | undefined) => {
+    if (value !== undefined && !secretKeys.includes(key)) {
+      problems.push(
+        `${configNamespace}:${path}: expected an encrypted secret, found a value stored in plain text in the ` +
+          `stack file. Remove it and set it with: pulumi config set --secret --path '${path}' <value>`,
+      );
+    }
+  };
+  for (const list of ["npsServers", "vpnServers"] as const) {
+    config[list].forEach((server, index) =>
+      check(list, `${list}[${index}].winrm.password`, server.winrm.password),
+    );
+  }
+  check("graph", "graph.clientSecret", config.graph.clientSecret);
+  return problems;
+}
+
+function formatPath(path: PropertyKey[]): string {
+  return path.reduce<string>((text, part) => {
+    if (typeof part === "number") return `${text}[${part}]`;
+    return text === "" ? String(part) : `${text}.${String(part)}`;
+  }, "");
+}
+
+function formatIssue(issue: z.core.$ZodIssue, input: Record<string, unknown>): string {
+  const path = formatPath(issue.path);
+  const host = hostOf(issue.path, input);
+  const message = issue.code === "unrecognized_keys" ? unknownKeysMessage(issue.keys) : issue.message;
+  return `${configNamespace}:${path}${host ? ` (host ${host})` : ""}: ${message.replace("{path}", path)}`;
+}
+
+function unknownKeysMessage(keys: string[]): string {
+  return `expected only documented settings, found unknown ${keys.map((key) => JSON.stringify(key)).join(", ")}`;
+}
+
+/** The host a problem belongs to, so an admin with ten servers knows which one to fix. */
+function hostOf(path: PropertyKey[], input: Record<string, unknown>): string | undefined {
+  const [list, index] = path;
+  if ((list !== "npsServers" && list !== "vpnServers") || typeof index !== "number") return undefined;
+  const servers = input[list];
+  if (!Array.isArray(servers)) return undefined;
+  const server = servers[index] as { hostname?: unknown } | undefined;
+  return typeof server?.hostname === "string" && path[2] !== "hostname" ? server.hostname : undefined;
+}
+
+/** JSON Schema of the configuration, for the README's reference and for editors. */
+export function stackConfigJsonSchema(): unknown {
+  return z.toJSONSchema(stackConfigSchema, { io: "input", unrepresentable: "any" });
+}

@@ -1,0 +1,94 @@
+// `npm test`: every check the project has, in one command, ending with the line CI reads:
+// "N passed, M failed", summed over mocha and Pester. Type and lint errors count as failures.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { findPwsh, pesterModulePath } from "./powershell";
+
+const root = path.resolve(__dirname, "..");
+const bin = (name: string) => path.join(root, "node_modules", ".bin", name);
+
+interface Tally {
+  passed: number;
+  failed: number;
+}
+
+function runStep(
+  title: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
+  console.log(`\n=== ${title}`);
+  const result = spawnSync(command, args, { cwd: root, stdio: "inherit", env });
+  if (result.error) console.error(`${title}: could not start ${command}: ${result.error.message}`);
+  return result.status === 0;
+}
+
+function runMocha(): Tally {
+  const statsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-mocha-")), "stats.json");
+  const ok = runStep(
+    "mocha",
+    process.execPath,
+    [
+      "-r",
+      "ts-node/register/transpile-only",
+      path.join(root, "node_modules", "mocha", "bin", "mocha.js"),
+      "--reporter",
+      path.join(__dirname, "mochaStatsReporter.ts"),
+    ],
+    { ...process.env, MOCHA_STATS_FILE: statsFile },
+  );
+  if (!fs.existsSync(statsFile)) return { passed: 0, failed: 1 };
+  const stats = JSON.parse(fs.readFileSync(statsFile, "utf8")) as Tally;
+  return { passed: stats.passed, failed: stats.failed + (ok || stats.failed > 0 ? 0 : 1) };
+}
+
+function runPester(): Tally {
+  const testDir = path.join(root, "tests", "powershell");
+  const hasTests =
+    fs.existsSync(testDir) && fs.readdirSync(testDir).some((name) => name.endsWith(".Tests.ps1"));
+  if (!hasTests) return { passed: 0, failed: 0 };
+  const pwsh = findPwsh(root);
+  if (!pwsh) {
+    console.error(
+      "Pester: PowerShell 7 not found. Run `npm ci` (it restores the dotnet tool) or install pwsh.",
+    );
+    return { passed: 0, failed: 1 };
+  }
+  const resultFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-pester-")), "result.json");
+  const script = [
+    "$ErrorActionPreference = 'Stop'",
+    `Import-Module '${pesterModulePath(root)}'`,
+    "$config = New-PesterConfiguration",
+    `$config.Run.Path = '${testDir}'`,
+    "$config.Run.PassThru = $true",
+    "$config.Output.Verbosity = 'Detailed'",
+    "$result = Invoke-Pester -Configuration $config",
+    `@{ passed = $result.PassedCount; failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount } | ConvertTo-Json | Set-Content -LiteralPath '${resultFile}'`,
+  ].join("\n");
+  runStep("Pester", pwsh.command, [...pwsh.args, "-NoProfile", "-NonInteractive", "-Command", script]);
+  if (!fs.existsSync(resultFile)) return { passed: 0, failed: 1 };
+  return JSON.parse(fs.readFileSync(resultFile, "utf8")) as Tally;
+}
+
+function main(): void {
+  const checks: [string, boolean][] = [
+    ["typecheck (tsc --noEmit)", runStep("typecheck", bin("tsc"), ["--noEmit", "-p", root])],
+    ["lint (eslint)", runStep("eslint", bin("eslint"), ["--max-warnings", "0", "."])],
+    ["format (prettier --check)", runStep("prettier", bin("prettier"), ["--check", "."])],
+  ];
+  const mocha = runMocha();
+  const pester = runPester();
+  const failedChecks = checks.filter(([, ok]) => !ok).map(([name]) => name);
+  const passed = mocha.passed + pester.passed + checks.length - failedChecks.length;
+  const failed = mocha.failed + pester.failed + failedChecks.length;
+  console.log(`\nmocha: ${mocha.passed} passed, ${mocha.failed} failed`);
+  console.log(`Pester: ${pester.passed} passed, ${pester.failed} failed`);
+  if (failedChecks.length > 0) console.log(`failed checks: ${failedChecks.join(", ")}`);
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exitCode = failed === 0 ? 0 : 1;
+}
+
+main();
