@@ -1,0 +1,103 @@
+// The resource types this project registers, and the inputs each carries. One place, because the
+// providers create them, the components declare them and the policy pack recognises them by these
+// names and fields: a rename here is a rename everywhere, checked by the compiler.
+
+/** Module of every dynamic resource: types read `pulumi-nodejs:dynamic/npsmfa:<Type>`. */
+export const dynamicModule = "npsmfa";
+
+export const dynamicTypeNames = {
+  servicePrincipalEnabled: "ServicePrincipalEnabled",
+  npsCertificateCredential: "NpsCertificateCredential",
+  npsCertificate: "NpsCertificate",
+  npsExtensionSettings: "NpsExtensionSettings",
+  radiusTimeout: "RadiusTimeout",
+  iasRestart: "IasRestart",
+} as const;
+
+export type DynamicTypeName = (typeof dynamicTypeNames)[keyof typeof dynamicTypeNames];
+
+/** The full type token the engine and CrossGuard see for one of our dynamic resources. */
+export function dynamicTypeToken(name: DynamicTypeName): string {
+  return `pulumi-nodejs:dynamic/${dynamicModule}:${name}`;
+}
+
+export const componentTypes = {
+  mfaTenant: "npsmfa:index:MfaTenant",
+  npsServer: "npsmfa:index:NpsServer",
+  vpnServer: "npsmfa:index:VpnServer",
+} as const;
+
+/**
+ * How a provider reaches a Windows host. Deliberately without the password: providers look the
+ * password up in the stack's config in `configure`, so it never enters state or the serialized provider.
+ */
+export interface WinrmEndpointInputs {
+  url: string;
+  auth: "ntlm" | "basic" | "certificate";
+  username?: string;
+  caFile?: string;
+  thumbprint?: string;
+  clientCertFile?: string;
+  clientKeyFile?: string;
+  operationTimeoutSeconds: number;
+}
+
+/** The public part of an NPS server's certificate, as it travels from host to tenant. */
+export interface NpsCertificatePublicPart {
+  /** Base64 of the DER-encoded certificate. */
+  derBase64: string;
+  /** SHA-1 thumbprint, upper-case hex, as Windows shows it. */
+  thumbprint: string;
+  /** ISO 8601. */
+  notBefore: string;
+  /** ISO 8601. */
+  notAfter: string;
+}
+
+/** A first-party service principal that must exist and be enabled. Never deleted or disabled by us. */
+export interface ServicePrincipalEnabledInputs {
+  appId: string;
+  displayName: string;
+  accountEnabled: boolean;
+}
+
+/** One NPS server's certificate registered on the MFA Client service principal's keyCredentials. */
+export interface NpsCertificateCredentialInputs {
+  clientAppId: string;
+  npsHostname: string;
+  certificate: NpsCertificatePublicPart;
+  renewalDays: number;
+}
+
+/** The certificate on the NPS host (LocalMachine\My, readable by NETWORK SERVICE). */
+export interface NpsCertificateInputs {
+  hostname: string;
+  winrm: WinrmEndpointInputs;
+  tenantId: string;
+  renewalDays: number;
+}
+
+/** Registry values under HKLM\SOFTWARE\Microsoft\AzureMfa, by value name (TENANT_ID, CLIENT_ID, ...). */
+export interface NpsExtensionSettingsInputs {
+  hostname: string;
+  winrm: WinrmEndpointInputs;
+  settings: Record<string, string>;
+}
+
+/** RADIUS authentication timeout on a VPN (RRAS) server for each NPS server it uses. */
+export interface RadiusTimeoutInputs {
+  hostname: string;
+  winrm: WinrmEndpointInputs;
+  npsServers: string[];
+  timeoutSeconds: number;
+}
+
+/** A restart of IAS on one NPS server, after the previous server's restart in the rollout. */
+export interface IasRestartInputs {
+  hostname: string;
+  winrm: WinrmEndpointInputs;
+  /** The NPS server restarted just before this one; absent for the first. */
+  previousHostname?: string;
+  /** Values whose change means IAS must restart to load them (certificate thumbprint, settings). */
+  triggers: Record<string, string>;
+}
