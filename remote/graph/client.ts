@@ -1,0 +1,228 @@
+// Microsoft Graph client: the Graph SDK's middleware chain (authentication, RetryHandler for 429/503/504
+// honouring Retry-After with capped exponential backoff otherwise) over our HTTPS transport (CA agent,
+// per-attempt timeout, dropped-connection retries), plus $batch reads and errors that say what to do.
+import * as fs from "node:fs";
+import * as https from "node:https";
+import {
+  AuthenticationHandler,
+  Client,
+  GraphError,
+  RetryHandler,
+  RetryHandlerOptions,
+} from "@microsoft/microsoft-graph-client";
+import type { TokenCredential } from "@azure/identity";
+import type { StackConfig } from "../../config/schema";
+import { batchChunks, batchRequestBody, batchResponsesInOrder, BatchResponse } from "./batch";
+import { credentialFor } from "./credential";
+import { graphEndpointsFor, GraphEndpoints } from "./endpoints";
+import { graphStatusError } from "./errors";
+import { HttpsTransport } from "./transport";
+
+export interface GraphClientSettings {
+  endpoints: GraphEndpoints;
+  tenantId: string;
+  credential: TokenCredential;
+  agent?: https.Agent;
+  /** Per attempt. */
+  requestTimeoutMs?: number;
+  /** Retries of a throttled (429) or unavailable (503/504) answer; the SDK allows at most 10. */
+  maxRetries?: number;
+  /** First pause when Graph sends no Retry-After; grows exponentially. Seconds. */
+  retryDelaySeconds?: number;
+  /** Cap on any single pause, Retry-After included. Seconds. */
+  maxRetryDelaySeconds?: number;
+  /** Attempts of a request whose connection drops before an answer. */
+  connectionAttempts?: number;
+}
+
+export interface GraphQuery {
+  select?: string[];
+  filter?: string;
+}
+
+const retryableStatuses = new Set([429, 503, 504]);
+
+/** The SDK caps pauses at 180 s; a Pulumi run waiting three minutes per request is worse than failing. */
+class CappedRetryOptions extends RetryHandlerOptions {
+  constructor(
+    delaySeconds: number,
+    maxRetries: number,
+    private readonly capSeconds: number,
+  ) {
+    super(delaySeconds, maxRetries);
+  }
+  getMaxDelay(): number {
+    return this.capSeconds;
+  }
+}
+
+class GraphSignInError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "GraphSignInError";
+  }
+}
+
+function queryString(query: GraphQuery | undefined): string {
+  const parts: string[] = [];
+  if (query?.filter) parts.push(`$filter=${encodeURIComponent(query.filter)}`);
+  if (query?.select) parts.push(`$select=${query.select.join(",")}`);
+  return parts.length > 0 ? `?${parts.join("&")}` : "";
+}
+
+export class GraphClient {
+  private readonly sdk: Client;
+  private readonly settings: Required<Omit<GraphClientSettings, "agent">> & { agent?: https.Agent };
+
+  constructor(settings: GraphClientSettings) {
+    this.settings = {
+      requestTimeoutMs: 30_000,
+      maxRetries: 6,
+      retryDelaySeconds: 1,
+      maxRetryDelaySeconds: 30,
+      connectionAttempts: 3,
+      ...settings,
+    };
+    const { endpoints, credential, tenantId } = this.settings;
+    const auth = new AuthenticationHandler({
+      getAccessToken: async () => {
+        try {
+          const token = await credential.getToken(endpoints.scope);
+          if (!token) throw new Error("the credential returned no token");
+          return token.token;
+        } catch (error) {
+          throw new GraphSignInError(
+            `Signing in to ${endpoints.authorityHost} for tenant ${tenantId} (scope ${endpoints.scope}) failed: ` +
+              `${(error as Error).message.split("\n")[0]}. Sign in (az login, a managed identity, ` +
+              "AZURE_CLIENT_ID/AZURE_CLIENT_SECRET/AZURE_TENANT_ID) or set npsmfa:graph.clientId and clientSecret.",
+          );
+        }
+      },
+    });
+    const retry = new RetryHandler(
+      new CappedRetryOptions(
+        this.settings.retryDelaySeconds,
+        this.settings.maxRetries,
+        this.settings.maxRetryDelaySeconds,
+      ),
+    );
+    const transport = new HttpsTransport({
+      agent: this.settings.agent,
+      requestTimeoutMs: this.settings.requestTimeoutMs,
+      connectionAttempts: this.settings.connectionAttempts,
+      connectionRetryDelayMs: 250,
+    });
+    auth.setNext(retry);
+    retry.setNext(transport);
+    this.sdk = Client.initWithMiddleware({
+      middleware: auth,
+      baseUrl: endpoints.baseUrl,
+      defaultVersion: endpoints.version,
+      customHosts: new Set([new URL(endpoints.graphRoot).hostname]),
+    });
+  }
+
+  get graphRoot(): string {
+    return this.settings.endpoints.graphRoot;
+  }
+
+  get<T>(path: string, query?: GraphQuery): Promise<T> {
+    const target = path + queryString(query);
+    return this.call("GET", target, () => this.sdk.api(target).get());
+  }
+
+  post<T>(path: string, body: unknown): Promise<T> {
+    return this.call("POST", path, () => this.sdk.api(path).post(body));
+  }
+
+  patch(path: string, body: unknown): Promise<void> {
+    return this.call("PATCH", path, () => this.sdk.api(path).patch(body));
+  }
+
+  /** Reads several objects in $batch round trips of at most 20; answers in the order of `paths`. */
+  async getMany(paths: string[]): Promise<BatchResponse[]> {
+    const answers: BatchResponse[] = [];
+    for (const chunk of batchChunks(paths)) answers.push(...(await this.batchWithRetries(chunk)));
+    return answers;
+  }
+
+  /** Throttling inside a batch comes back per request: resend just those, as long as the retry budget lasts. */
+  private async batchWithRetries(paths: string[]): Promise<BatchResponse[]> {
+    const answers: BatchResponse[] = new Array(paths.length);
+    let pending = paths.map((_path, index) => index);
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      const body = await this.post<unknown>(
+        "/$batch",
+        batchRequestBody(pending.map((index) => paths[index])),
+      );
+      const responses = batchResponsesInOrder(body, pending.length);
+      const throttled: number[] = [];
+      let pauseSeconds = 0;
+      responses.forEach((response, position) => {
+        const index = pending[position];
+        answers[index] = response;
+        if (retryableStatuses.has(response.status)) {
+          throttled.push(index);
+          const retryAfter = Number(response.headers["Retry-After"] ?? response.headers["retry-after"]);
+          pauseSeconds = Math.max(
+            pauseSeconds,
+            Number.isFinite(retryAfter) ? retryAfter : this.settings.retryDelaySeconds * 2 ** attempt,
+          );
+        }
+      });
+      if (throttled.length === 0 || attempt >= this.settings.maxRetries) break;
+      pending = throttled;
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(pauseSeconds, this.settings.maxRetryDelaySeconds) * 1000),
+      );
+    }
+    return answers;
+  }
+
+  private async call<T>(method: string, path: string, send: () => Promise<T>): Promise<T> {
+    const url = `${this.graphRoot}${path}`;
+    try {
+      return await send();
+    } catch (error) {
+      if (!(error instanceof GraphError)) throw error;
+      if (error.statusCode === -1) {
+        // The SDK wraps what a middleware threw; our transport and sign-in messages already name everything.
+        throw new Error(String(error.body ?? error.message).replace(/^[A-Za-z]+Error: /, ""));
+      }
+      throw graphStatusError(method, url, error.statusCode, error.code ?? "", error.message);
+    }
+  }
+}
+
+export interface GraphClientTuning {
+  requestTimeoutMs?: number;
+  maxRetries?: number;
+  retryDelaySeconds?: number;
+  maxRetryDelaySeconds?: number;
+}
+
+/** A client for the stack's tenant, cloud and npsmfa:graph settings, as providers read them in configure. */
+export function graphClientFor(config: StackConfig, tuning: GraphClientTuning = {}): GraphClient {
+  const endpoints = graphEndpointsFor(config.cloud, config.graph);
+  let agent: https.Agent | undefined;
+  if (config.graph.caFile) {
+    let ca: string;
+    try {
+      ca = fs.readFileSync(config.graph.caFile, "utf8");
+    } catch (error) {
+      throw new Error(
+        `npsmfa:graph.caFile: expected a readable PEM CA file, found ${JSON.stringify(config.graph.caFile)} ` +
+          `unreadable (${(error as NodeJS.ErrnoException).code}). Fix the path or remove the setting.`,
+      );
+    }
+    agent = new https.Agent({ ca, keepAlive: true });
+  }
+  const credential = credentialFor({
+    tenantId: config.tenantId,
+    authorityHost: endpoints.authorityHost,
+    clientId: config.graph.clientId,
+    clientSecret: config.graph.clientSecret,
+    agent,
+  });
+  return new GraphClient({ endpoints, tenantId: config.tenantId, credential, agent, ...tuning });
+}
