@@ -77,6 +77,11 @@ export interface NpsCertificateInputs {
   renewalDays: number;
 }
 
+/** What an NpsCertificate reads back from its host: the policy pack checks its thumbprint and expiry. */
+export interface NpsCertificateOutputs extends NpsCertificateInputs {
+  certificate: NpsCertificatePublicPart;
+}
+
 /** Registry values under HKLM\SOFTWARE\Microsoft\AzureMfa, by value name (TENANT_ID, CLIENT_ID, ...). */
 export interface NpsExtensionSettingsInputs {
   hostname: string;
