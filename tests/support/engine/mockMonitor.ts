@@ -1,0 +1,132 @@
+// Runs a Pulumi program under pulumi.runtime.setMocks, but hands every registration (with its URN,
+// parent and dependencies, which Mocks.newResource never sees) to an async handler whose result becomes
+// the resource's state, as the engine's would. Waits until the program registered everything.
+import * as pulumi from "@pulumi/pulumi";
+import { Struct } from "google-protobuf/google/protobuf/struct_pb";
+import * as resourceProto from "@pulumi/pulumi/proto/resource_pb";
+import { deserializeProperties, serializeProperties } from "@pulumi/pulumi/runtime/rpc";
+import * as settings from "@pulumi/pulumi/runtime/settings";
+import { StackSettings } from "../pulumiProgram";
+import { PropertyMap } from "./wire";
+
+export { StackSettings };
+
+export const project = "npsmfa";
+export const stackName = "test";
+
+/** The stack's config as Pulumi keeps it: full keys (`npsmfa:tenantId`) to text, and the encrypted keys. */
+export function stackConfigText(stack: StackSettings): {
+  config: Record<string, string>;
+  secretKeys: Set<string>;
+} {
+  const config: Record<string, string> = {};
+  for (const [key, value] of Object.entries(stack.config)) {
+    config[`${project}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return { config, secretKeys: new Set((stack.secretKeys ?? []).map((key) => `${project}:${key}`)) };
+}
+
+export interface Registration {
+  urn: string;
+  type: string;
+  name: string;
+  /** False for component resources. */
+  custom: boolean;
+  parent?: string;
+  /** URNs this resource's inputs or `dependsOn` point at. */
+  dependencies: string[];
+  /** As the SDK sent them: secrets still wrapped, unknowns (preview only) as Pulumi's unknown. */
+  inputs: PropertyMap;
+}
+
+export interface Registered {
+  /** undefined: no id (components, and creates during a preview). */
+  id: string | undefined;
+  /** The resource's state; during a preview, declared outputs missing here read as unknown. */
+  outputs: PropertyMap;
+}
+
+interface MockMonitorInternals {
+  resources: Map<string, { urn: string; id: string | null; state: unknown }>;
+  registerResource(
+    request: resourceProto.RegisterResourceRequest,
+    callback: (error: unknown, response?: unknown) => void,
+  ): Promise<void>;
+}
+
+// Internal to the SDK (absent from its typings): resolves once no registration is outstanding.
+const { waitForRPCs } = settings as unknown as { waitForRPCs(): Promise<void> };
+
+/** Runs the program to completion; returns its errors (a throw, failed registrations), [] if none. */
+export async function runUnderMocks(
+  stack: StackSettings,
+  preview: boolean,
+  program: () => unknown,
+  register: (registration: Registration) => Promise<Registered>,
+): Promise<unknown[]> {
+  await pulumi.runtime.setMocks(
+    {
+      newResource: () => {
+        throw new Error("engine harness: registerResource is intercepted, newResource is never called");
+      },
+      call: (args) => {
+        throw new Error(
+          `engine harness: the program invoked ${args.token}, which no provider here implements`,
+        );
+      },
+    },
+    project,
+    stackName,
+    preview,
+  );
+  const monitor = settings.getMonitor() as unknown as MockMonitorInternals;
+  monitor.registerResource = async (request, callback) => {
+    try {
+      const type = request.getType();
+      const name = request.getName();
+      const parent = request.getParent() || undefined;
+      const urn = newUrn(parent, type, name);
+      const result = await register({
+        urn,
+        type,
+        name,
+        custom: request.getCustom(),
+        parent,
+        dependencies: request.getDependenciesList(),
+        inputs: deserializeProperties(request.getObject() ?? new Struct()) as PropertyMap,
+      });
+      const state = await serializeProperties(`engine harness ${urn}`, result.outputs);
+      monitor.resources.set(urn, { urn, id: result.id ?? null, state });
+      const response = new resourceProto.RegisterResourceResponse();
+      response.setUrn(urn);
+      response.setId(result.id ?? "");
+      response.setObject(Struct.fromJavaScript(state));
+      callback(null, response);
+    } catch (error) {
+      callback(error);
+    }
+  };
+  const { config, secretKeys } = stackConfigText(stack);
+  pulumi.runtime.setAllConfig(config, [...secretKeys]);
+  // A registration that fails inside the SDK (an unserializable provider, a throwing apply) surfaces
+  // only as an unhandled rejection; the CLI's language host fails the run on those, and so do we.
+  const errors: unknown[] = [];
+  const collect = (reason: unknown) => errors.push(reason);
+  process.on("unhandledRejection", collect);
+  try {
+    await program();
+  } catch (error) {
+    errors.push(error);
+  } finally {
+    await waitForRPCs();
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off("unhandledRejection", collect);
+  }
+  return errors;
+}
+
+/** As the engine names resources: a child's type is qualified by its parent's chain of types. */
+function newUrn(parent: string | undefined, type: string, name: string): string {
+  const qualifiedType = parent ? `${parent.split("::")[2]}$${type}` : type;
+  return `urn:pulumi:${stackName}::${project}::${qualifiedType}::${name}`;
+}
