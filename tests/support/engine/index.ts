@@ -19,6 +19,11 @@
  * the dynamic host's Diff never reports property names (DiffResponse diffs stay empty in 3.248), so
  * they are those whose new value differs from the stored outputs, which is what a provider's diff sees.
  *
+ * Like the CLI, up and preview compare with the stored state: drift shows only with { refresh: true }.
+ * During a preview, a resource that takes an output of one being created or updated lists that input in
+ * `step.unknown` (a change that may turn out to be none). Pass the program as a function such as
+ * buildProgram: `require("index.ts")` runs once per process, as Node caches modules.
+ *
  * One Engine = one stack config = one host process: the host configures each provider (keyed by its
  * serialized text) once per process and caches it, so a different config needs another Engine.
  * Operations on one Engine must not overlap: the Pulumi runtime's mocks are global.
