@@ -2,13 +2,9 @@
 // into a validated StackConfig or one error that lists every problem at once.
 import { z } from "zod";
 import { cloudNames } from "./clouds";
+import { ConfigKey, configDefaults, configKeys, configNamespace } from "./keys";
 
-/** Pulumi config namespace of every setting (`npsmfa:tenantId`, ...), whatever the project is called. */
-export const configNamespace = "npsmfa";
-
-/** Top-level keys; object-valued ones arrive from Pulumi as JSON text. */
-export const configKeys = ["tenantId", "cloud", "npsServers", "vpnServers", "extension", "graph"] as const;
-export type ConfigKey = (typeof configKeys)[number];
+export { ConfigKey, configKeys, configNamespace };
 
 export const minimumRadiusTimeoutSeconds = 60;
 const maximumRadiusTimeoutSeconds = 600;
@@ -61,7 +57,9 @@ const winrmEndpointSchema = z
       .refine((text) => /^https?:\/\/[^/]+/i.test(text) && URL.canParse(text), {
         error: expected("a WinRM URL such as https://nps01.corp.example.com:5986/wsman"),
       }),
-    auth: z.enum(winrmAuthKinds, { error: expected(`one of ${winrmAuthKinds.join(", ")}`) }).default("ntlm"),
+    auth: z
+      .enum(winrmAuthKinds, { error: expected(`one of ${winrmAuthKinds.join(", ")}`) })
+      .default(configDefaults.winrmAuth),
     username: z
       .string({ error: expected("a user name such as CORP\\svc-npsmfa") })
       .min(1)
@@ -91,7 +89,7 @@ const winrmEndpointSchema = z
       .int({ error: expected("a whole number of seconds") })
       .min(5, { error: expected("at least 5 seconds") })
       .max(3600, { error: expected("at most 3600 seconds") })
-      .default(60),
+      .default(configDefaults.winrmOperationTimeoutSeconds),
   })
   .strict()
   .superRefine((endpoint, ctx) => {
@@ -158,7 +156,7 @@ const npsServerSchema = z
           "NPS certificates are valid for two years, so a longer window would renew on every run",
         ),
       })
-      .default(60),
+      .default(configDefaults.certificateRenewalDays),
   })
   .strict();
 
@@ -176,7 +174,7 @@ const vpnServerSchema = z
         error: expected(`at least ${minimumRadiusTimeoutSeconds} seconds`, radiusTimeoutWhy),
       })
       .max(maximumRadiusTimeoutSeconds, { error: expected(`at most ${maximumRadiusTimeoutSeconds} seconds`) })
-      .default(60),
+      .default(configDefaults.radiusTimeoutSeconds),
   })
   .strict();
 
@@ -239,7 +237,9 @@ const stackConfigSchema = z
     tenantId: z.string({ error: expected("the Entra tenant ID, a GUID") }).regex(guidPattern, {
       error: expected("the Entra tenant ID, a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47"),
     }),
-    cloud: z.enum(cloudNames, { error: expected(`one of ${cloudNames.join(", ")}`) }).default("public"),
+    cloud: z
+      .enum(cloudNames, { error: expected(`one of ${cloudNames.join(", ")}`) })
+      .default(configDefaults.cloud),
     npsServers: z.array(npsServerSchema, { error: expected("a list of NPS servers") }).default([]),
     vpnServers: z.array(vpnServerSchema, { error: expected("a list of VPN (RRAS) servers") }).default([]),
     extension: extensionSchema.default({}),

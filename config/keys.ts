@@ -1,0 +1,17 @@
+// Names and defaults of the stack settings, free of zod so dynamic providers can use them: Pulumi
+// serializes provider code by value, and zod's native bound functions cannot be serialized.
+
+/** Pulumi config namespace of every setting (`npsmfa:tenantId`, ...), whatever the project is called. */
+export const configNamespace = "npsmfa";
+
+/** Top-level keys; object-valued ones arrive from Pulumi as JSON text. */
+export const configKeys = ["tenantId", "cloud", "npsServers", "vpnServers", "extension", "graph"] as const;
+export type ConfigKey = (typeof configKeys)[number];
+
+export const configDefaults = {
+  cloud: "public",
+  winrmAuth: "ntlm",
+  winrmOperationTimeoutSeconds: 60,
+  certificateRenewalDays: 60,
+  radiusTimeoutSeconds: 60,
+} as const;
