@@ -1,0 +1,102 @@
+// What the lab writes for a person to use it: lab.json (every endpoint), Pulumi.lab.yaml (every
+// non-secret setting) and set-lab-secrets.sh (the secrets, set encrypted through the Pulumi CLI).
+// Pure functions from the lab's description to file text; lab/cli.ts does the writing.
+import * as yaml from "js-yaml";
+
+export type LabRole = "nps" | "vpn";
+
+export interface LabHost {
+  name: string;
+  role: LabRole;
+  winrmUrl: string;
+  username: string;
+  password: string;
+  stateFile: string;
+}
+
+/** The shape of <dir>/lab.json, as the README and the lab issue document it. */
+export interface LabDescription {
+  tenantId: string;
+  caFile: string;
+  graph: { url: string; authority: string; clientId: string; clientSecret: string };
+  hosts: LabHost[];
+  /** The article's broken state or a healthy one. */
+  seed: string;
+  /** Where the Graph emulator keeps the tenant. */
+  graphStateFile: string;
+}
+
+export const labStackName = "lab";
+
+/** Pulumi.lab.yaml: no secret in it; those go through set-lab-secrets.sh. */
+export function pulumiLabYaml(lab: LabDescription): string {
+  const winrm = (host: LabHost) => ({
+    url: host.winrmUrl,
+    auth: "ntlm",
+    username: host.username,
+    caFile: lab.caFile,
+  });
+  const nps = lab.hosts.filter((host) => host.role === "nps");
+  const config = {
+    "npsmfa:tenantId": lab.tenantId,
+    "npsmfa:cloud": "public",
+    "npsmfa:graph": {
+      endpoint: lab.graph.url,
+      authorityHost: lab.graph.authority,
+      clientId: lab.graph.clientId,
+      caFile: lab.caFile,
+    },
+    "npsmfa:npsServers": nps.map((host) => ({ hostname: host.name, winrm: winrm(host) })),
+    "npsmfa:vpnServers": lab.hosts
+      .filter((host) => host.role === "vpn")
+      .map((host) => ({
+        hostname: host.name,
+        winrm: winrm(host),
+        npsServers: nps.map((server) => server.name),
+        radiusTimeoutSeconds: 60,
+      })),
+  };
+  return (
+    "# Written by `npm run lab`: the lab's endpoints. Secrets are not here: run set-lab-secrets.sh.\n" +
+    yaml.dump({ config }, { lineWidth: 120, noRefs: true })
+  );
+}
+
+/** Single-quoted for POSIX sh, whatever the value holds. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+export function setSecretsScript(lab: LabDescription, projectDir: string): string {
+  const set = (path: string, value: string) =>
+    `pulumi config set --secret -s ${labStackName} --path ${shellQuote(path)} ${shellQuote(value)}`;
+  const listIndex = (role: LabRole, name: string) =>
+    lab.hosts.filter((host) => host.role === role).findIndex((host) => host.name === name);
+  const lines = [
+    "#!/bin/sh",
+    "# Written by `npm run lab`: stores the lab's passwords and client secret encrypted in Pulumi.lab.yaml.",
+    "set -eu",
+    `cd ${shellQuote(projectDir)}`,
+    ...lab.hosts.map((host) =>
+      set(
+        `${host.role === "nps" ? "npsServers" : "vpnServers"}[${listIndex(host.role, host.name)}].winrm.password`,
+        host.password,
+      ),
+    ),
+    set("graph.clientSecret", lab.graph.clientSecret),
+  ];
+  return lines.join("\n") + "\n";
+}
+
+export function nextSteps(labDir: string, projectDir: string): string {
+  return [
+    "The lab is running. In another terminal:",
+    `  cd ${shellQuote(projectDir)}`,
+    "  pulumi login --local                  # once",
+    `  pulumi stack select --create ${labStackName}`,
+    `  sh ${shellQuote(`${labDir}/set-lab-secrets.sh`)}`,
+    `  pulumi preview --refresh -s ${labStackName}   # the article's drift, setting by setting`,
+    `  pulumi up -s ${labStackName}                  # repair it`,
+    "Stop the lab with Ctrl+C; its state stays in the folder for the next start.",
+  ].join("\n");
+}
