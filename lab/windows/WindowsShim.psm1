@@ -1,0 +1,743 @@
+# The lab's Windows host: functions named like the Windows cmdlets remote/scripts/*.ps1 use, backed by
+# one JSON state file per host ($env:NPSMFA_HOST_STATE). Imported before a script runs, these functions
+# shadow the real cmdlets, so the scripts run unchanged. docs/windows.md describes the state format.
+# PowerShell 7 only; the scripts it hosts stay Windows PowerShell 5.1 compatible.
+Set-StrictMode -Version 3.0
+
+$script:NetworkServiceSid = 'S-1-5-20'
+$script:SidNames = @{
+    'S-1-5-18' = 'NT AUTHORITY\SYSTEM'
+    'S-1-5-20' = 'NT AUTHORITY\NETWORK SERVICE'
+    'S-1-5-32-544' = 'BUILTIN\Administrators'
+}
+$script:MachineKeysFolder = 'Microsoft\Crypto\RSA\MachineKeys'
+$script:LockAttempts = 200
+
+# ---------------------------------------------------------------- state file
+
+function Get-ShimStatePath {
+    if (-not $env:NPSMFA_HOST_STATE) { throw 'WindowsShim: NPSMFA_HOST_STATE is not set; it names the host''s JSON state file.' }
+    $env:NPSMFA_HOST_STATE
+}
+
+function Read-ShimState {
+    $path = Get-ShimStatePath
+    $state = [System.IO.File]::ReadAllText($path) | ConvertFrom-Json -AsHashtable -Depth 64 -DateKind String
+    foreach ($key in 'registry', 'services', 'network') { if (-not $state.ContainsKey($key)) { $state[$key] = @{} } }
+    foreach ($key in 'certificates', 'events', 'remoteAccessRadius', 'remoteRadiusServerGroups') {
+        if (-not $state.ContainsKey($key)) { $state[$key] = @() }
+        $state[$key] = [System.Collections.ArrayList]@($state[$key])
+    }
+    $state
+}
+
+# Serialises read-modify-write cycles of concurrent commands on one host (a lock file opened exclusively,
+# bounded retries), and writes through a temporary file renamed over the state: readers never see half a file.
+function Update-ShimState {
+    # Its variables carry a prefix: $Change runs in this scope's child and sees callers' variables by name.
+    param([Parameter(Mandatory)][scriptblock] $Change)
+    $shimStateFile = Get-ShimStatePath
+    $shimLock = $null
+    for ($shimAttempt = 0; $shimAttempt -lt $script:LockAttempts -and $null -eq $shimLock; $shimAttempt++) {
+        try {
+            $shimLock = [System.IO.File]::Open("$shimStateFile.lock", 'OpenOrCreate', 'ReadWrite', 'None')
+        } catch [System.IO.IOException] {
+            Start-Sleep -Milliseconds 25
+        }
+    }
+    if ($null -eq $shimLock) { throw "WindowsShim: the state file $shimStateFile stayed locked for 5 s" }
+    try {
+        $shimState = Read-ShimState
+        $shimResult = & $Change $shimState
+        $shimTemp = "$shimStateFile.$PID.$([guid]::NewGuid().ToString('N')).tmp"
+        [System.IO.File]::WriteAllText($shimTemp, ($shimState | ConvertTo-Json -Depth 64))
+        [System.IO.File]::Move($shimTemp, $shimStateFile, $true)
+        $shimResult
+    } finally {
+        $shimLock.Dispose()
+    }
+}
+
+function Get-ShimNow { [DateTimeOffset]::UtcNow }
+function Format-ShimTime([DateTimeOffset] $Time) { $Time.ToString('o') }
+
+# Windows cmdlets honour the caller's $ErrorActionPreference; module functions would not, so adopt it.
+function Sync-CallerPreference {
+    param($Cmdlet)
+    if (-not $Cmdlet.MyInvocation.BoundParameters.ContainsKey('ErrorAction')) {
+        Set-Variable -Scope 1 -Name ErrorActionPreference -Value ($Cmdlet.SessionState.PSVariable.GetValue('ErrorActionPreference'))
+    }
+}
+
+# ---------------------------------------------------------------- paths
+
+# Splits a PowerShell path into the drive the shim emulates (Registry, Cert, KeyFile) and the rest.
+function Resolve-ShimPath {
+    param([string] $Path)
+    $text = $Path -replace '/', '\'
+    $text = $text -replace '^Microsoft\.PowerShell\.Core\\', ''
+    if ($text -match '^(?i)(HKLM:|Registry::HKEY_LOCAL_MACHINE|Registry::HKLM)\\?(.*)$') {
+        $rest = $Matches[2].TrimEnd('\')
+        return [pscustomobject]@{ Kind = 'Registry'; Key = ('HKLM:\' + $rest).TrimEnd('\') }
+    }
+    if ($text -match '^(?i)Cert:\\LocalMachine\\My\\?([0-9A-F]*)$') {
+        return [pscustomobject]@{ Kind = 'Cert'; Thumbprint = $Matches[1].ToUpperInvariant() }
+    }
+    if ($text -match '^(?i)Cert:') { return [pscustomobject]@{ Kind = 'CertOther'; Path = $text } }
+    if ($text -match '(?i)\\Microsoft\\Crypto\\RSA\\MachineKeys\\([^\\]+)$') {
+        return [pscustomobject]@{ Kind = 'KeyFile'; Container = $Matches[1] }
+    }
+    [pscustomobject]@{ Kind = 'Other'; Path = $Path }
+}
+
+function Find-RegistryKeyName {
+    param($State, [string] $Key)
+    foreach ($name in @($State.registry.Keys)) { if ($name -ieq $Key) { return $name } }
+    $null
+}
+
+function Find-ValueName {
+    param($Values, [string] $Name)
+    foreach ($existing in @($Values.Keys)) { if ($existing -ieq $Name) { return $existing } }
+    $null
+}
+
+function Write-PathNotFound {
+    param($Cmdlet, [string] $Path)
+    $exception = [System.Management.Automation.ItemNotFoundException]::new("Cannot find path '$Path' because it does not exist.")
+    $Cmdlet.WriteError([System.Management.Automation.ErrorRecord]::new($exception, 'PathNotFound', 'ObjectNotFound', $Path))
+}
+
+function ConvertTo-RegistryValue {
+    param($Value, [string] $Type)
+    switch -Regex ($Type) {
+        '^(?i)DWord|QWord$' { return [long]$Value }
+        '^(?i)MultiString$' { return @([string[]]$Value) }
+        default {
+            if ($Value -is [array]) { return @([string[]]$Value) }
+            if ($Value -is [int] -or $Value -is [long]) { return [long]$Value }
+            return [string]$Value
+        }
+    }
+}
+
+# ---------------------------------------------------------------- registry
+
+function Get-ItemProperty {
+    [CmdletBinding()]
+    param([Parameter(Mandatory, Position = 0)][Alias('LiteralPath')][string[]] $Path, [Parameter(Position = 1)][string[]] $Name)
+    Sync-CallerPreference $PSCmdlet
+    foreach ($one in $Path) {
+        $target = Resolve-ShimPath $one
+        if ($target.Kind -ne 'Registry') { Microsoft.PowerShell.Management\Get-ItemProperty @PSBoundParameters; return }
+        $state = Read-ShimState
+        $keyName = Find-RegistryKeyName $state $target.Key
+        if ($null -eq $keyName) { Write-PathNotFound $PSCmdlet $one; continue }
+        $values = $state.registry[$keyName]
+        $result = [ordered]@{}
+        $wanted = if ($Name) { $Name } else { @($values.Keys) }
+        foreach ($valueName in $wanted) {
+            $found = Find-ValueName $values $valueName
+            if ($null -eq $found) {
+                $exception = [System.Management.Automation.PSArgumentException]::new("Property $valueName does not exist at path $($target.Key).")
+                $PSCmdlet.WriteError([System.Management.Automation.ErrorRecord]::new($exception, 'System.Management.Automation.PSArgumentException', 'InvalidArgument', $valueName))
+                continue
+            }
+            $value = $values[$found]
+            if ($value -is [System.Collections.IList]) { $value = [string[]]@($value) }
+            $result[$found] = $value
+        }
+        if ($Name -and $result.Count -eq 0) { continue }
+        $result['PSPath'] = 'Microsoft.PowerShell.Core\Registry::HKEY_LOCAL_MACHINE\' + $target.Key.Substring(6)
+        [pscustomobject]$result
+    }
+}
+
+function Get-ItemPropertyValue {
+    [CmdletBinding()]
+    param([Parameter(Mandatory, Position = 0)][string] $Path, [Parameter(Mandatory, Position = 1)][string[]] $Name)
+    Sync-CallerPreference $PSCmdlet
+    $item = Get-ItemProperty -Path $Path -Name $Name
+    if ($null -ne $item) { foreach ($valueName in $Name) { $item.$valueName } }
+}
+
+function Set-RegistryValue {
+    param($Cmdlet, [string] $Path, [string] $Name, $Value, [string] $Type, [bool] $MustBeNew, [bool] $Force)
+    $target = Resolve-ShimPath $Path
+    Update-ShimState {
+        param($state)
+        $keyName = Find-RegistryKeyName $state $target.Key
+        if ($null -eq $keyName) { Write-PathNotFound $Cmdlet $Path; return }
+        $values = $state.registry[$keyName]
+        $existing = Find-ValueName $values $Name
+        if ($MustBeNew -and $null -ne $existing -and -not $Force) {
+            $exception = [System.IO.IOException]::new('The property already exists.')
+            $Cmdlet.WriteError([System.Management.Automation.ErrorRecord]::new($exception, 'System.IO.IOException', 'ResourceExists', $Name))
+            return
+        }
+        if ($null -ne $existing) { $values.Remove($existing) }
+        $values[$Name] = ConvertTo-RegistryValue $Value $Type
+    }
+}
+
+function Set-ItemProperty {
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory, Position = 0)][Alias('LiteralPath')][string] $Path,
+        [Parameter(Mandatory, Position = 1)][string] $Name,
+        [Parameter(Position = 2)][AllowEmptyString()][AllowNull()] $Value,
+        [Alias('PropertyType')][string] $Type,
+        [switch] $Force
+    )
+    Sync-CallerPreference $PSCmdlet
+    if ((Resolve-ShimPath $Path).Kind -ne 'Registry') { Microsoft.PowerShell.Management\Set-ItemProperty @PSBoundParameters; return }
+    Set-RegistryValue $PSCmdlet $Path $Name $Value $Type $false $Force.IsPresent
+}
+
+function New-ItemProperty {
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory, Position = 0)][Alias('LiteralPath')][string] $Path,
+        [Parameter(Mandatory, Position = 1)][string] $Name,
+        [AllowEmptyString()][AllowNull()] $Value,
+        [Alias('Type')][string] $PropertyType = 'String',
+        [switch] $Force
+    )
+    Sync-CallerPreference $PSCmdlet
+    if ((Resolve-ShimPath $Path).Kind -ne 'Registry') { Microsoft.PowerShell.Management\New-ItemProperty @PSBoundParameters; return }
+    Set-RegistryValue $PSCmdlet $Path $Name $Value $PropertyType $true $Force.IsPresent
+}
+
+function Remove-ItemProperty {
+    [CmdletBinding()]
+    param([Parameter(Mandatory, Position = 0)][Alias('LiteralPath')][string] $Path, [Parameter(Mandatory, Position = 1)][string[]] $Name, [switch] $Force)
+    Sync-CallerPreference $PSCmdlet
+    $target = Resolve-ShimPath $Path
+    if ($target.Kind -ne 'Registry') { Microsoft.PowerShell.Management\Remove-ItemProperty @PSBoundParameters; return }
+    $cmdlet = $PSCmdlet
+    Update-ShimState {
+        param($state)
+        $keyName = Find-RegistryKeyName $state $target.Key
+        if ($null -eq $keyName) { Write-PathNotFound $cmdlet $Path; return }
+        foreach ($valueName in $Name) {
+            $existing = Find-ValueName $state.registry[$keyName] $valueName
+            if ($null -eq $existing) {
+                $exception = [System.Management.Automation.PSArgumentException]::new("Property $valueName does not exist at path $($target.Key).")
+                $cmdlet.WriteError([System.Management.Automation.ErrorRecord]::new($exception, 'System.Management.Automation.PSArgumentException', 'InvalidArgument', $valueName))
+                continue
+            }
+            $state.registry[$keyName].Remove($existing)
+        }
+    }
+}
+
+function Test-Path {
+    [CmdletBinding()]
+    param([Parameter(Mandatory, Position = 0)][Alias('LiteralPath')][string[]] $Path, [string] $PathType)
+    Sync-CallerPreference $PSCmdlet
+    foreach ($one in $Path) {
+        $target = Resolve-ShimPath $one
+        switch ($target.Kind) {
+            'Registry' { $null -ne (Find-RegistryKeyName (Read-ShimState) $target.Key) }
+            'Cert' {
+                if (-not $target.Thumbprint) { $true } else { @((Read-ShimState).certificates | Where-Object { $_.thumbprint -ieq $target.Thumbprint }).Count -gt 0 }
+            }
+            'KeyFile' { @((Read-ShimState).certificates | Where-Object { $_.keyContainer -eq $target.Container }).Count -gt 0 }
+            default { Microsoft.PowerShell.Management\Test-Path @PSBoundParameters }
+        }
+    }
+}
+
+function New-Item {
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory, Position = 0)][string] $Path,
+        [string] $Name,
+        [string] $ItemType,
+        $Value,
+        [switch] $Force
+    )
+    Sync-CallerPreference $PSCmdlet
+    $fullPath = if ($Name) { $Path.TrimEnd('\', '/') + '\' + $Name } else { $Path }
+    $target = Resolve-ShimPath $fullPath
+    if ($target.Kind -ne 'Registry') { Microsoft.PowerShell.Management\New-Item @PSBoundParameters; return }
+    $cmdlet = $PSCmdlet
+    Update-ShimState {
+        param($state)
+        $existing = Find-RegistryKeyName $state $target.Key
+        if ($null -ne $existing) {
+            # Real New-Item -Force on an existing registry key replaces it with an empty one.
+            if ($Force) { $state.registry[$existing] = @{} } else {
+                $exception = [System.IO.IOException]::new("A key at this path already exists.")
+                $cmdlet.WriteError([System.Management.Automation.ErrorRecord]::new($exception, 'System.IO.IOException', 'ResourceExists', $fullPath))
+            }
+            return
+        }
+        $parent = $target.Key.Substring(0, $target.Key.LastIndexOf('\'))
+        if ($parent -ne 'HKLM:' -and $null -eq (Find-RegistryKeyName $state $parent) -and -not $Force) {
+            Write-PathNotFound $cmdlet $parent
+            return
+        }
+        $state.registry[$target.Key] = @{}
+    }
+    [pscustomobject]@{ Name = $target.Key; PSPath = 'Microsoft.PowerShell.Core\Registry::HKEY_LOCAL_MACHINE\' + $target.Key.Substring(6) }
+}
+
+# ---------------------------------------------------------------- certificates (Cert:\LocalMachine\My)
+
+# A real X509Certificate2 with its private key, plus a PrivateKey member shaped as on Windows for a CAPI
+# key (CspKeyContainerInfo.UniqueKeyContainerName): the container names the key file whose ACL matters.
+function ConvertTo-ShimCertificate {
+    param($Entry)
+    $bytes = [Convert]::FromBase64String($Entry.pfxBase64)
+    $certificate = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($bytes, [string]$null, [System.Security.Cryptography.X509Certificates.X509KeyStorageFlags]::Exportable)
+    $privateKey = [pscustomobject]@{ CspKeyContainerInfo = [pscustomobject]@{ UniqueKeyContainerName = $Entry.keyContainer } }
+    $certificate | Add-Member -NotePropertyName PrivateKey -NotePropertyValue $privateKey -Force
+    $certificate | Add-Member -NotePropertyName PSPath -NotePropertyValue ('Microsoft.PowerShell.Security\Certificate::LocalMachine\My\' + $Entry.thumbprint) -Force
+    $certificate
+}
+
+function Get-ChildItem {
+    [CmdletBinding()]
+    param([Parameter(Position = 0)][Alias('LiteralPath')][string[]] $Path, [switch] $Recurse, [string] $Filter)
+    Sync-CallerPreference $PSCmdlet
+    $targets = @($Path | ForEach-Object { Resolve-ShimPath $_ })
+    if ($null -eq $Path -or @($targets | Where-Object { $_.Kind -ne 'Cert' }).Count -gt 0) {
+        Microsoft.PowerShell.Management\Get-ChildItem @PSBoundParameters
+        return
+    }
+    $state = Read-ShimState
+    foreach ($target in $targets) {
+        foreach ($entry in $state.certificates) {
+            if ($target.Thumbprint -and $entry.thumbprint -ine $target.Thumbprint) { continue }
+            ConvertTo-ShimCertificate $entry
+        }
+    }
+}
+
+function Get-Item {
+    [CmdletBinding()]
+    param([Parameter(Mandatory, Position = 0)][Alias('LiteralPath')][string[]] $Path)
+    Sync-CallerPreference $PSCmdlet
+    foreach ($one in $Path) {
+        $target = Resolve-ShimPath $one
+        if ($target.Kind -ne 'Cert' -or -not $target.Thumbprint) { Microsoft.PowerShell.Management\Get-Item -Path $one; continue }
+        $entry = @((Read-ShimState).certificates | Where-Object { $_.thumbprint -ieq $target.Thumbprint })
+        if ($entry.Count -eq 0) { Write-PathNotFound $PSCmdlet $one; continue }
+        ConvertTo-ShimCertificate $entry[0]
+    }
+}
+
+function Remove-Item {
+    [CmdletBinding()]
+    param([Parameter(Mandatory, Position = 0, ValueFromPipelineByPropertyName)][Alias('LiteralPath', 'PSPath')][string[]] $Path, [switch] $DeleteKey, [switch] $Force, [switch] $Recurse)
+    process {
+        Sync-CallerPreference $PSCmdlet
+        foreach ($one in $Path) {
+            $text = $one -replace '^Microsoft\.PowerShell\.Security\\Certificate::', 'Cert:\'
+            $target = Resolve-ShimPath $text
+            if ($target.Kind -ne 'Cert' -or -not $target.Thumbprint) { Microsoft.PowerShell.Management\Remove-Item -Path $one -Force:$Force -Recurse:$Recurse; continue }
+            $cmdlet = $PSCmdlet
+            Update-ShimState {
+                param($state)
+                $entry = @($state.certificates | Where-Object { $_.thumbprint -ieq $target.Thumbprint })
+                if ($entry.Count -eq 0) { Write-PathNotFound $cmdlet $one; return }
+                $state.certificates.Remove($entry[0])
+            }
+        }
+    }
+}
+
+function New-ShimCertificateEntry {
+    param([string] $Subject, [DateTimeOffset] $NotBefore, [DateTimeOffset] $NotAfter, [int] $KeyLength = 2048)
+    $rsa = [System.Security.Cryptography.RSA]::Create($KeyLength)
+    try {
+        $request = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new($Subject, $rsa, [System.Security.Cryptography.HashAlgorithmName]::SHA256, [System.Security.Cryptography.RSASignaturePadding]::Pkcs1)
+        $usage = [System.Security.Cryptography.X509Certificates.X509KeyUsageFlags]'DigitalSignature, KeyEncipherment'
+        $request.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509KeyUsageExtension]::new($usage, $false))
+        $oids = [System.Security.Cryptography.OidCollection]::new()
+        [void]$oids.Add([System.Security.Cryptography.Oid]::new('1.3.6.1.5.5.7.3.2'))
+        $request.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension]::new($oids, $false))
+        $request.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509SubjectKeyIdentifierExtension]::new($request.PublicKey, $false))
+        $certificate = $request.CreateSelfSigned($NotBefore, $NotAfter)
+        $container = '{0}_{1}' -f ([guid]::NewGuid().ToString('N')), ([guid]::NewGuid().ToString())
+        @{
+            thumbprint = $certificate.Thumbprint
+            subject = $certificate.Subject
+            notBefore = Format-ShimTime ([DateTimeOffset]$certificate.NotBefore)
+            notAfter = Format-ShimTime ([DateTimeOffset]$certificate.NotAfter)
+            pfxBase64 = [Convert]::ToBase64String($certificate.Export([System.Security.Cryptography.X509Certificates.X509ContentType]::Pfx))
+            keyContainer = $container
+            keyAcl = @(
+                @{ sid = 'S-1-5-18'; rights = 'FullControl'; type = 'Allow' },
+                @{ sid = 'S-1-5-32-544'; rights = 'FullControl'; type = 'Allow' }
+            )
+        }
+    } finally {
+        $rsa.Dispose()
+    }
+}
+
+function New-SelfSignedCertificate {
+    [CmdletBinding()]
+    param(
+        [string] $Subject,
+        [string] $CertStoreLocation = 'Cert:\CurrentUser\My',
+        [datetime] $NotBefore = ([datetime]::Now.AddMinutes(-10)),
+        [datetime] $NotAfter = ([datetime]::Now.AddYears(1)),
+        [int] $KeyLength = 2048,
+        [string] $KeySpec,
+        [string] $Provider,
+        [string] $KeyExportPolicy,
+        [string] $HashAlgorithm,
+        [string[]] $KeyUsage,
+        [string] $FriendlyName
+    )
+    Sync-CallerPreference $PSCmdlet
+    if ((Resolve-ShimPath $CertStoreLocation).Kind -ne 'Cert') { throw "WindowsShim: only Cert:\LocalMachine\My is emulated, not $CertStoreLocation" }
+    $entry = New-ShimCertificateEntry -Subject $Subject -NotBefore ([DateTimeOffset]$NotBefore) -NotAfter ([DateTimeOffset]$NotAfter) -KeyLength $KeyLength
+    Update-ShimState { param($state) [void]$state.certificates.Add($entry) }
+    ConvertTo-ShimCertificate $entry
+}
+
+# ---------------------------------------------------------------- private key ACL
+
+function New-ShimAccessRule {
+    param([string] $Sid, [string] $Rights, [string] $Type)
+    $name = if ($script:SidNames.ContainsKey($Sid)) { $script:SidNames[$Sid] } else { $Sid }
+    [pscustomobject]@{
+        IdentityReference = [pscustomobject]@{ Value = $name; Sid = $Sid }
+        FileSystemRights = $Rights
+        AccessControlType = $Type
+        IsInherited = $false
+    }
+}
+
+# Windows' FileSystemAccessRule and SecurityIdentifier exist on Linux but throw; the shim builds look-alikes.
+function New-Object {
+    [CmdletBinding()]
+    param([Parameter(Mandatory, Position = 0)][string] $TypeName, [Parameter(Position = 1)][object[]] $ArgumentList, [System.Collections.IDictionary] $Property)
+    Sync-CallerPreference $PSCmdlet
+    switch -Regex ($TypeName) {
+        '^(System\.)?Security\.Principal\.SecurityIdentifier$' {
+            return [pscustomobject]@{ Value = [string]$ArgumentList[0]; Sid = [string]$ArgumentList[0] }
+        }
+        '^(System\.)?Security\.AccessControl\.FileSystemAccessRule$' {
+            $identity = $ArgumentList[0]
+            $sid = if ($identity -is [string]) {
+                $match = @($script:SidNames.GetEnumerator() | Where-Object { $_.Value -ieq $identity -or $_.Value.Split('\')[-1] -ieq $identity })
+                if ($match.Count -gt 0) { $match[0].Key } else { $identity }
+            } else { $identity.Sid }
+            return New-ShimAccessRule -Sid $sid -Rights ([string]$ArgumentList[1]) -Type ([string]$ArgumentList[-1])
+        }
+        default { Microsoft.PowerShell.Utility\New-Object @PSBoundParameters }
+    }
+}
+
+function New-ShimAcl {
+    param([string] $Container, $Entries)
+    $acl = [pscustomobject]@{
+        Path = $Container
+        Access = [System.Collections.ArrayList]@($Entries | ForEach-Object { New-ShimAccessRule -Sid $_.sid -Rights $_.rights -Type $_.type })
+    }
+    $acl | Add-Member -MemberType ScriptMethod -Name AddAccessRule -Value { param($rule) [void]$this.Access.Add($rule) }
+    $acl | Add-Member -MemberType ScriptMethod -Name SetAccessRule -Value {
+        param($rule)
+        $same = @($this.Access | Where-Object { $_.IdentityReference.Sid -eq $rule.IdentityReference.Sid })
+        foreach ($old in $same) { $this.Access.Remove($old) }
+        [void]$this.Access.Add($rule)
+    }
+    $acl | Add-Member -MemberType ScriptMethod -Name GetAccessRules -Value {
+        param($includeExplicit, $includeInherited, $targetType)
+        $rules = @($this.Access)
+        if ("$targetType" -like '*SecurityIdentifier') {
+            $rules = @($rules | ForEach-Object { New-ShimAccessRule -Sid $_.IdentityReference.Sid -Rights $_.FileSystemRights -Type $_.AccessControlType } |
+                ForEach-Object { $_.IdentityReference.Value = $_.IdentityReference.Sid; $_ })
+        }
+        , $rules
+    }
+    $acl
+}
+
+function Get-Acl {
+    [CmdletBinding()]
+    param([Parameter(Mandatory, Position = 0)][Alias('LiteralPath')][string] $Path)
+    Sync-CallerPreference $PSCmdlet
+    $target = Resolve-ShimPath $Path
+    if ($target.Kind -ne 'KeyFile') { Microsoft.PowerShell.Security\Get-Acl -Path $Path; return }
+    $entry = @((Read-ShimState).certificates | Where-Object { $_.keyContainer -eq $target.Container })
+    if ($entry.Count -eq 0) { Write-PathNotFound $PSCmdlet $Path; return }
+    New-ShimAcl -Container $target.Container -Entries $entry[0].keyAcl
+}
+
+function Set-Acl {
+    [CmdletBinding()]
+    param([Parameter(Mandatory, Position = 0)][Alias('LiteralPath')][string] $Path, [Parameter(Mandatory, Position = 1)] $AclObject)
+    Sync-CallerPreference $PSCmdlet
+    $target = Resolve-ShimPath $Path
+    if ($target.Kind -ne 'KeyFile') { Microsoft.PowerShell.Security\Set-Acl -Path $Path -AclObject $AclObject; return }
+    $cmdlet = $PSCmdlet
+    Update-ShimState {
+        param($state)
+        $entry = @($state.certificates | Where-Object { $_.keyContainer -eq $target.Container })
+        if ($entry.Count -eq 0) { Write-PathNotFound $cmdlet $Path; return }
+        $entry[0].keyAcl = @($AclObject.Access | ForEach-Object { @{ sid = $_.IdentityReference.Sid; rights = [string]$_.FileSystemRights; type = [string]$_.AccessControlType } })
+    }
+}
+
+# ---------------------------------------------------------------- services
+
+function Get-ShimService {
+    param($State, [string] $Name, $Cmdlet)
+    foreach ($key in @($State.services.Keys)) { if ($key -ieq $Name) { return $key } }
+    $exception = [System.InvalidOperationException]::new("Cannot find any service with service name '$Name'.")
+    $Cmdlet.WriteError([System.Management.Automation.ErrorRecord]::new($exception, 'NoServiceFoundForGivenName', 'ObjectNotFound', $Name))
+    $null
+}
+
+function ConvertTo-ShimServiceObject {
+    param([string] $Name, $Service)
+    [pscustomobject]@{ Name = $Name; ServiceName = $Name; DisplayName = $Service.displayName; Status = $Service.status }
+}
+
+function Get-Service {
+    [CmdletBinding()]
+    param([Parameter(Mandatory, Position = 0)][string[]] $Name)
+    Sync-CallerPreference $PSCmdlet
+    $state = Read-ShimState
+    foreach ($one in $Name) {
+        $key = Get-ShimService $state $one $PSCmdlet
+        if ($key) { ConvertTo-ShimServiceObject $key $state.services[$key] }
+    }
+}
+
+# Applies one service transition and records it in the service's history, with the faults a test seeded:
+# faults.failsToStart leaves it Stopped with an error; faults.authzErrorsAfterRestart logs ESTS_TOKEN_ERROR.
+function Invoke-ShimServiceChange {
+    param([string] $Name, [ValidateSet('start', 'stop', 'restart')][string] $Action, $Cmdlet, [bool] $PassThru)
+    $result = Update-ShimState {
+        param($state)
+        $key = Get-ShimService $state $Name $Cmdlet
+        if (-not $key) { return }
+        $service = $state.services[$key]
+        if (-not $service.ContainsKey('history')) { $service.history = @() }
+        $history = [System.Collections.ArrayList]@($service.history)
+        $faults = if ($service.ContainsKey('faults')) { $service.faults } else { @{} }
+        $record = [ordered]@{ action = $Action }
+        if ($Action -in 'stop', 'restart') {
+            $service.status = 'Stopped'
+            $record.stoppedAt = Format-ShimTime (Get-ShimNow)
+        }
+        $failed = $false
+        if ($Action -in 'start', 'restart') {
+            if ($faults['failsToStart']) {
+                $failed = $true
+                $record.failedAt = Format-ShimTime (Get-ShimNow)
+            } else {
+                $service.status = 'Running'
+                $record.startedAt = Format-ShimTime (Get-ShimNow)
+                if ($faults['authzErrorsAfterRestart']) {
+                    [void]$state.events.Add(@{
+                            logName = 'AuthZAdminCh'; id = 3; level = 2; providerName = 'AuthZ'
+                            timeCreated = Format-ShimTime (Get-ShimNow).AddMilliseconds(1)
+                            message = 'NPS Extension for Azure MFA: CID: 00000000-0000-0000-0000-000000000000 : Exception in Authentication Ext for User with UPN ESTS_TOKEN_ERROR'
+                        })
+                }
+            }
+        }
+        [void]$history.Add($record)
+        $service.history = $history
+        @{ key = $key; service = $service; failed = $failed }
+    }
+    if (-not $result) { return }
+    if ($result.failed) {
+        $exception = [System.InvalidOperationException]::new("Service '$($result.key) ($($result.key))' cannot be started due to the following error: Cannot start service $($result.key) on computer '.'.")
+        $Cmdlet.WriteError([System.Management.Automation.ErrorRecord]::new($exception, 'CouldNotStartService', 'OpenError', $Name))
+        return
+    }
+    if ($PassThru) { ConvertTo-ShimServiceObject $result.key $result.service }
+}
+
+function Start-Service {
+    [CmdletBinding()]
+    param([Parameter(Mandatory, Position = 0)][string] $Name, [switch] $PassThru)
+    Sync-CallerPreference $PSCmdlet
+    Invoke-ShimServiceChange $Name 'start' $PSCmdlet $PassThru.IsPresent
+}
+
+function Stop-Service {
+    [CmdletBinding()]
+    param([Parameter(Mandatory, Position = 0)][string] $Name, [switch] $PassThru, [switch] $Force)
+    Sync-CallerPreference $PSCmdlet
+    Invoke-ShimServiceChange $Name 'stop' $PSCmdlet $PassThru.IsPresent
+}
+
+function Restart-Service {
+    [CmdletBinding()]
+    param([Parameter(Mandatory, Position = 0)][string] $Name, [switch] $PassThru, [switch] $Force)
+    Sync-CallerPreference $PSCmdlet
+    Invoke-ShimServiceChange $Name 'restart' $PSCmdlet $PassThru.IsPresent
+}
+
+# ---------------------------------------------------------------- RRAS RADIUS servers, NPS remote groups
+
+function ConvertTo-ShimRadiusServer {
+    param($Entry)
+    [pscustomobject]@{
+        ServerName = $Entry.serverName
+        Purpose = $Entry.purpose
+        Timeout = [uint32]$Entry.timeout
+        Score = [uint32]$(if ($Entry.ContainsKey('score')) { $Entry.score } else { 30 })
+        Port = [uint32]$(if ($Entry.ContainsKey('port')) { $Entry.port } else { 1812 })
+    }
+}
+
+function Get-RemoteAccessRadius {
+    [CmdletBinding()]
+    param([string] $ServerName, [string] $Purpose)
+    Sync-CallerPreference $PSCmdlet
+    $state = Read-ShimState
+    foreach ($entry in $state.remoteAccessRadius) {
+        if ($ServerName -and $entry.serverName -ine $ServerName) { continue }
+        if ($Purpose -and $entry.purpose -ine $Purpose) { continue }
+        ConvertTo-ShimRadiusServer $entry
+    }
+}
+
+function Set-RemoteAccessRadius {
+    [CmdletBinding()]
+    param([Parameter(Mandatory)][string] $ServerName, [Parameter(Mandatory)][string] $Purpose, [uint32] $Timeout, [uint32] $Score, [switch] $PassThru)
+    Sync-CallerPreference $PSCmdlet
+    $cmdlet = $PSCmdlet
+    $bound = $PSBoundParameters
+    $updated = Update-ShimState {
+        param($state)
+        $entry = @($state.remoteAccessRadius | Where-Object { $_.serverName -ieq $ServerName -and $_.purpose -ieq $Purpose })
+        if ($entry.Count -eq 0) {
+            $exception = [System.ArgumentException]::new("The RADIUS server $ServerName is not configured for $Purpose.")
+            $cmdlet.WriteError([System.Management.Automation.ErrorRecord]::new($exception, 'RadiusServerNotFound', 'ObjectNotFound', $ServerName))
+            return
+        }
+        if ($bound.ContainsKey('Timeout')) { $entry[0].timeout = [int]$Timeout }
+        if ($bound.ContainsKey('Score')) { $entry[0].score = [int]$Score }
+        $entry[0]
+    }
+    if ($PassThru -and $updated) { ConvertTo-ShimRadiusServer $updated }
+}
+
+# `netsh nps show remoteserver` and `netsh nps set remoteserver remoteservergroup = G address = A timeout = T`,
+# printing in the layout remote/scripts/RadiusTimeout.ps1 parses (docs/windows.md shows it).
+function netsh {
+    $words = @($args | ForEach-Object { [string]$_ })
+    $line = ($words -join ' ')
+    if ($line -match '^(?i)nps\s+show\s+remoteserver') {
+        $state = Read-ShimState
+        foreach ($group in $state.remoteRadiusServerGroups) {
+            foreach ($server in $group.servers) {
+                'Remote RADIUS server group name = ' + $group.name
+                'Address                         = ' + $server.address
+                'Timeout (seconds)               = ' + $server.timeout
+                ''
+            }
+        }
+        'Ok.'
+        $global:LASTEXITCODE = 0
+        return
+    }
+    if ($line -match '^(?i)nps\s+set\s+remoteserver\s') {
+        $pairs = @{}
+        foreach ($word in $words) {
+            if ($word -match '^(\w+)\s*=\s*(.*)$') { $pairs[$Matches[1].ToLowerInvariant()] = $Matches[2].Trim('"') }
+        }
+        $found = Update-ShimState {
+            param($state)
+            foreach ($group in $state.remoteRadiusServerGroups) {
+                if ($group.name -ine $pairs['remoteservergroup']) { continue }
+                foreach ($server in $group.servers) {
+                    if ($server.address -ine $pairs['address']) { continue }
+                    $server.timeout = [int]$pairs['timeout']
+                    return $true
+                }
+            }
+            $false
+        }
+        if ($found) { 'Ok.'; $global:LASTEXITCODE = 0 } else { 'The parameter is incorrect.'; $global:LASTEXITCODE = 1 }
+        return
+    }
+    "netsh (lab): unsupported command: $line"
+    $global:LASTEXITCODE = 1
+}
+
+# ---------------------------------------------------------------- events, network
+
+function Get-WinEvent {
+    [CmdletBinding()]
+    param([hashtable] $FilterHashtable, [string] $LogName, [int] $MaxEvents = [int]::MaxValue)
+    Sync-CallerPreference $PSCmdlet
+    $filter = if ($FilterHashtable) { $FilterHashtable } else { @{ LogName = $LogName } }
+    $matched = @((Read-ShimState).events | Where-Object {
+            $event = $_
+            $time = [DateTimeOffset]::Parse($event.timeCreated, [cultureinfo]::InvariantCulture)
+            (-not $filter['LogName'] -or @($filter['LogName']) -contains $event.logName) -and
+            (-not $filter['Id'] -or @($filter['Id']) -contains $event.id) -and
+            (-not $filter['Level'] -or @($filter['Level']) -contains $event.level) -and
+            (-not $filter['ProviderName'] -or @($filter['ProviderName']) -contains $event.providerName) -and
+            (-not $filter['StartTime'] -or $time -ge [DateTimeOffset]$filter['StartTime'])
+        } | Sort-Object { [DateTimeOffset]::Parse($_.timeCreated, [cultureinfo]::InvariantCulture) } -Descending | Select-Object -First $MaxEvents)
+    if ($matched.Count -eq 0) {
+        $exception = [System.Exception]::new('No events were found that match the specified selection criteria.')
+        $PSCmdlet.WriteError([System.Management.Automation.ErrorRecord]::new($exception, 'NoMatchingEventsFound', 'ObjectNotFound', $null))
+        return
+    }
+    foreach ($event in $matched) {
+        [pscustomobject]@{
+            LogName = $event.logName; Id = [int]$event.id; Level = [byte]$event.level; ProviderName = $event.providerName
+            TimeCreated = [DateTimeOffset]::Parse($event.timeCreated, [cultureinfo]::InvariantCulture).LocalDateTime
+            Message = $event.message
+        }
+    }
+}
+
+function Test-NetConnection {
+    [CmdletBinding()]
+    param([Parameter(Position = 0)][string] $ComputerName, [int] $Port, [string] $InformationLevel)
+    Sync-CallerPreference $PSCmdlet
+    $reachable = (Read-ShimState).network['tcpReachable']
+    $ok = $false
+    if ($reachable) { $ok = [bool]$reachable["${ComputerName}:$Port"] }
+    if ($InformationLevel -eq 'Quiet') { return $ok }
+    [pscustomobject]@{ ComputerName = $ComputerName; RemotePort = $Port; TcpTestSucceeded = $ok }
+}
+
+# UDP listeners follow the IAS service: NPS listens on 1812/1813 only while it runs.
+function Get-NetUDPEndpoint {
+    [CmdletBinding()]
+    param([int[]] $LocalPort)
+    Sync-CallerPreference $PSCmdlet
+    $state = Read-ShimState
+    $ias = $null
+    foreach ($key in @($state.services.Keys)) { if ($key -ieq 'IAS') { $ias = $state.services[$key] } }
+    $ports = @()
+    if ($ias -and $ias.status -eq 'Running') {
+        $ports = if ($state.network.ContainsKey('iasUdpPorts')) { @($state.network.iasUdpPorts) } else { @(1812, 1813) }
+    }
+    $found = @($ports | Where-Object { -not $LocalPort -or $LocalPort -contains $_ })
+    if ($found.Count -eq 0) {
+        $exception = [System.Exception]::new('No matching MSFT_NetUDPEndpoint objects found.')
+        $PSCmdlet.WriteError([System.Management.Automation.ErrorRecord]::new($exception, 'CmdletizationQuery_NotFound', 'ObjectNotFound', $null))
+        return
+    }
+    foreach ($port in $found) { [pscustomobject]@{ LocalAddress = '0.0.0.0'; LocalPort = [uint16]$port; OwningProcess = 4242 } }
+}
+
+# Key files live under %ProgramData% on Windows; give scripts the variable, on a drive Linux has (Join-Path checks).
+if (-not $env:ProgramData) { $env:ProgramData = '/ProgramData' }
+
+Export-ModuleMember -Function @(
+    'Get-ItemProperty', 'Get-ItemPropertyValue', 'Set-ItemProperty', 'New-ItemProperty', 'Remove-ItemProperty', 'Test-Path', 'New-Item',
+    'Get-ChildItem', 'Get-Item', 'Remove-Item', 'New-SelfSignedCertificate', 'New-Object', 'Get-Acl', 'Set-Acl',
+    'Get-Service', 'Start-Service', 'Stop-Service', 'Restart-Service',
+    'Get-RemoteAccessRadius', 'Set-RemoteAccessRadius', 'netsh',
+    'Get-WinEvent', 'Test-NetConnection', 'Get-NetUDPEndpoint',
+    'New-ShimCertificateEntry'
+)

@@ -1,0 +1,129 @@
+# Get/Test/Set of an NPS server's Entra MFA certificate in Cert:\LocalMachine\My: subject
+# "CN=<tenantId>, OU=Microsoft NPS Extension", a private key NETWORK SERVICE can read, valid beyond the
+# renewal window. Set makes a new two-year certificate as Microsoft's setup script does; it never removes
+# one (superseded certificates go after the successor is registered and IAS restarted: IasRestart.ps1).
+# Input:  { mode: "get" | "set", tenantId, renewalDays, preferredThumbprint? }
+# Result: { certificate: { derBase64, thumbprint, notBefore, notAfter } | null, keyReadableByNetworkService,
+#           certificates: [...], drift: [{ name, expected, found }], changed: [..] }
+
+$NetworkServiceSid = 'S-1-5-20'
+$ValidityYears = 2
+
+function Get-NpsSubject {
+    param([string] $TenantId)
+    "CN=$TenantId, OU=Microsoft NPS Extension"
+}
+
+# The file holding the certificate's private key (a CAPI key container under MachineKeys).
+function Get-PrivateKeyFile {
+    param($Certificate)
+    if (-not $Certificate.HasPrivateKey -or $null -eq $Certificate.PrivateKey) { return $null }
+    $container = $Certificate.PrivateKey.CspKeyContainerInfo.UniqueKeyContainerName
+    Join-Path $env:ProgramData "Microsoft\Crypto\RSA\MachineKeys\$container"
+}
+
+function Test-NetworkServiceCanRead {
+    param($Certificate)
+    $keyFile = Get-PrivateKeyFile $Certificate
+    if ($null -eq $keyFile -or -not (Test-Path -Path $keyFile)) { return $false }
+    $acl = Get-Acl -Path $keyFile
+    $read = [System.Security.AccessControl.FileSystemRights]::Read
+    foreach ($rule in @($acl.GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier]))) {
+        $rights = [System.Security.AccessControl.FileSystemRights]$rule.FileSystemRights
+        if ($rule.IdentityReference.Value -eq $NetworkServiceSid -and "$($rule.AccessControlType)" -eq 'Allow' -and ($rights -band $read) -eq $read) {
+            return $true
+        }
+    }
+    $false
+}
+
+function Grant-NetworkServiceRead {
+    param($Certificate)
+    $keyFile = Get-PrivateKeyFile $Certificate
+    if ($null -eq $keyFile) { Stop-HostScript -Code 'PrivateKeyMissing' -Message "certificate $($Certificate.Thumbprint) has no private key on this host" }
+    $acl = Get-Acl -Path $keyFile
+    $sid = New-Object System.Security.Principal.SecurityIdentifier $NetworkServiceSid
+    $rule = New-Object System.Security.AccessControl.FileSystemAccessRule -ArgumentList $sid, 'Read', 'Allow'
+    $acl.AddAccessRule($rule)
+    Set-Acl -Path $keyFile -AclObject $acl
+}
+
+function ConvertTo-PublicPart {
+    param($Certificate)
+    @{
+        derBase64 = [System.Convert]::ToBase64String($Certificate.RawData)
+        thumbprint = $Certificate.Thumbprint.ToUpperInvariant()
+        notBefore = ConvertTo-IsoTime $Certificate.NotBefore
+        notAfter = ConvertTo-IsoTime $Certificate.NotAfter
+    }
+}
+
+# The certificate the extension should use: the preferred one while usable, else the one that lasts longest.
+function Select-NpsCertificate {
+    param([object[]] $Candidates, [datetime] $RenewBy, [string] $PreferredThumbprint)
+    $now = Get-Date
+    $usable = @($Candidates | Where-Object { $_.HasPrivateKey -and $_.NotBefore -le $now -and $_.NotAfter -gt $RenewBy })
+    $preferred = @($usable | Where-Object { $_.Thumbprint -eq $PreferredThumbprint })
+    if ($preferred.Count -gt 0) { return $preferred[0] }
+    $usable | Sort-Object -Property NotAfter -Descending | Select-Object -First 1
+}
+
+function Invoke-NpsCertificate {
+    param($Data)
+    Set-Step 'read input'
+    $mode = Get-InputValue $Data 'mode' 'get'
+    $tenantId = [string](Get-InputValue $Data 'tenantId')
+    if ($tenantId -notmatch '^[0-9a-fA-F-]{36}$') { Stop-HostScript -Code 'InvalidInput' -Message 'tenantId must be a GUID' }
+    $renewalDays = [int](Get-InputValue $Data 'renewalDays' 60)
+    $preferredThumbprint = [string](Get-InputValue $Data 'preferredThumbprint' '')
+    $subject = Get-NpsSubject $tenantId
+    $renewBy = (Get-Date).AddDays($renewalDays)
+
+    Set-Step 'list certificates in Cert:\LocalMachine\My'
+    $candidates = @(Get-ChildItem -Path 'Cert:\LocalMachine\My' | Where-Object { $_.Subject -eq $subject })
+    $current = Select-NpsCertificate -Candidates $candidates -RenewBy $renewBy -PreferredThumbprint $preferredThumbprint
+    Set-Step 'read the private key ACL'
+    $readable = $false
+    if ($null -ne $current) { $readable = Test-NetworkServiceCanRead $current }
+    $changed = @()
+
+    if ($mode -eq 'set' -and $null -eq $current) {
+        Set-Step 'create a certificate'
+        $current = New-SelfSignedCertificate -Subject $subject -CertStoreLocation 'Cert:\LocalMachine\My' `
+            -NotAfter (Get-Date).AddYears($ValidityYears) -KeyLength 2048 -KeySpec KeyExchange `
+            -Provider 'Microsoft Enhanced RSA and AES Cryptographic Provider' -KeyExportPolicy NonExportable
+        $changed += "created certificate $($current.Thumbprint)"
+        $readable = Test-NetworkServiceCanRead $current
+    }
+    if ($mode -eq 'set' -and -not $readable) {
+        Set-Step 'grant NETWORK SERVICE read on the private key'
+        Grant-NetworkServiceRead $current
+        $readable = Test-NetworkServiceCanRead $current
+        if (-not $readable) { Stop-HostScript -Code 'AclNotApplied' -Message "NETWORK SERVICE still cannot read the private key of $($current.Thumbprint)" }
+        $changed += "granted NETWORK SERVICE read on $($current.Thumbprint)"
+    }
+
+    $drift = @()
+    if ($null -eq $current) {
+        $found = 'none'
+        $latest = @($candidates | Sort-Object -Property NotAfter -Descending)
+        if ($latest.Count -gt 0) { $found = "$($latest[0].Thumbprint) valid until $(ConvertTo-IsoTime $latest[0].NotAfter)" }
+        $drift += @{ name = 'certificate'; expected = "$subject valid beyond $(ConvertTo-IsoTime $renewBy) with its private key"; found = $found }
+    } elseif (-not $readable) {
+        $drift += @{ name = 'privateKeyAcl'; expected = 'NETWORK SERVICE can read the private key'; found = "no read access on $($current.Thumbprint)" }
+    }
+
+    $publicPart = $null
+    if ($null -ne $current) { $publicPart = ConvertTo-PublicPart $current }
+    @{
+        subject = $subject
+        certificate = $publicPart
+        keyReadableByNetworkService = $readable
+        certificates = @($candidates | ForEach-Object { @{ thumbprint = $_.Thumbprint; notAfter = ConvertTo-IsoTime $_.NotAfter } })
+        drift = $drift
+        changed = $changed
+    }
+}
+
+Invoke-HostScript -Name 'NpsCertificate' -Main { param($Data) Invoke-NpsCertificate $Data }
+exit $script:HostScriptExitCode

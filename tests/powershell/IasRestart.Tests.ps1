@@ -1,0 +1,72 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'HostScriptSupport.ps1')
+    function Invoke-Restart([hashtable] $Extra = @{}) { Invoke-HostScriptFile IasRestart (@{ mode = 'restart'; healthCheckSeconds = 1 } + $Extra) }
+}
+
+Describe 'IasRestart.ps1' {
+    BeforeEach { New-ArticleNpsHost }
+
+    It 'Get reports IAS status and RADIUS listening without restarting' {
+        $run = Invoke-HostScriptFile IasRestart @{ mode = 'get' }
+        $run.Document.result.status | Should -Be 'Running'
+        $run.Document.result.udp1812Listening | Should -BeTrue
+        @((Get-LabState).services.IAS.history).Count | Should -Be 0
+    }
+
+    It 'restarts IAS once, checks health for the whole window, and returns timings' {
+        $run = Invoke-Restart
+        $run.ExitCode | Should -Be 0
+        $history = @((Get-LabState).services.IAS.history)
+        $history.Count | Should -Be 1
+        $history[0].action | Should -Be 'restart'
+        $run.Document.result.timings.healthCheckMilliseconds | Should -BeGreaterOrEqual 1000
+    }
+
+    It 'does not count AuthZ errors logged before the restart' {
+        Update-LabState { param($s) $s.events = @(@{ logName = 'AuthZAdminCh'; id = 3; level = 2; providerName = 'AuthZ'; timeCreated = (Get-Date).AddHours(-1).ToUniversalTime().ToString('o'); message = 'ESTS_TOKEN_ERROR' }) }
+        (Invoke-Restart).ExitCode | Should -Be 0
+    }
+
+    It 'fails the health check when IAS logs AuthZ errors after the restart' {
+        Update-LabState { param($s) $s.services.IAS.faults = @{ authzErrorsAfterRestart = $true } }
+        $run = Invoke-Restart
+        $run.ExitCode | Should -Be 1
+        $run.Document.error.code | Should -Be 'HealthCheckFailed'
+        $run.Document.error.message | Should -Match 'ESTS_TOKEN_ERROR'
+        @($run.Document.error.details.authzErrors).Count | Should -Be 1
+    }
+
+    It 'fails naming the restart when IAS does not start' {
+        Update-LabState { param($s) $s.services.IAS.faults = @{ failsToStart = $true } }
+        $run = Invoke-Restart
+        $run.ExitCode | Should -Be 1
+        $run.Document.error.code | Should -Be 'RestartFailed'
+        $run.Document.error.details.status | Should -Be 'Stopped'
+    }
+
+    It 'removes superseded NPS certificates only after a healthy restart' {
+        $old = New-LabCertificate -NotAfter (Get-Date).AddDays(20)
+        $new = New-LabCertificate
+        $foreign = New-LabCertificate -Subject 'CN=web01'
+        Update-LabState { param($s) $s.certificates = @($old, $new, $foreign) }
+        $retire = @{ retireCertificates = @{ subject = "CN=$TenantId, OU=Microsoft NPS Extension"; keepThumbprint = $new.thumbprint } }
+
+        Update-LabState { param($s) $s.services.IAS.faults = @{ authzErrorsAfterRestart = $true } }
+        (Invoke-Restart $retire).ExitCode | Should -Be 1
+        @((Get-LabState).certificates).Count | Should -Be 3
+
+        Update-LabState { param($s) $s.services.IAS.faults = @{}; $s.events = @() }
+        $run = Invoke-Restart $retire
+        $run.ExitCode | Should -Be 0
+        @($run.Document.result.retired) | Should -Be @($old.thumbprint)
+        @((Get-LabState).certificates.thumbprint) | Should -Be @($new.thumbprint, $foreign.thumbprint)
+    }
+
+    It 'refuses to remove anything when the certificate to keep is not on the host' {
+        $old = New-LabCertificate
+        Update-LabState { param($s) $s.certificates = @($old) }
+        $run = Invoke-Restart @{ retireCertificates = @{ subject = "CN=$TenantId, OU=Microsoft NPS Extension"; keepThumbprint = 'A' * 40 } }
+        $run.Document.error.code | Should -Be 'SuccessorMissing'
+        @((Get-LabState).certificates).Count | Should -Be 1
+    }
+}

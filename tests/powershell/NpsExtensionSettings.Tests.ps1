@@ -1,0 +1,89 @@
+BeforeAll { . (Join-Path $PSScriptRoot 'HostScriptSupport.ps1') }
+
+Describe 'NpsExtensionSettings.ps1' {
+    BeforeEach { New-ArticleNpsHost }
+
+    It 'Get names every missing setting and changes nothing' {
+        $before = [System.IO.File]::ReadAllText($env:NPSMFA_HOST_STATE)
+        $run = Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'get'; settings = (Get-CompleteSettings) }
+        $run.ExitCode | Should -Be 0
+        $run.Lines | Should -Be 1
+        $result = $run.Document.result
+        $result.installed | Should -BeTrue
+        @($result.drift.name) | Should -Be @('AZURE_MFA_HOSTNAME', 'AZURE_MFA_RESOURCE_HOSTNAME', 'AZURE_MFA_TARGET_PATH', 'CLIENT_CERT_IDENTIFIER', 'CLIENT_ID', 'STS_URL')
+        ($result.drift | Where-Object name -EQ 'CLIENT_ID').found | Should -BeNullOrEmpty
+        $result.values.TENANT_ID | Should -Be $TenantId
+        [System.IO.File]::ReadAllText($env:NPSMFA_HOST_STATE) | Should -Be $before
+    }
+
+    It 'Set writes the missing values, read back shows no drift, and a second Set changes nothing' {
+        $settings = Get-CompleteSettings
+        $first = Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'set'; settings = $settings }
+        $first.ExitCode | Should -Be 0
+        @($first.Document.result.changed).Count | Should -Be 6
+        @($first.Document.result.drift).Count | Should -Be 0
+        (Get-LabState).registry[$AzureMfaKey].CLIENT_CERT_IDENTIFIER | Should -Be $settings.CLIENT_CERT_IDENTIFIER
+        $afterFirst = [System.IO.File]::ReadAllText($env:NPSMFA_HOST_STATE)
+
+        $second = Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'set'; settings = $settings }
+        @($second.Document.result.changed).Count | Should -Be 0
+        [System.IO.File]::ReadAllText($env:NPSMFA_HOST_STATE) | Should -Be $afterFirst
+    }
+
+    It 'Set corrects a drifted value and leaves values it does not manage alone' {
+        Update-LabState { param($s) $s.registry[$AzureMfaKey].STS_URL = 'https://wrong.example/'; $s.registry[$AzureMfaKey].CUSTOM = 'kept' }
+        $run = Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'set'; settings = @{ STS_URL = 'https://login.microsoftonline.com/' } }
+        @($run.Document.result.changed) | Should -Be @('STS_URL')
+        (Get-LabState).registry[$AzureMfaKey].CUSTOM | Should -Be 'kept'
+        (Get-LabState).registry[$AzureMfaKey].STS_URL | Should -Be 'https://login.microsoftonline.com/'
+    }
+
+    It 'replaces a value of the wrong registry type with a string' {
+        Update-LabState { param($s) $s.registry[$AzureMfaKey].REQUIRE_USER_MATCH = 1 }
+        $get = Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'get'; settings = @{ REQUIRE_USER_MATCH = 'TRUE' } }
+        @($get.Document.result.drift.name) | Should -Be @('REQUIRE_USER_MATCH')
+        $null = Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'set'; settings = @{ REQUIRE_USER_MATCH = 'TRUE' } }
+        (Get-LabState).registry[$AzureMfaKey].REQUIRE_USER_MATCH | Should -BeOfType [string]
+    }
+
+    It 'stores quotes, semicolons, $(...) and backticks literally' {
+        $tricky = "a'b`"c; `$(Remove-Item C:\ -Recurse) ``n @{x=1} -and"
+        $run = Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'set'; settings = @{ IP_WHITELIST = $tricky } }
+        $run.ExitCode | Should -Be 0
+        (Get-LabState).registry[$AzureMfaKey].IP_WHITELIST | Should -BeExactly $tricky
+        (Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'get'; settings = @{ IP_WHITELIST = $tricky } }).Document.result.drift | Should -BeNullOrEmpty
+    }
+
+    It 'creates the AzureMfa key when the installer left none' {
+        Update-LabState { param($s) $s.registry.Remove($AzureMfaKey) }
+        (Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'get'; settings = @{ TENANT_ID = $TenantId } }).Document.result.keyExists | Should -BeFalse
+        $null = Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'set'; settings = @{ TENANT_ID = $TenantId } }
+        (Get-LabState).registry[$AzureMfaKey].TENANT_ID | Should -Be $TenantId
+    }
+
+    It 'reports an extension that is not installed and changes nothing' {
+        Update-LabState { param($s) $s.registry[$AuthSrvKey] = @{ ExtensionDLLs = @('C:\other\Other.dll') } }
+        $before = [System.IO.File]::ReadAllText($env:NPSMFA_HOST_STATE)
+        $run = Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'set'; settings = (Get-CompleteSettings) }
+        $run.ExitCode | Should -Be 0
+        $run.Document.result.installed | Should -BeFalse
+        @($run.Document.result.missingDlls) | Should -Be @('AuthorizationDLLs', 'ExtensionDLLs')
+        @($run.Document.result.changed).Count | Should -Be 0
+        [System.IO.File]::ReadAllText($env:NPSMFA_HOST_STATE) | Should -Be $before
+    }
+
+    It 'fails with a structured error naming the step when the input is not base64 JSON' {
+        $run = Invoke-HostScriptFile NpsExtensionSettings -InputBase64 'not base64!'
+        $run.ExitCode | Should -Be 1
+        $run.Document.ok | Should -BeFalse
+        $run.Document.script | Should -Be 'NpsExtensionSettings'
+        $run.Document.error.step | Should -Be 'decode input'
+    }
+
+    It 'fails with a structured error naming the step when the registry cannot be read' {
+        Remove-Item -LiteralPath $env:NPSMFA_HOST_STATE
+        $run = Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'get'; settings = @{} }
+        $run.ExitCode | Should -Be 1
+        $run.Document.error.step | Should -Be 'read extension DLL registration'
+    }
+}

@@ -1,0 +1,54 @@
+BeforeAll { . (Join-Path $PSScriptRoot 'HostScriptSupport.ps1') }
+
+Describe 'RadiusTimeout.ps1 on a VPN (RRAS) server' {
+    BeforeEach { New-ArticleVpnHost }
+
+    It 'Get names each NPS server whose timeout is short' {
+        $run = Invoke-HostScriptFile RadiusTimeout @{ mode = 'get'; npsServers = @('nps01.lab.test', 'nps02.lab.test'); timeoutSeconds = 60 }
+        $run.ExitCode | Should -Be 0
+        @($run.Document.result.drift.name) | Should -Be @('rras:nps01.lab.test', 'rras:nps02.lab.test')
+        @($run.Document.result.drift.found) | Should -Be @(5, 5)
+        @((Get-LabState).remoteAccessRadius.timeout) | Should -Be @(5, 5)
+    }
+
+    It 'Set raises them, and a second Set changes nothing' {
+        $data = @{ mode = 'set'; npsServers = @('nps01.lab.test', 'nps02.lab.test'); timeoutSeconds = 90 }
+        @((Invoke-HostScriptFile RadiusTimeout $data).Document.result.changed).Count | Should -Be 2
+        @((Get-LabState).remoteAccessRadius.timeout) | Should -Be @(90, 90)
+        $second = Invoke-HostScriptFile RadiusTimeout $data
+        @($second.Document.result.changed).Count | Should -Be 0
+        @($second.Document.result.drift).Count | Should -Be 0
+    }
+
+    It 'leaves a longer timeout and servers it does not manage alone' {
+        Update-LabState { param($s) $s.remoteAccessRadius[0].timeout = 120 }
+        $run = Invoke-HostScriptFile RadiusTimeout @{ mode = 'set'; npsServers = @('nps01.lab.test'); timeoutSeconds = 60 }
+        @($run.Document.result.changed).Count | Should -Be 0
+        @((Get-LabState).remoteAccessRadius.timeout) | Should -Be @(120, 5)
+    }
+
+    It 'fails naming an NPS server RRAS does not know, and changes nothing' {
+        $run = Invoke-HostScriptFile RadiusTimeout @{ mode = 'set'; npsServers = @('nps01.lab.test', 'nps09.lab.test'); timeoutSeconds = 60 }
+        $run.ExitCode | Should -Be 1
+        $run.Document.error.code | Should -Be 'RadiusServerMissing'
+        $run.Document.error.message | Should -Match 'nps09.lab.test'
+        @($run.Document.error.details.missing) | Should -Be @('nps09.lab.test')
+        @((Get-LabState).remoteAccessRadius.timeout) | Should -Be @(5, 5)
+    }
+}
+
+Describe 'RadiusTimeout.ps1 on an NPS server forwarding to a remote RADIUS server group' {
+    BeforeEach {
+        New-ArticleNpsHost
+        Update-LabState { param($s) $s.remoteRadiusServerGroups = @(@{ name = 'MFA NPS'; servers = @(@{ address = '10.0.0.7'; timeout = 5 }, @{ address = '10.0.0.8'; timeout = 90 }) }) }
+    }
+
+    It 'Get and Set cover each server in the group' {
+        $get = Invoke-HostScriptFile RadiusTimeout @{ mode = 'get'; npsServers = @(); timeoutSeconds = 60; remoteServerGroups = $true }
+        @($get.Document.result.drift.name) | Should -Be @('nps-group:MFA NPS/10.0.0.7')
+        $set = Invoke-HostScriptFile RadiusTimeout @{ mode = 'set'; npsServers = @(); timeoutSeconds = 60; remoteServerGroups = $true }
+        $set.ExitCode | Should -Be 0
+        @((Get-LabState).remoteRadiusServerGroups[0].servers.timeout) | Should -Be @(60, 90)
+        @((Invoke-HostScriptFile RadiusTimeout @{ mode = 'set'; npsServers = @(); timeoutSeconds = 60; remoteServerGroups = $true }).Document.result.changed).Count | Should -Be 0
+    }
+}
