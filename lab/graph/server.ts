@@ -55,6 +55,8 @@ export interface RequestRecord {
   /** Requests inside a $batch are recorded too, marked here. */
   inBatch: boolean;
   clientId?: string;
+  /** keyIds a PATCH sent as the new keyCredentials collection, to check the order of writes. */
+  keyIds?: string[];
 }
 
 interface Answer {
@@ -122,6 +124,15 @@ function entraError(status: number, error: string, description: string): Answer 
       correlation_id: crypto.randomUUID(),
     },
   };
+}
+
+function sentKeyIds(text: string): string[] | undefined {
+  try {
+    const keys = (JSON.parse(text) as { keyCredentials?: { keyId?: string }[] }).keyCredentials;
+    return Array.isArray(keys) ? keys.map((key) => String(key.keyId)) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const sha256 = (text: string) => crypto.createHash("sha256").update(text).digest("hex");
@@ -440,7 +451,9 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
               answer.headers = { "Retry-After": String(fault.retryAfterSeconds) };
           }
         }
-        answer ??= await route(method, rawPath, request.headers, Buffer.concat(chunks).toString("utf8"));
+        const text = Buffer.concat(chunks).toString("utf8");
+        if (method === "PATCH") record.keyIds = sentKeyIds(text);
+        answer ??= await route(method, rawPath, request.headers, text);
         record.status = answer.status;
         const payload = answer.body === undefined ? "" : JSON.stringify(answer.body);
         response.writeHead(answer.status, {

@@ -202,7 +202,10 @@ export interface GraphClientTuning {
 }
 
 /** A client for the stack's tenant, cloud and npsmfa:graph settings, as providers read them in configure. */
-export function graphClientFor(config: StackConfig, tuning: GraphClientTuning = {}): GraphClient {
+export function graphClientFor(
+  config: Pick<StackConfig, "tenantId" | "cloud" | "graph">,
+  tuning: GraphClientTuning = {},
+): GraphClient {
   const endpoints = graphEndpointsFor(config.cloud, config.graph);
   let agent: https.Agent | undefined;
   if (config.graph.caFile) {

@@ -1,0 +1,4 @@
+// Entra ID desired state over Microsoft Graph: first-party SPs enabled, NPS certificates registered.
+export * from "./keyCredentials";
+export * from "./npsCertificateCredential";
+export * from "./servicePrincipalEnabled";

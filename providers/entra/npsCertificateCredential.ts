@@ -1,0 +1,243 @@
+// One NPS server's certificate registered on the MFA Client service principal's keyCredentials.
+// Read, merge, write, read back, and read again after a pause: Graph has no lock on the collection, so a
+// concurrent writer may drop our key after we verified it; then we merge again, a bounded number of times.
+// Destroy forgets: removing a key would stop that NPS server's MFA, and other tooling may rely on it.
+import * as pulumi from "@pulumi/pulumi";
+import type { GraphClient } from "../../remote/graph/client";
+import {
+  dynamicModule,
+  dynamicTypeNames,
+  NpsCertificateCredentialInputs,
+  NpsCertificatePublicPart,
+} from "../resourceTypes";
+import { GraphSession } from "./graphSession";
+import {
+  GraphKeyCredential,
+  keyStatus,
+  KeyStatus,
+  nextKeyCredentials,
+  sameKeyIds,
+  thumbprintOfDer,
+} from "./keyCredentials";
+import { tellOperator } from "./log";
+import { findServicePrincipal, readKeyCredentials, writeKeyCredentials } from "./servicePrincipals";
+
+export interface NpsCertificateCredentialOutputs extends NpsCertificateCredentialInputs {
+  /** Declared "registered"; after refresh, what the tenant has for this certificate. */
+  status: KeyStatus;
+  servicePrincipalId: string;
+  /** keyId of the certificate's key credential ("" when missing). */
+  keyId: string;
+}
+
+export interface KeyConvergenceOptions {
+  /** Reads (each possibly followed by a write) before giving up; default 8. */
+  maxAttempts?: number;
+  /** Pause before the confirming read that catches a concurrent writer; default 1500 ms. */
+  settleMs?: number;
+}
+
+export interface KeyConvergence {
+  keys: GraphKeyCredential[];
+  writes: number;
+}
+
+/** Makes the live collection hold our certificate (and not our host's older one), preserving every other key. */
+export async function convergeNpsKeyCredential(
+  graph: GraphClient,
+  servicePrincipalId: string,
+  npsHostname: string,
+  certificate: NpsCertificatePublicPart,
+  options: KeyConvergenceOptions = {},
+): Promise<KeyConvergence> {
+  const maxAttempts = options.maxAttempts ?? 8;
+  const settleMs = options.settleMs ?? 1500;
+  let writes = 0;
+  let confirmedOnce = false;
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const live = await readKeyCredentials(graph, servicePrincipalId);
+    const next = nextKeyCredentials(live, npsHostname, certificate);
+    if (sameKeyIds(live, next)) {
+      if (confirmedOnce) return { keys: live, writes };
+      confirmedOnce = true;
+      await new Promise((resolve) => setTimeout(resolve, settleMs));
+      continue;
+    }
+    confirmedOnce = false;
+    await writeKeyCredentials(graph, servicePrincipalId, next);
+    writes++;
+  }
+  throw new Error(
+    `${npsHostname}: certificate ${certificate.thumbprint} on the MFA Client service principal ` +
+      `(${servicePrincipalId}): expected it to stay registered, found it replaced again after ${maxAttempts} ` +
+      "reads: another tool keeps writing keyCredentials without merging. Stop it (or run one writer at a time) and run again.",
+  );
+}
+
+export function checkNpsCertificateInputs(
+  news: NpsCertificateCredentialInputs,
+): pulumi.dynamic.CheckFailure[] {
+  const failures: pulumi.dynamic.CheckFailure[] = [];
+  const host = news.npsHostname ?? "(no host)";
+  const certificate = news.certificate;
+  if (!certificate?.derBase64) {
+    failures.push({
+      property: "certificate",
+      reason: `${host}: expected the certificate's DER as base64, found nothing`,
+    });
+    return failures;
+  }
+  const actual = thumbprintOfDer(certificate.derBase64);
+  if (actual !== (certificate.thumbprint ?? "").toUpperCase()) {
+    failures.push({
+      property: "certificate",
+      reason: `${host}: expected thumbprint ${certificate.thumbprint} to be the SHA-1 of the certificate, found ${actual}`,
+    });
+  }
+  if (Number.isNaN(Date.parse(certificate.notBefore)) || Number.isNaN(Date.parse(certificate.notAfter))) {
+    failures.push({ property: "certificate", reason: `${host}: expected ISO 8601 notBefore and notAfter` });
+  }
+  if (!Number.isInteger(news.renewalDays) || news.renewalDays < 1) {
+    failures.push({
+      property: "renewalDays",
+      reason: `${host}: expected a whole number of days ≥ 1, found ${news.renewalDays}`,
+    });
+  }
+  return failures;
+}
+
+/** Properties that differ between the tenant (old outputs, after refresh) and the declaration. */
+export function driftedCredentialProperties(
+  olds: Partial<NpsCertificateCredentialOutputs>,
+  news: NpsCertificateCredentialInputs,
+): string[] {
+  const drifted: string[] = [];
+  if ((olds.clientAppId ?? "").toLowerCase() !== news.clientAppId.toLowerCase()) drifted.push("clientAppId");
+  if ((olds.npsHostname ?? "").toLowerCase() !== news.npsHostname.toLowerCase()) drifted.push("npsHostname");
+  if (olds.certificate?.thumbprint?.toUpperCase() !== news.certificate.thumbprint.toUpperCase())
+    drifted.push("certificate");
+  if (olds.renewalDays !== news.renewalDays) drifted.push("renewalDays");
+  if (olds.status !== undefined && olds.status !== "registered") drifted.push("status");
+  return drifted;
+}
+
+export class NpsCertificateCredentialProvider implements pulumi.dynamic.ResourceProvider {
+  private readonly session = new GraphSession();
+
+  /** Options are plain numbers: they are serialized with the provider. */
+  constructor(private readonly convergence: KeyConvergenceOptions = {}) {}
+
+  async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+    this.session.configure(req);
+  }
+
+  async check(_olds: unknown, news: NpsCertificateCredentialInputs): Promise<pulumi.dynamic.CheckResult> {
+    return { inputs: news, failures: checkNpsCertificateInputs(news) };
+  }
+
+  async diff(_id: string, olds: NpsCertificateCredentialOutputs, news: NpsCertificateCredentialInputs) {
+    return { changes: driftedCredentialProperties(olds, news).length > 0 };
+  }
+
+  async create(inputs: NpsCertificateCredentialInputs): Promise<pulumi.dynamic.CreateResult> {
+    return {
+      id: `${inputs.clientAppId}/${inputs.npsHostname.toLowerCase()}`,
+      outs: await this.ensure(inputs),
+    };
+  }
+
+  async update(
+    _id: string,
+    _olds: unknown,
+    news: NpsCertificateCredentialInputs,
+  ): Promise<pulumi.dynamic.UpdateResult> {
+    return { outs: await this.ensure(news) };
+  }
+
+  async read(id: string, props: NpsCertificateCredentialOutputs): Promise<pulumi.dynamic.ReadResult> {
+    const graph = this.session.graph();
+    const sp = await findServicePrincipal(graph, props.clientAppId);
+    const live = sp ? await readKeyCredentials(graph, sp.id) : [];
+    const outs = this.outputs(props, sp?.id ?? "", live);
+    const { servicePrincipalId: _sp, keyId: _key, ...liveInputs } = outs;
+    return { id, props: outs, inputs: liveInputs };
+  }
+
+  async delete(_id: string, props: NpsCertificateCredentialOutputs): Promise<void> {
+    tellOperator(
+      `${props.npsHostname}: certificate ${props.certificate?.thumbprint} removed from the stack only. Its key ` +
+        "credential was left on the MFA Client service principal: removing it would stop MFA on that NPS server. " +
+        "Remove it in the Entra admin center once the server is retired.",
+    );
+  }
+
+  private async ensure(inputs: NpsCertificateCredentialInputs): Promise<NpsCertificateCredentialOutputs> {
+    const graph = this.session.graph();
+    const sp = await findServicePrincipal(graph, inputs.clientAppId);
+    if (!sp) {
+      throw new Error(
+        `${inputs.npsHostname}: expected the MFA Client service principal (appId ${inputs.clientAppId}) in the ` +
+          "tenant, found none. It is created by the MfaTenant component: make the credential depend on it.",
+      );
+    }
+    const { keys } = await convergeNpsKeyCredential(
+      graph,
+      sp.id,
+      inputs.npsHostname,
+      inputs.certificate,
+      this.convergence,
+    );
+    const outs = this.outputs(inputs, sp.id, keys);
+    if (outs.status !== "registered") {
+      tellOperator(
+        `${inputs.npsHostname}: certificate ${inputs.certificate.thumbprint} is registered but ${outs.status}: ` +
+          "renew the NPS certificate on the server.",
+      );
+    }
+    return outs;
+  }
+
+  private outputs(
+    inputs: NpsCertificateCredentialInputs,
+    servicePrincipalId: string,
+    live: GraphKeyCredential[],
+  ): NpsCertificateCredentialOutputs {
+    const thumbprint = inputs.certificate.thumbprint.toUpperCase();
+    const key = live.find((entry) => entry.key && thumbprintOfDer(entry.key) === thumbprint);
+    return {
+      clientAppId: inputs.clientAppId,
+      npsHostname: inputs.npsHostname,
+      certificate: inputs.certificate,
+      renewalDays: inputs.renewalDays,
+      status: keyStatus(live, inputs, new Date()),
+      servicePrincipalId,
+      keyId: key?.keyId ?? "",
+    };
+  }
+}
+
+export interface NpsCertificateCredentialArgs {
+  /** appId of the MFA Client service principal (config/clouds.ts mfaClientAppId). */
+  clientAppId: pulumi.Input<string>;
+  npsHostname: pulumi.Input<string>;
+  certificate: pulumi.Input<NpsCertificatePublicPart>;
+  renewalDays: pulumi.Input<number>;
+}
+
+/** `pulumi-nodejs:dynamic/npsmfa:NpsCertificateCredential`: the NPS host's certificate is on the Client SP. */
+export class NpsCertificateCredential extends pulumi.dynamic.Resource {
+  declare readonly status: pulumi.Output<KeyStatus>;
+  declare readonly keyId: pulumi.Output<string>;
+  declare readonly servicePrincipalId: pulumi.Output<string>;
+
+  constructor(name: string, args: NpsCertificateCredentialArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      new NpsCertificateCredentialProvider(),
+      name,
+      { ...args, status: "registered", servicePrincipalId: undefined, keyId: undefined },
+      opts,
+      dynamicModule,
+      dynamicTypeNames.npsCertificateCredential,
+    );
+  }
+}
