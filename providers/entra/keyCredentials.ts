@@ -37,7 +37,7 @@ export function thumbprintOfKey(key: GraphKeyCredential): string | undefined {
 }
 
 export function ownedByHost(key: GraphKeyCredential, npsHostname: string): boolean {
-  return (key.displayName ?? "").toLowerCase() === npsKeyDisplayName(npsHostname);
+  return (key.displayName ?? "").toLowerCase() === npsKeyDisplayName(npsHostname).toLowerCase();
 }
 
 export function desiredKeyCredential(

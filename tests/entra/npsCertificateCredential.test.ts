@@ -1,0 +1,221 @@
+import * as assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as path from "node:path";
+import { mfaClientAppId } from "../../config/clouds";
+import { startGraphEmulator } from "../../lab/graph";
+import {
+  driftedCredentialProperties,
+  npsKeyDisplayName,
+  NpsCertificateCredentialOutputs,
+  NpsCertificateCredentialProvider,
+  thumbprintOfDer,
+} from "../../providers/entra";
+import { NpsCertificateCredentialInputs, NpsCertificatePublicPart } from "../../providers/resourceTypes";
+import { foreignKey, Lab, labDir, npsCertificate, operatorSecret, startLab } from "./lab";
+
+const hosts = ["nps01.corp.example.com", "nps02.corp.example.com", "nps03.corp.example.com"];
+
+function inputsFor(host: string, certificate: NpsCertificatePublicPart): NpsCertificateCredentialInputs {
+  return { clientAppId: mfaClientAppId, npsHostname: host, certificate, renewalDays: 60 };
+}
+
+function permutations<T>(items: T[]): T[][] {
+  if (items.length <= 1) return [items];
+  return items.flatMap((item, index) =>
+    permutations([...items.slice(0, index), ...items.slice(index + 1)]).map((rest) => [item, ...rest]),
+  );
+}
+
+describe("NpsCertificateCredential against the Graph emulator", () => {
+  let lab: Lab;
+  let provider: NpsCertificateCredentialProvider;
+  const certificates = new Map<string, NpsCertificatePublicPart>();
+  let foreign: ReturnType<typeof foreignKey>;
+
+  const liveThumbprints = () =>
+    lab.emulator
+      .servicePrincipal(mfaClientAppId)!
+      .keyCredentials.map((key) => thumbprintOfDer(key.key!))
+      .sort();
+  const expectedThumbprints = (registered: string[]) =>
+    [thumbprintOfDer(foreign.key), ...registered.map((host) => certificates.get(host)!.thumbprint)].sort();
+
+  beforeEach(async () => {
+    lab = await startLab({ seed: "healthy" });
+    for (const host of hosts) certificates.set(host, npsCertificate(lab.ca, host));
+    foreign = foreignKey(lab.ca);
+    await lab.emulator.changeServicePrincipal(mfaClientAppId, (sp) => ({ ...sp, keyCredentials: [foreign] }));
+    provider = new NpsCertificateCredentialProvider({ settleMs: 20 });
+    await provider.configure({ config: lab.config } as never);
+  });
+  afterEach(() => lab.stop());
+
+  it("keeps the foreign key and every NPS key whatever order three servers register in", async () => {
+    for (const order of permutations(hosts)) {
+      await lab.emulator.changeServicePrincipal(mfaClientAppId, (sp) => ({
+        ...sp,
+        keyCredentials: [foreign],
+      }));
+      const done: string[] = [];
+      for (const host of order) {
+        await provider.create(inputsFor(host, certificates.get(host)!));
+        done.push(host);
+        assert.deepEqual(liveThumbprints(), expectedThumbprints(done), `order ${order.join(" > ")}`);
+      }
+      const foreignNow = lab.emulator
+        .servicePrincipal(mfaClientAppId)!
+        .keyCredentials.find((key) => key.keyId === foreign.keyId);
+      assert.deepEqual(foreignNow, foreign, "the foreign key is byte-for-byte as it was");
+    }
+  });
+
+  it("keeps every key when three registrations run at once with slow writes", async () => {
+    lab.emulator.injectFault({ kind: "latency", ms: 150, method: "PATCH", times: 3 });
+    await Promise.all(hosts.map((host) => provider.create(inputsFor(host, certificates.get(host)!))));
+    assert.deepEqual(liveThumbprints(), expectedThumbprints(hosts));
+    assert.ok(
+      lab.emulator.requests().filter((request) => request.method === "PATCH").length > 3,
+      "the writes raced, so at least one registration had to merge again",
+    );
+  });
+
+  it("keeps every key when two processes sharing the tenant's state file register at once", async function () {
+    const dir = labDir();
+    const stateFile = path.join(dir, "tenant.json");
+    const shared = await startGraphEmulator({ ca: lab.ca, stateFile, seed: "healthy" });
+    try {
+      const { clientId } = await shared.registerClient({ secret: operatorSecret });
+      await shared.changeServicePrincipal(mfaClientAppId, (sp) => ({ ...sp, keyCredentials: [foreign] }));
+      const children = hosts.slice(0, 2).map((host) => {
+        const args = JSON.stringify({
+          dir: lab.dir,
+          stateFile,
+          clientId,
+          host,
+          certificate: certificates.get(host),
+        });
+        const child = spawn(
+          process.execPath,
+          ["-r", "ts-node/register/transpile-only", path.join(__dirname, "registerChild.ts"), args],
+          {
+            cwd: path.resolve(__dirname, "..", ".."),
+            stdio: ["pipe", "pipe", "pipe"],
+          },
+        );
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        const ready = new Promise<void>((resolve, reject) => {
+          const poll = setInterval(() => stdout.includes("ready\n") && (clearInterval(poll), resolve()), 20);
+          child.once(
+            "exit",
+            (code) => (clearInterval(poll), reject(new Error(`child exited ${code}: ${stderr}`))),
+          );
+        });
+        const finished = new Promise<{ status: string; patches: number }>((resolve, reject) =>
+          child.once("exit", (code) =>
+            code === 0
+              ? resolve(JSON.parse(stdout.split("\n")[1]))
+              : reject(new Error(`child ${host}: ${stderr}`)),
+          ),
+        );
+        return { child, ready, finished };
+      });
+      await Promise.all(children.map((entry) => entry.ready));
+      for (const { child } of children) child.stdin.write("go\n");
+      const results = await Promise.all(children.map((entry) => entry.finished));
+      assert.deepEqual(
+        results.map((result) => result.status),
+        ["registered", "registered"],
+      );
+      const keys = shared
+        .servicePrincipal(mfaClientAppId)!
+        .keyCredentials.map((key) => thumbprintOfDer(key.key!))
+        .sort();
+      assert.deepEqual(keys, expectedThumbprints(hosts.slice(0, 2)));
+      assert.ok(
+        results.some((result) => result.patches > 1),
+        `the registrations raced, so one had to merge again (PATCHes: ${results.map((result) => result.patches)})`,
+      );
+    } finally {
+      await shared.stop();
+    }
+  });
+
+  it("adds a renewed certificate before removing the host's old key, and leaves other keys alone", async () => {
+    const [first, second] = hosts;
+    await provider.create(inputsFor(first, certificates.get(first)!));
+    await provider.create(inputsFor(second, certificates.get(second)!));
+    const oldKeyId = lab.emulator
+      .servicePrincipal(mfaClientAppId)!
+      .keyCredentials.find((key) => key.displayName === npsKeyDisplayName(first))!.keyId;
+    const renewed = npsCertificate(lab.ca, first);
+    lab.emulator.clearRequests();
+    await provider.update("id", {}, inputsFor(first, renewed));
+    const writes = lab.emulator
+      .requests()
+      .filter((request) => request.method === "PATCH")
+      .map((request) => request.keyIds!);
+    assert.equal(writes.length, 2, "one write adds, a second removes");
+    assert.ok(
+      writes[0].includes(oldKeyId) && writes[0].length === 4,
+      "the first write keeps the old key and adds the new",
+    );
+    assert.ok(!writes[1].includes(oldKeyId), "the second write drops only the old key");
+    assert.deepEqual(liveThumbprints(), expectedThumbprints([second]).concat(renewed.thumbprint).sort());
+  });
+
+  it("reports a missing, an expired and a soon-expiring key as drift of status", async () => {
+    const host = hosts[0];
+    const inputs = inputsFor(host, certificates.get(host)!);
+    const created = await provider.create(inputs);
+    const outs = created.outs as NpsCertificateCredentialOutputs;
+    assert.equal(outs.status, "registered");
+    assert.deepEqual(driftedCredentialProperties((await provider.read(created.id, outs)).props, inputs), []);
+
+    await lab.emulator.changeServicePrincipal(mfaClientAppId, (sp) => ({ ...sp, keyCredentials: [foreign] }));
+    const missing = await provider.read(created.id, outs);
+    assert.equal(missing.props.status, "missing");
+    assert.equal(missing.inputs.status, "missing");
+    assert.deepEqual(driftedCredentialProperties(missing.props, inputs), ["status"]);
+    assert.equal((await provider.diff(created.id, missing.props, inputs)).changes, true);
+
+    const soon = inputsFor(host, npsCertificate(lab.ca, host, 30));
+    const soonOuts = (await provider.create(soon)).outs as NpsCertificateCredentialOutputs;
+    assert.equal(soonOuts.status, "renewal-due");
+    assert.equal((await provider.read(created.id, soonOuts)).props.status, "renewal-due");
+
+    await lab.emulator.changeServicePrincipal(mfaClientAppId, (sp) => ({
+      ...sp,
+      keyCredentials: sp.keyCredentials.map((key) => ({
+        ...key,
+        startDateTime: "2020-01-01T00:00:00Z",
+        endDateTime: "2021-01-01T00:00:00Z",
+      })),
+    }));
+    assert.equal((await provider.read(created.id, soonOuts)).props.status, "expired");
+  });
+
+  it("destroy forgets: every key stays on the Client service principal", async () => {
+    const created = await Promise.all(
+      hosts.map((host) => provider.create(inputsFor(host, certificates.get(host)!))),
+    );
+    const before = lab.emulator.servicePrincipal(mfaClientAppId)!;
+    lab.emulator.clearRequests();
+    for (const entry of created) await provider.delete(entry.id, entry.outs);
+    assert.deepEqual(lab.emulator.requests(), []);
+    assert.deepEqual(lab.emulator.servicePrincipal(mfaClientAppId), before);
+    assert.equal(before.accountEnabled, true);
+  });
+
+  it("rejects a certificate whose thumbprint is not its own", async () => {
+    const certificate = {
+      ...certificates.get(hosts[0])!,
+      thumbprint: certificates.get(hosts[1])!.thumbprint,
+    };
+    const result = await provider.check({}, inputsFor(hosts[0], certificate));
+    assert.equal(result.failures?.[0]?.property, "certificate");
+    assert.match(result.failures![0].reason, /nps01.*expected thumbprint/);
+  });
+});
