@@ -75,6 +75,10 @@ export interface NpsCertificateInputs {
   winrm: WinrmEndpointInputs;
   tenantId: string;
   renewalDays: number;
+  /** Declared true: a certificate with the subject and its private key, valid beyond the renewal window. */
+  usableCertificate?: boolean;
+  /** Declared true: NETWORK SERVICE (which IAS runs as) can read the private key. */
+  keyReadableByNetworkService?: boolean;
 }
 
 /** What an NpsCertificate reads back from its host: the policy pack checks its thumbprint and expiry. */
@@ -87,6 +91,8 @@ export interface NpsExtensionSettingsInputs {
   hostname: string;
   winrm: WinrmEndpointInputs;
   settings: Record<string, string>;
+  /** Declared true: the extension's DLLs are registered with NPS (AuthSrv\Parameters). Never installed by us. */
+  extensionInstalled?: boolean;
 }
 
 /** RADIUS authentication timeout on a VPN (RRAS) server for each NPS server it uses. */
@@ -95,6 +101,8 @@ export interface RadiusTimeoutInputs {
   winrm: WinrmEndpointInputs;
   npsServers: string[];
   timeoutSeconds: number;
+  /** Also every server of every remote RADIUS server group on this host (an NPS that forwards). */
+  remoteServerGroups?: boolean;
 }
 
 /** A restart of IAS on one NPS server, after the previous server's restart in the rollout. */
@@ -105,4 +113,8 @@ export interface IasRestartInputs {
   previousHostname?: string;
   /** Values whose change means IAS must restart to load them (certificate thumbprint, settings). */
   triggers: Record<string, string>;
+  /** Seconds after the restart during which IAS must stay healthy (default 10). */
+  healthCheckSeconds?: number;
+  /** After a healthy restart, remove certificates with this subject other than the one kept. */
+  retireCertificates?: { subject: string; keepThumbprint: string };
 }

@@ -2,7 +2,8 @@
 # Data arrives as base64 JSON and is decoded here, never spliced into script text; one JSON document
 # leaves on stdout: {"ok":true,"script":...,"result":{...}} or {"ok":false,"script":...,"error":{...}}
 # with exit code 1. Windows PowerShell 5.1 compatible.
-param([Parameter(Mandatory = $true)][string] $InputBase64)
+# The one line before this prelude defines $InputBase64: `$InputBase64 = '<base64>'` (the base64 alphabet
+# cannot end a single-quoted string) when sent over WinRM, a param() block when run as a file in Pester.
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 2.0

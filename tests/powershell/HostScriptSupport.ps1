@@ -1,5 +1,6 @@
 # Dot-sourced by the Pester tests: seeds a lab host's state file and runs the real remote/scripts/*.ps1
-# against the Windows shim, composed exactly as remote/hostScripts.ts sends them (Prelude.ps1 + script).
+# against the Windows shim, composed as remote/hostScripts.ts sends them (Prelude.ps1 + script), with a
+# param() block for the data where the WinRM composition assigns it.
 $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $script:ScriptsDir = Join-Path $script:RepoRoot 'remote/scripts'
 $script:ShimPath = Join-Path $script:RepoRoot 'lab/windows/WindowsShim.psm1'
@@ -10,7 +11,8 @@ $script:AuthSrvKey = 'HKLM:\SYSTEM\CurrentControlSet\Services\AuthSrv\Parameters
 function Get-ComposedScript {
     param([string] $Name)
     $file = Join-Path ([System.IO.Path]::GetTempPath()) "npsmfa-pester-$PID-$Name.ps1"
-    $text = [System.IO.File]::ReadAllText((Join-Path $script:ScriptsDir 'Prelude.ps1')) + "`n" +
+    $text = "param([Parameter(Mandatory = `$true)][string] `$InputBase64)`n" +
+        [System.IO.File]::ReadAllText((Join-Path $script:ScriptsDir 'Prelude.ps1')) + "`n" +
         [System.IO.File]::ReadAllText((Join-Path $script:ScriptsDir "$Name.ps1"))
     [System.IO.File]::WriteAllText($file, $text)
     $file

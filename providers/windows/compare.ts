@@ -1,0 +1,44 @@
+// Comparing what a host has (a resource's outputs after read) with what is declared (new inputs). Values
+// cross gRPC on the way: key order is not kept and undefined disappears, so both sides are normalised.
+
+/** Sorted keys, no undefined or null members: the form a value has after a trip through gRPC. */
+export function normalise(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(normalise);
+  if (value === null || typeof value !== "object") return value;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, member]) => member !== undefined && member !== null)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, member]) => [key, normalise(member)]);
+  return Object.fromEntries(entries);
+}
+
+export function sameValue(a: unknown, b: unknown): boolean {
+  const emptyA = a === undefined || a === null;
+  const emptyB = b === undefined || b === null;
+  if (emptyA || emptyB) return emptyA && emptyB;
+  return JSON.stringify(normalise(a)) === JSON.stringify(normalise(b));
+}
+
+/** Names of the top-level properties in `names` whose live and declared values differ. */
+export function changedProperties<T extends object>(
+  live: Partial<T>,
+  declared: T,
+  names: (keyof T)[],
+): string[] {
+  return names.filter((name) => !sameValue(live[name], declared[name])).map(String);
+}
+
+/** `settings.NAME` for each declared setting whose live value differs (missing counts as different). */
+export function changedSettings(
+  live: Record<string, string> | undefined,
+  declared: Record<string, string>,
+): string[] {
+  return Object.keys(declared)
+    .sort()
+    .filter((name) => live?.[name] !== declared[name])
+    .map((name) => `settings.${name}`);
+}
+
+export function nowIso(): string {
+  return new Date().toISOString();
+}

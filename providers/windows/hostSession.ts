@@ -1,0 +1,34 @@
+// What each Windows provider holds at run time: the stack's config read in `configure` (WinRM passwords as
+// the engine decrypted them), and how to reach a host. Nothing is set when Pulumi serializes the provider,
+// so no secret travels into state with it.
+import type * as pulumi from "@pulumi/pulumi";
+import { readProviderConfig, winrmEndpointFor } from "../../config/providerConfig";
+import type { StackConfig, WinrmEndpointConfig } from "../../config/schema";
+import { HostScriptName, PowerShellRunner, runHostScript } from "../../remote/hostScripts";
+import { winrmRunner } from "../../remote/windows/winrmRunner";
+
+/** How to reach a host; tests pass one that runs lab hosts locally. */
+export type RunnerFactory = (hostname: string, endpoint: WinrmEndpointConfig | undefined) => PowerShellRunner;
+
+export class WindowsHostSession {
+  private config?: StackConfig;
+
+  constructor(private readonly runnerFor?: RunnerFactory) {}
+
+  configure(req: pulumi.dynamic.ConfigureRequest): void {
+    this.config = readProviderConfig(req.config);
+  }
+
+  /** Runs one host script on a host: one round trip. */
+  run<T>(hostname: string, script: HostScriptName, data: unknown): Promise<T> {
+    const endpoint = this.config ? winrmEndpointFor(this.config, hostname) : undefined;
+    if (this.runnerFor) return runHostScript<T>(this.runnerFor(hostname, endpoint), hostname, script, data);
+    if (!endpoint) {
+      throw new Error(
+        `${hostname}: the Windows provider was not configured: the Pulumi engine did not call configure with ` +
+          "the stack's config (npsmfa:npsServers, npsmfa:vpnServers). Run it through `pulumi up` / `pulumi preview`.",
+      );
+    }
+    return runHostScript<T>(winrmRunner(hostname, endpoint), hostname, script, data);
+  }
+}

@@ -1,0 +1,134 @@
+// A restart of IAS on one NPS server, only when something it loads changed, followed by a health check;
+// then the superseded NPS certificates go. Restarts form a chain across servers (each IasRestart depends
+// on the previous server's): a failed health check fails this resource, so the engine never starts the
+// servers after it.
+import * as pulumi from "@pulumi/pulumi";
+import { dynamicModule, dynamicTypeNames, IasRestartInputs } from "../resourceTypes";
+import { sameValue } from "./compare";
+import { WindowsHostSession } from "./hostSession";
+import { hostnameFailure, WindowsProviderOptions } from "./options";
+
+interface RestartScriptResult {
+  status: string;
+  udp1812Listening: boolean;
+  timings: Record<string, string | number>;
+  retired: string[];
+}
+
+export interface IasRestartState extends IasRestartInputs {
+  /** When the last restart this resource made finished its health check ("" none yet). */
+  restartedAt: string;
+  timings: Record<string, string | number>;
+  /** Certificates removed after the last restart. */
+  retired: string[];
+}
+
+/** Channels where the extension logs ESTS_TOKEN_ERROR and other failures (AuthZ, event ID 3). */
+export const authzLogNames = ["AuthZAdminCh"];
+const defaultHealthCheckSeconds = 10;
+
+/**
+ * Whether IAS must restart: on create, when any trigger is set (something was changed on the host); on
+ * update, when a trigger moved to a new non-empty value. Host name, chain order or WinRM edits never restart.
+ */
+export function restartNeeded(
+  previous: Record<string, string> | undefined,
+  next: Record<string, string>,
+): boolean {
+  return Object.entries(next).some(
+    ([name, value]) => value !== "" && (previous === undefined || previous[name] !== value),
+  );
+}
+
+export class IasRestartProvider implements pulumi.dynamic.ResourceProvider {
+  private readonly session: WindowsHostSession;
+
+  constructor(options: WindowsProviderOptions = {}) {
+    this.session = new WindowsHostSession(options.runnerFor);
+  }
+
+  async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+    this.session.configure(req);
+  }
+
+  async check(_olds: unknown, news: IasRestartInputs): Promise<pulumi.dynamic.CheckResult> {
+    const failures = hostnameFailure(news.hostname);
+    const seconds = news.healthCheckSeconds ?? defaultHealthCheckSeconds;
+    if (!Number.isInteger(seconds) || seconds < 0 || seconds > 300) {
+      failures.push({ property: "healthCheckSeconds", reason: `expected 0-300 seconds, found ${seconds}` });
+    }
+    return { inputs: { ...news, triggers: news.triggers ?? {}, healthCheckSeconds: seconds }, failures };
+  }
+
+  async diff(_id: string, olds: IasRestartState, news: IasRestartInputs): Promise<pulumi.dynamic.DiffResult> {
+    const replaces = olds.hostname?.toLowerCase() === news.hostname.toLowerCase() ? [] : ["hostname"];
+    const changed = (
+      ["triggers", "previousHostname", "healthCheckSeconds", "retireCertificates"] as const
+    ).filter((name) => !sameValue(olds[name], news[name]));
+    return { changes: replaces.length > 0 || changed.length > 0, replaces };
+  }
+
+  async create(inputs: IasRestartInputs): Promise<pulumi.dynamic.CreateResult> {
+    const outs = restartNeeded(undefined, inputs.triggers)
+      ? await this.restart(inputs)
+      : this.unchanged(inputs);
+    return { id: inputs.hostname.toLowerCase(), outs };
+  }
+
+  async update(
+    _id: string,
+    olds: IasRestartState,
+    news: IasRestartInputs,
+  ): Promise<pulumi.dynamic.UpdateResult> {
+    const outs = restartNeeded(olds.triggers, news.triggers)
+      ? await this.restart(news)
+      : this.unchanged(news, olds);
+    return { outs };
+  }
+
+  /** A restart is an event, not host state: nothing to read back, and no round trip spent on it. */
+  async read(id: string, props: IasRestartState): Promise<pulumi.dynamic.ReadResult> {
+    return { id, props };
+  }
+
+  async delete(): Promise<void> {}
+
+  private unchanged(inputs: IasRestartInputs, olds?: IasRestartState): IasRestartState {
+    return { ...inputs, restartedAt: olds?.restartedAt ?? "", timings: olds?.timings ?? {}, retired: [] };
+  }
+
+  private async restart(inputs: IasRestartInputs): Promise<IasRestartState> {
+    const result = await this.session.run<RestartScriptResult>(inputs.hostname, "IasRestart", {
+      mode: "restart",
+      healthCheckSeconds: inputs.healthCheckSeconds ?? defaultHealthCheckSeconds,
+      authzLogNames,
+      ...(inputs.retireCertificates ? { retireCertificates: inputs.retireCertificates } : {}),
+    });
+    return {
+      ...inputs,
+      restartedAt: String(result.timings.healthCheckedAt ?? ""),
+      timings: result.timings,
+      retired: result.retired,
+    };
+  }
+}
+
+export class IasRestart extends pulumi.dynamic.Resource {
+  declare readonly restartedAt: pulumi.Output<string>;
+
+  constructor(
+    name: string,
+    args: pulumi.Inputs,
+    opts?: pulumi.CustomResourceOptions,
+    options: WindowsProviderOptions = {},
+  ) {
+    super(
+      new IasRestartProvider(options),
+      name,
+      { restartedAt: undefined, timings: undefined, retired: undefined, ...args },
+      opts,
+      dynamicModule,
+      dynamicTypeNames.iasRestart,
+    );
+  }
+}

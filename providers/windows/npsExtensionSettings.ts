@@ -1,0 +1,164 @@
+// The Entra MFA NPS extension's registry values on an NPS server (HKLM\SOFTWARE\Microsoft\AzureMfa). Only
+// the declared names are managed; others are left alone. A host without the extension is reported, never
+// changed: installing it is a human's decision.
+import * as pulumi from "@pulumi/pulumi";
+import { dynamicModule, dynamicTypeNames, NpsExtensionSettingsInputs } from "../resourceTypes";
+import { changedProperties, changedSettings, nowIso } from "./compare";
+import { WindowsHostSession } from "./hostSession";
+import { hostnameFailure, WindowsProviderOptions } from "./options";
+
+interface SettingsScriptResult {
+  installed: boolean;
+  missingDlls: string[];
+  values: Record<string, string>;
+  drift: { name: string; expected: string; found: string | null }[];
+  changed: string[];
+}
+
+export interface NpsExtensionSettingsState extends NpsExtensionSettingsInputs {
+  /** The declared value names, so a value deleted on the host is still looked for. */
+  managedNames: string[];
+  /** When this provider last changed a value ("" never): IasRestart restarts when it moves. */
+  changedAt: string;
+  /** Names written by the last create or update. */
+  changedValues: string[];
+}
+
+const valueNamePattern = /^[A-Z][A-Z0-9_]*$/;
+
+/** Each drifted setting by name (`settings.CLIENT_ID`), and `extensionInstalled` when it is not. */
+export function settingsDrift(
+  live: Partial<NpsExtensionSettingsState>,
+  declared: NpsExtensionSettingsInputs,
+): string[] {
+  return [
+    ...changedSettings(live.settings, declared.settings),
+    ...changedProperties(live, declared, ["extensionInstalled"]),
+  ];
+}
+
+function stateFrom(
+  inputs: NpsExtensionSettingsInputs,
+  managedNames: string[],
+  result: SettingsScriptResult,
+  changedAt: string,
+): NpsExtensionSettingsState {
+  const settings: Record<string, string> = {};
+  for (const name of managedNames) {
+    if (result.values[name] !== undefined) settings[name] = result.values[name];
+  }
+  return {
+    ...inputs,
+    settings,
+    extensionInstalled: result.installed,
+    managedNames,
+    changedAt,
+    changedValues: result.changed,
+  };
+}
+
+export class NpsExtensionSettingsProvider implements pulumi.dynamic.ResourceProvider {
+  private readonly session: WindowsHostSession;
+
+  constructor(options: WindowsProviderOptions = {}) {
+    this.session = new WindowsHostSession(options.runnerFor);
+  }
+
+  async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+    this.session.configure(req);
+  }
+
+  async check(_olds: unknown, news: NpsExtensionSettingsInputs): Promise<pulumi.dynamic.CheckResult> {
+    const failures = hostnameFailure(news.hostname);
+    for (const [name, value] of Object.entries(news.settings ?? {})) {
+      if (!valueNamePattern.test(name)) {
+        failures.push({
+          property: "settings",
+          reason: `expected a registry value name like TENANT_ID, found ${JSON.stringify(name)}`,
+        });
+      }
+      if (typeof value !== "string") {
+        failures.push({ property: "settings", reason: `${name}: expected text, found a ${typeof value}` });
+      }
+    }
+    return { inputs: { ...news, settings: news.settings ?? {}, extensionInstalled: true }, failures };
+  }
+
+  async diff(
+    _id: string,
+    olds: NpsExtensionSettingsState,
+    news: NpsExtensionSettingsInputs,
+  ): Promise<pulumi.dynamic.DiffResult> {
+    const replaces = olds.hostname?.toLowerCase() === news.hostname.toLowerCase() ? [] : ["hostname"];
+    return { changes: replaces.length > 0 || settingsDrift(olds, news).length > 0, replaces };
+  }
+
+  async create(inputs: NpsExtensionSettingsInputs): Promise<pulumi.dynamic.CreateResult> {
+    return { id: inputs.hostname.toLowerCase(), outs: await this.apply(inputs, "") };
+  }
+
+  async update(
+    _id: string,
+    olds: NpsExtensionSettingsState,
+    news: NpsExtensionSettingsInputs,
+  ): Promise<pulumi.dynamic.UpdateResult> {
+    return { outs: await this.apply(news, olds.changedAt ?? "") };
+  }
+
+  async read(id: string, props: NpsExtensionSettingsState): Promise<pulumi.dynamic.ReadResult> {
+    const managedNames = props.managedNames ?? Object.keys(props.settings ?? {});
+    const result = await this.session.run<SettingsScriptResult>(props.hostname, "NpsExtensionSettings", {
+      mode: "get",
+      settings: Object.fromEntries(managedNames.map((name) => [name, props.settings?.[name] ?? ""])),
+    });
+    const live = {
+      ...stateFrom(props, managedNames, result, props.changedAt ?? ""),
+      changedValues: props.changedValues ?? [],
+    };
+    const { managedNames: _names, changedAt: _at, changedValues: _values, ...liveInputs } = live;
+    return { id, props: live, inputs: liveInputs };
+  }
+
+  /** Forgets: removing the values would break MFA on a server that is still in use. */
+  async delete(): Promise<void> {}
+
+  private async apply(
+    inputs: NpsExtensionSettingsInputs,
+    previousChangedAt: string,
+  ): Promise<NpsExtensionSettingsState> {
+    const result = await this.session.run<SettingsScriptResult>(inputs.hostname, "NpsExtensionSettings", {
+      mode: "set",
+      settings: inputs.settings,
+    });
+    if (!result.installed) {
+      throw new Error(
+        `${inputs.hostname}: the Entra MFA NPS extension is not installed (HKLM\\SYSTEM\\CurrentControlSet\\Services\\` +
+          `AuthSrv\\Parameters lacks it in ${result.missingDlls.join(", ")}). Nothing was changed: install the ` +
+          "extension (NpsExtnForAzureMfaInstaller.exe) on the server, then apply again.",
+      );
+    }
+    const managedNames = Object.keys(inputs.settings).sort();
+    return stateFrom(inputs, managedNames, result, result.changed.length > 0 ? nowIso() : previousChangedAt);
+  }
+}
+
+export class NpsExtensionSettings extends pulumi.dynamic.Resource {
+  declare readonly changedAt: pulumi.Output<string>;
+  declare readonly settings: pulumi.Output<Record<string, string>>;
+
+  constructor(
+    name: string,
+    args: pulumi.Inputs,
+    opts?: pulumi.CustomResourceOptions,
+    options: WindowsProviderOptions = {},
+  ) {
+    super(
+      new NpsExtensionSettingsProvider(options),
+      name,
+      { changedAt: undefined, changedValues: undefined, managedNames: undefined, ...args },
+      opts,
+      dynamicModule,
+      dynamicTypeNames.npsExtensionSettings,
+    );
+  }
+}

@@ -1,0 +1,175 @@
+// RADIUS timeouts long enough for MFA: on a VPN (RRAS) server, each RADIUS authentication server entry for
+// our NPS servers; on an NPS that forwards, each server of its remote RADIUS server groups. Longer is fine.
+import * as pulumi from "@pulumi/pulumi";
+import { dynamicModule, dynamicTypeNames, RadiusTimeoutInputs } from "../resourceTypes";
+import { changedProperties, nowIso } from "./compare";
+import { WindowsHostSession } from "./hostSession";
+import { hostnameFailure, WindowsProviderOptions } from "./options";
+
+interface TimeoutScriptResult {
+  rrasServers: { serverName: string; timeout: number }[];
+  missing: string[];
+  remoteServers: { group: string; address: string; timeout: number }[];
+  drift: { name: string; expected: number; found: number }[];
+  changed: string[];
+}
+
+export interface RadiusTimeoutState extends RadiusTimeoutInputs {
+  /** Declared NPS servers and timeout, kept so read can judge the host against them. */
+  managedNpsServers: string[];
+  desiredTimeoutSeconds: number;
+  /** Live timeout per entry: `rras:<nps>` or `nps-group:<group>/<address>`. */
+  liveTimeouts: Record<string, number>;
+  changedAt: string;
+}
+
+/**
+ * The host as the declaration's shape: npsServers are the declared ones RRAS has an entry for, and
+ * timeoutSeconds is the declared value when every entry reaches it, else the shortest found.
+ */
+function stateFrom(
+  inputs: RadiusTimeoutInputs,
+  managedNpsServers: string[],
+  desiredTimeoutSeconds: number,
+  result: TimeoutScriptResult,
+  changedAt: string,
+): RadiusTimeoutState {
+  const liveTimeouts: Record<string, number> = {};
+  for (const server of result.rrasServers) {
+    if (managedNpsServers.some((name) => name.toLowerCase() === server.serverName.toLowerCase())) {
+      liveTimeouts[`rras:${server.serverName}`] = server.timeout;
+    }
+  }
+  for (const server of result.remoteServers)
+    liveTimeouts[`nps-group:${server.group}/${server.address}`] = server.timeout;
+  const shortest = Math.min(desiredTimeoutSeconds, ...Object.values(liveTimeouts));
+  const missing = new Set(result.missing.map((name) => name.toLowerCase()));
+  return {
+    ...inputs,
+    npsServers: managedNpsServers.filter((name) => !missing.has(name.toLowerCase())),
+    timeoutSeconds: shortest,
+    managedNpsServers,
+    desiredTimeoutSeconds,
+    liveTimeouts,
+    changedAt,
+  };
+}
+
+export function timeoutDrift(live: Partial<RadiusTimeoutState>, declared: RadiusTimeoutInputs): string[] {
+  const drifted = changedProperties(live, declared, ["npsServers", "timeoutSeconds", "remoteServerGroups"]);
+  const short = Object.entries(live.liveTimeouts ?? {})
+    .filter(([, seconds]) => seconds < declared.timeoutSeconds)
+    .map(([entry]) => `timeout of ${entry}`);
+  return [...drifted, ...short];
+}
+
+export class RadiusTimeoutProvider implements pulumi.dynamic.ResourceProvider {
+  private readonly session: WindowsHostSession;
+
+  constructor(options: WindowsProviderOptions = {}) {
+    this.session = new WindowsHostSession(options.runnerFor);
+  }
+
+  async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+    this.session.configure(req);
+  }
+
+  async check(_olds: unknown, news: RadiusTimeoutInputs): Promise<pulumi.dynamic.CheckResult> {
+    const failures = hostnameFailure(news.hostname);
+    if (!Number.isInteger(news.timeoutSeconds) || news.timeoutSeconds < 1) {
+      failures.push({
+        property: "timeoutSeconds",
+        reason: `expected whole seconds, found ${news.timeoutSeconds}`,
+      });
+    }
+    return {
+      inputs: {
+        ...news,
+        npsServers: news.npsServers ?? [],
+        remoteServerGroups: news.remoteServerGroups ?? false,
+      },
+      failures,
+    };
+  }
+
+  async diff(
+    _id: string,
+    olds: RadiusTimeoutState,
+    news: RadiusTimeoutInputs,
+  ): Promise<pulumi.dynamic.DiffResult> {
+    const replaces = olds.hostname?.toLowerCase() === news.hostname.toLowerCase() ? [] : ["hostname"];
+    return { changes: replaces.length > 0 || timeoutDrift(olds, news).length > 0, replaces };
+  }
+
+  async create(inputs: RadiusTimeoutInputs): Promise<pulumi.dynamic.CreateResult> {
+    return { id: inputs.hostname.toLowerCase(), outs: await this.apply(inputs, "") };
+  }
+
+  async update(
+    _id: string,
+    olds: RadiusTimeoutState,
+    news: RadiusTimeoutInputs,
+  ): Promise<pulumi.dynamic.UpdateResult> {
+    return { outs: await this.apply(news, olds.changedAt ?? "") };
+  }
+
+  async read(id: string, props: RadiusTimeoutState): Promise<pulumi.dynamic.ReadResult> {
+    const managed = props.managedNpsServers ?? props.npsServers;
+    const desired = props.desiredTimeoutSeconds ?? props.timeoutSeconds;
+    const result = await this.session.run<TimeoutScriptResult>(props.hostname, "RadiusTimeout", {
+      mode: "get",
+      npsServers: managed,
+      timeoutSeconds: desired,
+      remoteServerGroups: props.remoteServerGroups ?? false,
+    });
+    const live = stateFrom(props, managed, desired, result, props.changedAt ?? "");
+    const {
+      managedNpsServers: _m,
+      desiredTimeoutSeconds: _d,
+      liveTimeouts: _l,
+      changedAt: _c,
+      ...liveInputs
+    } = live;
+    return { id, props: live, inputs: liveInputs };
+  }
+
+  /** Forgets: a shorter timeout would bring the MFA failures back. */
+  async delete(): Promise<void> {}
+
+  private async apply(inputs: RadiusTimeoutInputs, previousChangedAt: string): Promise<RadiusTimeoutState> {
+    const result = await this.session.run<TimeoutScriptResult>(inputs.hostname, "RadiusTimeout", {
+      mode: "set",
+      npsServers: inputs.npsServers,
+      timeoutSeconds: inputs.timeoutSeconds,
+      remoteServerGroups: inputs.remoteServerGroups ?? false,
+    });
+    const changedAt = result.changed.length > 0 ? nowIso() : previousChangedAt;
+    return stateFrom(inputs, inputs.npsServers, inputs.timeoutSeconds, result, changedAt);
+  }
+}
+
+export class RadiusTimeout extends pulumi.dynamic.Resource {
+  declare readonly liveTimeouts: pulumi.Output<Record<string, number>>;
+
+  constructor(
+    name: string,
+    args: pulumi.Inputs,
+    opts?: pulumi.CustomResourceOptions,
+    options: WindowsProviderOptions = {},
+  ) {
+    super(
+      new RadiusTimeoutProvider(options),
+      name,
+      {
+        managedNpsServers: undefined,
+        desiredTimeoutSeconds: undefined,
+        liveTimeouts: undefined,
+        changedAt: undefined,
+        ...args,
+      },
+      opts,
+      dynamicModule,
+      dynamicTypeNames.radiusTimeout,
+    );
+  }
+}
