@@ -4,7 +4,7 @@
 export type FaultTarget = "graph" | "token" | "batchItem";
 
 interface FaultMatch {
-  /** graph (default): whole Graph requests; token: the token endpoint; batchItem: requests inside a $batch. */
+  /** graph (default): whole Graph requests; token: the authority (discovery, token endpoint); batchItem: requests inside a $batch. */
   target?: FaultTarget;
   method?: string;
   /** Tested against the path and query, e.g. /v1.0/servicePrincipals/<id>. */
@@ -31,7 +31,7 @@ export class FaultPlan {
     this.faults = [];
   }
 
-  /** The faults to apply to this request, in the order added; each use counts against `times`. */
+  /** The faults to apply to this request, in the order added; each applied one counts against `times`. */
   take(target: FaultTarget, method: string, pathAndQuery: string): GraphFault[] {
     const hits = this.faults.filter(
       (fault) =>
@@ -40,8 +40,11 @@ export class FaultPlan {
         (fault.method === undefined || fault.method.toUpperCase() === method) &&
         (fault.pathPattern === undefined || fault.pathPattern.test(pathAndQuery)),
     );
-    for (const fault of hits) fault.remaining--;
-    return hits;
+    // Every slowdown applies; of the faults that end a request (drop, status) only the first does.
+    const ending = hits.find((fault) => fault.kind !== "latency");
+    const applied = hits.filter((fault) => fault.kind === "latency" || fault === ending);
+    for (const fault of applied) fault.remaining--;
+    return applied;
   }
 }
 

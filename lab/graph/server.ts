@@ -432,7 +432,8 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
     request.on("end", async () => {
       const method = (request.method ?? "GET").toUpperCase();
       const rawPath = request.url ?? "/";
-      const target: FaultTarget = /\/oauth2\/v2\.0\/token$/.test(rawPath.split("?")[0]) ? "token" : "graph";
+      // Everything outside /v1.0 is the authority (discovery and token endpoint).
+      const target: FaultTarget = rawPath.startsWith("/v1.0/") ? "graph" : "token";
       const record: RequestRecord = { method, path: rawPath, status: 0, inBatch: false };
       log.push(record);
       try {
