@@ -1,0 +1,139 @@
+// One command of a lab shell: real PowerShell 7 with the Windows shim imported first, or a canned
+// answer for cmd built-ins. Output is queued until a Receive takes it. Run with -EncodedCommand,
+// pwsh itself writes its error stream as CLIXML, as Windows PowerShell does under WinRM.
+import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import type { PwshCommand } from "../../scripts/powershell";
+import type { LabCommand } from "./commandLine";
+
+export interface HostEnvironment {
+  hostName: string;
+  stateFile: string;
+  /** lab/windows/WindowsShim.psm1; imported when the file exists. */
+  shimModule: string;
+  pwsh: PwshCommand;
+  /** Working directory of pwsh: the repo root, where `dotnet pwsh` finds its tool manifest. */
+  cwd: string;
+}
+
+// Fixed text, never client input: the client's script follows it in the same script, so `param`-less
+// scripts, `exit N` and `$input` (stdin) behave as they would on Windows.
+const prelude =
+  "if ($env:NPSMFA_SHIM_MODULE) { Import-Module -Name $env:NPSMFA_SHIM_MODULE -ErrorAction Stop }";
+
+export class CommandRun {
+  private stdout: Buffer[] = [];
+  private stderr: Buffer[] = [];
+  private child: ChildProcess | undefined;
+  private listeners: (() => void)[] = [];
+  exitCode: number | undefined;
+
+  constructor(command: LabCommand, environment: HostEnvironment) {
+    if (command.kind === "output") {
+      this.stdout.push(Buffer.from(command.stdout, "utf8"));
+      this.stderr.push(Buffer.from(command.stderr, "utf8"));
+      this.exitCode = command.exitCode;
+      return;
+    }
+    const shim = fs.existsSync(environment.shimModule) ? environment.shimModule : "";
+    const args =
+      command.source === "stdin"
+        ? ["-NoProfile", "-NonInteractive", "-Command", "-"]
+        : [
+            "-NoProfile",
+            "-NonInteractive",
+            "-EncodedCommand",
+            Buffer.from(`${prelude}\n${command.script}`, "utf16le").toString("base64"),
+          ];
+    const child = spawn(environment.pwsh.command, [...environment.pwsh.args, ...args], {
+      cwd: environment.cwd,
+      env: {
+        ...process.env,
+        NPSMFA_HOST_STATE: environment.stateFile,
+        NPSMFA_HOST_NAME: environment.hostName,
+        NPSMFA_SHIM_MODULE: shim,
+        // Windows PowerShell 5.1 writes no ANSI colour codes; pwsh would, even into a pipe.
+        NO_COLOR: "1",
+      },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    this.child = child;
+    if (command.source === "stdin") child.stdin.write(`${prelude}\n`);
+    child.stdin.on("error", () => undefined);
+    child.stdout.on("data", (chunk: Buffer) => this.push(this.stdout, chunk));
+    child.stderr.on("data", (chunk: Buffer) => this.push(this.stderr, chunk));
+    child.on("error", (error) => {
+      this.push(this.stderr, Buffer.from(`The lab could not start PowerShell: ${error.message}\r\n`));
+      this.finish(1);
+    });
+    child.on("close", (code, signal) => this.finish(code ?? (signal ? 1 : 0)));
+  }
+
+  /** Feeds the command's stdin; `end` closes it. */
+  write(data: Buffer, end: boolean): void {
+    if (!this.child || this.exitCode !== undefined) return;
+    if (data.length > 0) this.child.stdin?.write(data);
+    if (end) this.child.stdin?.end();
+  }
+
+  /** Takes up to `maxBytes` of queued output, stdout first; `exitCode` is set once all is taken. */
+  take(maxBytes: number): { stdout: Buffer; stderr: Buffer; exitCode?: number } {
+    const stdout = takeBytes(this.stdout, maxBytes);
+    const stderr = takeBytes(this.stderr, maxBytes - stdout.length);
+    const drained = this.stdout.length === 0 && this.stderr.length === 0;
+    return { stdout, stderr, exitCode: drained ? this.exitCode : undefined };
+  }
+
+  get pendingBytes(): number {
+    return [...this.stdout, ...this.stderr].reduce((total, chunk) => total + chunk.length, 0);
+  }
+
+  get finished(): boolean {
+    return this.exitCode !== undefined;
+  }
+
+  /** Calls back on new output or exit; returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((other) => other !== listener);
+    };
+  }
+
+  terminate(): void {
+    if (this.child && this.exitCode === undefined) this.child.kill("SIGKILL");
+  }
+
+  private push(queue: Buffer[], chunk: Buffer): void {
+    queue.push(chunk);
+    this.notify();
+  }
+
+  private finish(code: number): void {
+    if (this.exitCode !== undefined) return;
+    this.exitCode = code;
+    this.notify();
+  }
+
+  private notify(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+}
+
+function takeBytes(queue: Buffer[], maxBytes: number): Buffer {
+  const taken: Buffer[] = [];
+  let room = maxBytes;
+  while (queue.length > 0 && room > 0) {
+    const head = queue[0];
+    if (head.length <= room) {
+      taken.push(head);
+      queue.shift();
+      room -= head.length;
+    } else {
+      taken.push(head.subarray(0, room));
+      queue[0] = head.subarray(room);
+      room = 0;
+    }
+  }
+  return Buffer.concat(taken);
+}
