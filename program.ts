@@ -1,6 +1,9 @@
 // Builds the component tree from a validated configuration. Kept apart from index.ts so tests can run
 // it under pulumi.runtime.setMocks with any configuration.
 import { StackConfig } from "./config/schema";
+import { MfaTenant } from "./components/mfaTenant";
+import { npsRollout } from "./components/npsServer";
+import { VpnServer } from "./components/vpnServer";
 
 export interface ProgramOutputs {
   tenantId: string;
@@ -10,6 +13,9 @@ export interface ProgramOutputs {
 }
 
 export function buildProgram(config: StackConfig): ProgramOutputs {
+  const tenant = new MfaTenant("tenant", { tenantId: config.tenantId });
+  npsRollout(config, { tenantReady: tenant.servicePrincipals });
+  for (const server of config.vpnServers) new VpnServer(server.hostname, { server });
   return {
     tenantId: config.tenantId,
     cloud: config.cloud,

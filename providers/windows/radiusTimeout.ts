@@ -150,6 +150,7 @@ export class RadiusTimeoutProvider implements pulumi.dynamic.ResourceProvider {
 
 export class RadiusTimeout extends pulumi.dynamic.Resource {
   declare readonly liveTimeouts: pulumi.Output<Record<string, number>>;
+  declare readonly changedAt: pulumi.Output<string>;
 
   constructor(
     name: string,

@@ -1,0 +1,191 @@
+// One NPS server with the Entra MFA extension: its certificate on the host, registered on the MFA Client
+// service principal, pinned in the extension's settings, then IAS restarted (only when one of those
+// changed) after the previous server's restart passed its health check.
+import * as pulumi from "@pulumi/pulumi";
+import { cloudEndpoints, CloudName, mfaClientAppId, mfaTargetPath } from "../config/clouds";
+import { minimumRadiusTimeoutSeconds } from "../config/schema";
+import type { ExtensionConfig, NpsServerConfig, StackConfig, WinrmEndpointConfig } from "../config/schema";
+import { NpsCertificateCredential } from "../providers/entra/npsCertificateCredential";
+import { componentTypes, WinrmEndpointInputs } from "../providers/resourceTypes";
+import {
+  IasRestart,
+  NpsCertificate,
+  NpsExtensionSettings,
+  RadiusTimeout,
+  WindowsProviderOptions,
+} from "../providers/windows";
+
+/** The endpoint as resources carry it: everything but the password, which providers read from config. */
+export function winrmInputs(endpoint: WinrmEndpointConfig): WinrmEndpointInputs {
+  const { password: _password, ...rest } = endpoint;
+  return rest;
+}
+
+export function npsCertificateSubject(tenantId: string): string {
+  return `CN=${tenantId}, OU=Microsoft NPS Extension`;
+}
+
+/** The AzureMfa registry values for a tenant, its cloud, the optional settings, and the pinned certificate. */
+export function extensionSettingsFor(
+  tenantId: string,
+  cloud: CloudName,
+  extension: ExtensionConfig,
+  certificateThumbprint: string,
+): Record<string, string> {
+  const endpoints = cloudEndpoints[cloud];
+  const flag = (value: boolean) => (value ? "TRUE" : "FALSE");
+  return {
+    TENANT_ID: tenantId,
+    CLIENT_ID: mfaClientAppId,
+    STS_URL: endpoints.loginUrl,
+    AZURE_MFA_HOSTNAME: endpoints.mfaHostname,
+    AZURE_MFA_RESOURCE_HOSTNAME: endpoints.mfaResourceHostname,
+    AZURE_MFA_TARGET_PATH: mfaTargetPath,
+    CLIENT_CERT_IDENTIFIER: certificateThumbprint,
+    ...(extension.requireUserMatch === undefined
+      ? {}
+      : { REQUIRE_USER_MATCH: flag(extension.requireUserMatch) }),
+    ...(extension.overrideNumberMatchingWithOtp === undefined
+      ? {}
+      : { OVERRIDE_NUMBER_MATCHING_WITH_OTP: flag(extension.overrideNumberMatchingWithOtp) }),
+    ...(extension.ipWhitelist === undefined ? {} : { IP_WHITELIST: extension.ipWhitelist.join(";") }),
+  };
+}
+
+export interface NpsServerArgs {
+  tenantId: string;
+  cloud: CloudName;
+  server: NpsServerConfig;
+  extension: ExtensionConfig;
+  /** The previous server's restart in the rollout: nothing on this server starts before it is healthy. */
+  previousRestart?: { hostname: string; restart: IasRestart };
+  /** What the certificate's registration waits for (the MfaTenant's service principals). */
+  tenantReady?: pulumi.Input<pulumi.Resource>[];
+  /** Minimum timeout for remote RADIUS server groups this NPS forwards to; none manages no groups. */
+  forwardingTimeoutSeconds?: number;
+  /** Seconds IAS must stay healthy after its restart (default 10). */
+  healthCheckSeconds?: number;
+  /** Tests only: how providers reach the host. */
+  providerOptions?: WindowsProviderOptions;
+}
+
+export class NpsServer extends pulumi.ComponentResource {
+  readonly hostname: string;
+  readonly certificate: NpsCertificate;
+  readonly credential: NpsCertificateCredential;
+  readonly settings: NpsExtensionSettings;
+  readonly restart: IasRestart;
+  readonly forwardingTimeout?: RadiusTimeout;
+
+  constructor(name: string, args: NpsServerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(componentTypes.npsServer, name, {}, opts);
+    const { hostname } = args.server;
+    this.hostname = hostname;
+    const host = { hostname, winrm: winrmInputs(args.server.winrm) };
+    const options = args.providerOptions;
+    const afterPrevious = args.previousRestart ? [args.previousRestart.restart] : [];
+
+    this.certificate = new NpsCertificate(
+      `${name}-certificate`,
+      { ...host, tenantId: args.tenantId, renewalDays: args.server.certificateRenewalDays },
+      { parent: this, dependsOn: afterPrevious },
+      options,
+    );
+    this.credential = new NpsCertificateCredential(
+      `${name}-credential`,
+      {
+        clientAppId: mfaClientAppId,
+        npsHostname: hostname,
+        certificate: this.certificate.certificate,
+        renewalDays: args.server.certificateRenewalDays,
+      },
+      { parent: this, dependsOn: args.tenantReady },
+    );
+    this.settings = new NpsExtensionSettings(
+      `${name}-extension`,
+      {
+        ...host,
+        settings: this.certificate.certificate.apply((certificate) =>
+          extensionSettingsFor(args.tenantId, args.cloud, args.extension, certificate.thumbprint),
+        ),
+      },
+      { parent: this, dependsOn: [this.credential] },
+      options,
+    );
+    if (args.forwardingTimeoutSeconds !== undefined) {
+      this.forwardingTimeout = new RadiusTimeout(
+        `${name}-forwarding-timeout`,
+        { ...host, npsServers: [], timeoutSeconds: args.forwardingTimeoutSeconds, remoteServerGroups: true },
+        { parent: this, dependsOn: afterPrevious },
+        options,
+      );
+    }
+    this.restart = new IasRestart(
+      `${name}-ias-restart`,
+      {
+        ...host,
+        ...(args.previousRestart ? { previousHostname: args.previousRestart.hostname } : {}),
+        triggers: {
+          certificate: this.certificate.changedAt,
+          settings: this.settings.changedAt,
+          ...(this.forwardingTimeout ? { forwardingTimeout: this.forwardingTimeout.changedAt } : {}),
+        },
+        healthCheckSeconds: args.healthCheckSeconds,
+        retireCertificates: {
+          subject: npsCertificateSubject(args.tenantId),
+          keepThumbprint: this.certificate.certificate.apply((certificate) => certificate.thumbprint),
+        },
+      },
+      {
+        parent: this,
+        dependsOn: [
+          this.settings,
+          ...(this.forwardingTimeout ? [this.forwardingTimeout] : []),
+          ...afterPrevious,
+        ],
+      },
+      options,
+    );
+    this.registerOutputs({
+      certificateThumbprint: this.certificate.certificate.apply((certificate) => certificate.thumbprint),
+      restartedAt: this.restart.restartedAt,
+    });
+  }
+}
+
+/** Longest RADIUS timeout the VPN servers ask for when they use this NPS (at least the 60 s minimum). */
+export function forwardingTimeoutFor(config: StackConfig, npsHostname: string): number {
+  const wanted = npsHostname.toLowerCase();
+  const timeouts = config.vpnServers
+    .filter((vpn) => vpn.npsServers.some((nps) => nps.toLowerCase() === wanted))
+    .map((vpn) => vpn.radiusTimeoutSeconds);
+  return Math.max(minimumRadiusTimeoutSeconds, ...timeouts);
+}
+
+export interface NpsRolloutOptions {
+  tenantReady?: pulumi.Input<pulumi.Resource>[];
+  healthCheckSeconds?: number;
+  providerOptions?: WindowsProviderOptions;
+}
+
+/** Every configured NPS server, in config order, each one's work starting after the previous one's restart. */
+export function npsRollout(config: StackConfig, options: NpsRolloutOptions = {}): NpsServer[] {
+  const servers: NpsServer[] = [];
+  for (const server of config.npsServers) {
+    const previous = servers[servers.length - 1];
+    servers.push(
+      new NpsServer(server.hostname, {
+        tenantId: config.tenantId,
+        cloud: config.cloud,
+        server,
+        extension: config.extension,
+        previousRestart: previous && { hostname: previous.hostname, restart: previous.restart },
+        tenantReady: options.tenantReady,
+        forwardingTimeoutSeconds: forwardingTimeoutFor(config, server.hostname),
+        healthCheckSeconds: options.healthCheckSeconds,
+        providerOptions: options.providerOptions,
+      }),
+    );
+  }
+  return servers;
+}

@@ -1,0 +1,113 @@
+import * as assert from "node:assert/strict";
+import { extensionSettingsFor, forwardingTimeoutFor } from "../../components/npsServer";
+import type { StackConfig } from "../../config/schema";
+import {
+  HostScriptError,
+  hostScriptCommand,
+  PowerShellRunner,
+  runHostScript,
+} from "../../remote/hostScripts";
+import { changedSettings, normalise, restartNeeded, sameValue } from "../../providers/windows";
+
+const runnerAnswering = (stdout: string, exitCode = 0, stderr = ""): PowerShellRunner => ({
+  runPowerShell: async () => ({ stdout, stderr, exitCode }),
+});
+
+describe("host script shell", () => {
+  it("sends the same script text whatever the data holds; the data is one base64 literal", () => {
+    const hostile = hostScriptCommand("NpsExtensionSettings", {
+      settings: { X: `'; $(Stop-Service IAS) \`" ;` },
+    });
+    const plain = hostScriptCommand("NpsExtensionSettings", { settings: { X: "10.0.0.5" } });
+    const [hostileFirst, ...hostileRest] = hostile.split("\n");
+    const [, ...plainRest] = plain.split("\n");
+    assert.match(hostileFirst, /^\$InputBase64 = '[A-Za-z0-9+/=]+'$/);
+    assert.equal(hostileRest.join("\n"), plainRest.join("\n"));
+    assert.ok(!hostile.includes("Stop-Service IAS"));
+  });
+
+  it("returns the result of an ok document, ignoring other output lines", async () => {
+    const stdout = 'WARNING: noise\n{"ok":true,"script":"IasRestart","result":{"status":"Running"}}\n';
+    assert.deepEqual(await runHostScript(runnerAnswering(stdout), "nps01", "IasRestart", {}), {
+      status: "Running",
+    });
+  });
+
+  it("throws naming host, script, step and code of a structured failure", async () => {
+    const stdout =
+      '{"ok":false,"script":"RadiusTimeout","error":{"step":"read RRAS RADIUS servers","code":"X","message":"boom"}}';
+    await assert.rejects(
+      runHostScript(runnerAnswering(stdout, 1), "vpn01", "RadiusTimeout", {}),
+      (error: HostScriptError) => {
+        assert.equal(
+          error.message,
+          'vpn01: RadiusTimeout.ps1 failed at "read RRAS RADIUS servers" (X): boom',
+        );
+        return true;
+      },
+    );
+  });
+
+  it("throws naming the host when no document comes back, with stderr stripped of CLIXML", async () => {
+    const stderr = '#< CLIXML\n<Objs><S S="Error">powershell not found_x000D__x000A_</S></Objs>';
+    await assert.rejects(
+      runHostScript(runnerAnswering("", 1, stderr), "nps02", "NpsCertificate", {}),
+      /nps02: NpsCertificate\.ps1 failed at "run" \(NoResult\): exit code 1 .*powershell not found/,
+    );
+  });
+});
+
+describe("comparing live and declared values", () => {
+  it("ignores key order and undefined members", () => {
+    assert.ok(sameValue({ b: 1, a: { d: undefined, c: 2 } }, { a: { c: 2 }, b: 1 }));
+    assert.ok(!sameValue({ a: 1 }, { a: 2 }));
+    assert.deepEqual(normalise({ b: [{ z: 1, y: null }], a: 1 }), { a: 1, b: [{ z: 1 }] });
+  });
+
+  it("names each drifted setting, missing ones included", () => {
+    assert.deepEqual(changedSettings({ A: "1", B: "x" }, { A: "1", B: "2", C: "3" }), [
+      "settings.B",
+      "settings.C",
+    ]);
+  });
+
+  it("restarts IAS only when a trigger moved to a new value", () => {
+    assert.equal(restartNeeded(undefined, { certificate: "", settings: "" }), false);
+    assert.equal(restartNeeded(undefined, { certificate: "t1", settings: "" }), true);
+    assert.equal(
+      restartNeeded({ certificate: "t1", settings: "" }, { certificate: "t1", settings: "" }),
+      false,
+    );
+    assert.equal(
+      restartNeeded({ certificate: "t1", settings: "" }, { certificate: "t1", settings: "t2" }),
+      true,
+    );
+  });
+});
+
+describe("NpsServer inputs", () => {
+  it("writes the cloud's endpoints, the optional settings in the extension's spelling, and the thumbprint", () => {
+    const settings = extensionSettingsFor(
+      "t",
+      "usgov",
+      { requireUserMatch: false, ipWhitelist: ["10.0.0.5", "10.0.0.6"] },
+      "AB",
+    );
+    assert.equal(settings.STS_URL, "https://login.microsoftonline.us/");
+    assert.equal(settings.REQUIRE_USER_MATCH, "FALSE");
+    assert.equal(settings.IP_WHITELIST, "10.0.0.5;10.0.0.6");
+    assert.equal(settings.CLIENT_CERT_IDENTIFIER, "AB");
+    assert.ok(!("OVERRIDE_NUMBER_MATCHING_WITH_OTP" in settings));
+  });
+
+  it("gives forwarding NPS servers the longest timeout their VPN servers ask for", () => {
+    const config = {
+      vpnServers: [
+        { hostname: "vpn01", npsServers: ["NPS01"], radiusTimeoutSeconds: 90 },
+        { hostname: "vpn02", npsServers: ["nps01", "nps02"], radiusTimeoutSeconds: 120 },
+      ],
+    } as unknown as StackConfig;
+    assert.equal(forwardingTimeoutFor(config, "nps01"), 120);
+    assert.equal(forwardingTimeoutFor(config, "nps03"), 60);
+  });
+});
