@@ -1,20 +1,19 @@
-// PowerShell over WinRM for the Windows providers: adapts the WS-Management client (remote/winrm/) to the
-// PowerShellRunner that remote/hostScripts.ts runs scripts with.
-//
-// INTEGRATION POINT (WinRM engineer's client): remote/winrm/ has no command client committed yet. When it
-// lands, build its client from `endpoint` (URL, auth, username, password, caFile/thumbprint, client
-// certificate, operationTimeoutSeconds) here and run `script` as one command (long scripts over stdin),
-// returning stdout, stderr and the exit code. Nothing else in the providers changes.
+// PowerShell over WinRM for the Windows providers: one WinrmClient per script run (one round trip per
+// host per phase), closed afterwards so no shell is left open on the host.
 import type { WinrmEndpointConfig } from "../../config/schema";
-import type { PowerShellRunner } from "../hostScripts";
+import type { PowerShellResult, PowerShellRunner } from "../hostScripts";
+import { WinrmClient } from "../winrm/client";
 
 export function winrmRunner(hostname: string, endpoint: WinrmEndpointConfig): PowerShellRunner {
   return {
-    async runPowerShell(): Promise<never> {
-      throw new Error(
-        `${hostname}: cannot reach ${endpoint.url}: the WinRM client is not wired into the Windows providers yet ` +
-          "(remote/windows/winrmRunner.ts).",
-      );
+    async runPowerShell(script: string): Promise<PowerShellResult> {
+      const { password, ...endpointInputs } = endpoint;
+      const client = new WinrmClient({ hostname, endpoint: endpointInputs, password });
+      try {
+        return await client.runPowerShell(script);
+      } finally {
+        await client.close().catch(() => undefined);
+      }
     },
   };
 }
