@@ -1,0 +1,260 @@
+// `npm run lab -- --dir <folder> [--nps <n>] [--vpn <n>] [--seed article|healthy]`
+// Starts the Graph emulator and lab Windows hosts on loopback, writes lab.json, Pulumi.lab.yaml and
+// set-lab-secrets.sh, and runs until SIGINT or SIGTERM. Everything lives in <folder>: a restart keeps
+// the tenant, the hosts, their ports and credentials, so a Pulumi stack pointed at the lab stays valid.
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import forge from "node-forge";
+import { mfaClientAppId } from "../config/clouds";
+import { desiredKeyCredential } from "../providers/entra/keyCredentials";
+import { startGraphEmulator, GraphEmulator } from "./graph";
+import { loadOrCreateLabCa } from "./tls";
+import {
+  articleNpsHost,
+  articleVpnHost,
+  HostCertificate,
+  healthyNpsHost,
+  writeHostState,
+} from "./windows/hostState";
+import { LabWinrmHosts } from "./winrm";
+import { LabDescription, LabHost, LabRole, nextSteps, pulumiLabYaml, setSecretsScript } from "./stackFiles";
+
+const labSeeds = ["article", "healthy"] as const;
+type LabSeed = (typeof labSeeds)[number];
+
+export interface LabOptions {
+  dir: string;
+  nps: number;
+  vpn: number;
+  /** Undefined on a restart without --seed: keep the world as it was left. */
+  seed?: LabSeed;
+  /** Folder of the Pulumi project that gets Pulumi.lab.yaml. */
+  projectDir: string;
+}
+
+export interface RunningLab {
+  description: LabDescription;
+  graph: GraphEmulator;
+  hosts: LabWinrmHosts;
+  stop(): Promise<void>;
+}
+
+const tenantId = "5f2b8a61-7c1e-4d0a-9b7e-2c6f1a3d9e40";
+const labUsername = "labadmin";
+
+export function parseLabArguments(argv: string[]): Omit<LabOptions, "projectDir"> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      dir: { type: "string" },
+      nps: { type: "string", default: "2" },
+      vpn: { type: "string", default: "1" },
+      seed: { type: "string" },
+    },
+    strict: true,
+  });
+  if (!values.dir) throw new Error("npm run lab: expected --dir <folder> for the lab's state, found nothing");
+  const count = (name: "nps" | "vpn", text: string, minimum: number) => {
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < minimum || value > 9) {
+      throw new Error(
+        `npm run lab: expected --${name} to be a whole number from ${minimum} to 9, found ${JSON.stringify(text)}`,
+      );
+    }
+    return value;
+  };
+  if (values.seed !== undefined && !(labSeeds as readonly string[]).includes(values.seed)) {
+    throw new Error(
+      `npm run lab: expected --seed ${labSeeds.join(" or ")}, found ${JSON.stringify(values.seed)}`,
+    );
+  }
+  return {
+    dir: path.resolve(values.dir),
+    nps: count("nps", values.nps, 1),
+    vpn: count("vpn", values.vpn, 0),
+    seed: values.seed as LabSeed | undefined,
+  };
+}
+
+function randomSecret(): string {
+  // Letters and digits only: easy to paste, and still 128 bits.
+  return crypto
+    .randomBytes(24)
+    .toString("base64")
+    .replace(/[^A-Za-z0-9]/g, "")
+    .slice(0, 24);
+}
+
+function readPrevious(file: string): LabDescription | undefined {
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as LabDescription) : undefined;
+}
+
+function derBase64Of(certificate: HostCertificate): string {
+  const p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(forge.util.decode64(certificate.pfxBase64)));
+  const bag = p12.getBags({ bagType: forge.pki.oids.certBag })[forge.pki.oids.certBag]?.[0];
+  if (!bag?.cert) throw new Error(`lab: the seeded certificate ${certificate.thumbprint} has no X.509 part`);
+  return forge.util.encode64(forge.asn1.toDer(forge.pki.certificateToAsn1(bag.cert)).getBytes());
+}
+
+/** Seeds every host's state file; for "healthy", also registers each NPS certificate in the tenant. */
+async function seedHosts(hosts: LabHost[], seed: LabSeed, graph: GraphEmulator): Promise<void> {
+  const npsNames = hosts.filter((host) => host.role === "nps").map((host) => host.name);
+  const keys: ReturnType<typeof desiredKeyCredential>[] = [];
+  for (const host of hosts) {
+    if (host.role === "vpn") {
+      writeHostState(host.stateFile, articleVpnHost(host.name, npsNames, seed === "healthy" ? 90 : 5));
+      continue;
+    }
+    if (seed === "article") {
+      writeHostState(host.stateFile, articleNpsHost(host.name, tenantId));
+      continue;
+    }
+    const state = healthyNpsHost(host.name, tenantId);
+    writeHostState(host.stateFile, state);
+    const certificate = state.certificates[0];
+    keys.push(
+      desiredKeyCredential(host.name, {
+        derBase64: derBase64Of(certificate),
+        thumbprint: certificate.thumbprint,
+        notBefore: certificate.notBefore,
+        notAfter: certificate.notAfter,
+      }),
+    );
+  }
+  if (keys.length > 0) {
+    await graph.changeServicePrincipal(mfaClientAppId, (sp) => ({ ...sp, keyCredentials: keys }));
+  }
+}
+
+export async function startLab(options: LabOptions): Promise<RunningLab> {
+  fs.mkdirSync(path.join(options.dir, "hosts"), { recursive: true });
+  const labFile = path.join(options.dir, "lab.json");
+  const previous = readPrevious(labFile);
+  const reseed = options.seed !== undefined || previous === undefined;
+  const seed: LabSeed = options.seed ?? (previous?.seed as LabSeed | undefined) ?? "article";
+  const ca = loadOrCreateLabCa(options.dir);
+  const graphStateFile = path.join(options.dir, "graph-tenant.json");
+
+  const graph = await startGraphEmulator({
+    ca,
+    tenantId,
+    seed: reseed ? (seed === "healthy" ? "healthy" : "article") : undefined,
+    stateFile: graphStateFile,
+    port: previous
+      ? new URL(previous.graph.authority).port && Number(new URL(previous.graph.authority).port)
+      : 0,
+  });
+  let hosts: LabWinrmHosts | undefined;
+  try {
+    const graphClient = previous?.graph ?? { clientId: crypto.randomUUID(), clientSecret: randomSecret() };
+    await graph.registerClient({ clientId: graphClient.clientId, secret: graphClient.clientSecret });
+
+    const wanted: { name: string; role: LabRole }[] = [
+      ...Array.from({ length: options.nps }, (_, i) => ({ name: `nps0${i + 1}`, role: "nps" as const })),
+      ...Array.from({ length: options.vpn }, (_, i) => ({ name: `vpn0${i + 1}`, role: "vpn" as const })),
+    ];
+    const planned = wanted.map(({ name, role }) => {
+      const before = previous?.hosts.find((host) => host.name === name);
+      return {
+        name,
+        role,
+        username: before?.username ?? labUsername,
+        password: before?.password ?? randomSecret(),
+        stateFile: path.join(options.dir, "hosts", `${name}.json`),
+        port: before ? Number(new URL(before.winrmUrl).port) : 0,
+      };
+    });
+    hosts = await LabWinrmHosts.start({ ca, hosts: planned });
+    const labHosts: LabHost[] = planned.map((host) => ({
+      name: host.name,
+      role: host.role,
+      winrmUrl: hosts!.host(host.name).url,
+      username: host.username,
+      password: host.password,
+      stateFile: host.stateFile,
+    }));
+    const stale = labHosts.filter((host) => !fs.existsSync(host.stateFile));
+    if (reseed) await seedHosts(labHosts, seed, graph);
+    else if (stale.length > 0) await seedHosts(stale, seed, graph);
+
+    const description: LabDescription = {
+      tenantId,
+      caFile: ca.certFile,
+      graph: { url: graph.graphEndpoint, authority: graph.authorityHost, ...graphClient },
+      hosts: labHosts,
+      seed,
+      graphStateFile,
+    };
+    fs.writeFileSync(labFile, JSON.stringify(description, null, 2) + "\n", { mode: 0o600 });
+    fs.writeFileSync(
+      path.join(options.dir, "set-lab-secrets.sh"),
+      setSecretsScript(description, options.projectDir),
+      {
+        mode: 0o700,
+      },
+    );
+    fs.writeFileSync(
+      path.join(options.projectDir, "Pulumi.lab.yaml"),
+      mergeStackFile(options.projectDir, description),
+    );
+    const running = hosts;
+    return {
+      description,
+      graph,
+      hosts: running,
+      async stop() {
+        await Promise.all([running.stop(), graph.stop()]);
+      },
+    };
+  } catch (error) {
+    await Promise.all([hosts?.stop(), graph.stop()]);
+    throw error;
+  }
+}
+
+/**
+ * Pulumi.lab.yaml as the lab needs it. An existing file with the same endpoints is kept as it is, since
+ * `pulumi config set --secret` stored the encrypted passwords and the stack's salt in it.
+ */
+function mergeStackFile(projectDir: string, description: LabDescription): string {
+  const file = path.join(projectDir, "Pulumi.lab.yaml");
+  const fresh = pulumiLabYaml(description);
+  if (!fs.existsSync(file)) return fresh;
+  const existing = fs.readFileSync(file, "utf8");
+  const endpoints = [description.graph.url, ...description.hosts.map((host) => host.winrmUrl)];
+  return endpoints.every((url) => existing.includes(url)) ? existing : fresh;
+}
+
+async function main(): Promise<void> {
+  const options = { ...parseLabArguments(process.argv.slice(2)), projectDir: path.resolve(__dirname, "..") };
+  const lab = await startLab(options);
+  console.log(`Lab started in ${options.dir} (seed: ${lab.description.seed})`);
+  console.log(`  Graph:  ${lab.description.graph.url}`);
+  for (const host of lab.description.hosts) console.log(`  ${host.role} ${host.name}: ${host.winrmUrl}`);
+  console.log(`  lab.json, set-lab-secrets.sh: ${options.dir}; Pulumi.lab.yaml: ${options.projectDir}`);
+  console.log(nextSteps(options.dir, options.projectDir));
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping the lab`);
+    lab.stop().then(
+      () => process.exit(0),
+      (error) => {
+        console.error(`lab: stopping failed: ${(error as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error((error as Error).message);
+    process.exit(1);
+  });
+}
