@@ -142,9 +142,7 @@ export async function startLab(options: LabOptions): Promise<RunningLab> {
     tenantId,
     seed: reseed ? (seed === "healthy" ? "healthy" : "article") : undefined,
     stateFile: graphStateFile,
-    port: previous
-      ? new URL(previous.graph.authority).port && Number(new URL(previous.graph.authority).port)
-      : 0,
+    port: previous ? Number(new URL(previous.graph.authority).port) : 0,
   });
   let hosts: LabWinrmHosts | undefined;
   try {
