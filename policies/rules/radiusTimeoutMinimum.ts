@@ -44,11 +44,12 @@ export const radiusTimeoutMinimum: ResourceValidationPolicy = {
     const minimumSeconds = effectiveMinimumSeconds(args.getConfig<Partial<RadiusTimeoutMinimumConfig>>());
     if (timeoutSeconds >= minimumSeconds) return;
     const host = whenKnown(() => props.hostname);
-    const npsServers = whenKnown(() => props.npsServers?.join(", "));
+    // An NPS server that forwards to another NPS declares no list: the timeout is its remote server groups'.
+    const npsServers = whenKnown(() => props.npsServers?.join(", ")) || "its remote RADIUS server groups";
     reportViolation(
       violationMessage({
         problem:
-          `RADIUS timeout is ${timeoutSeconds} s for NPS server(s) ${npsServers ?? "(unknown)"}, ` +
+          `RADIUS timeout is ${timeoutSeconds} s for ${npsServers}, ` +
           `below the minimum of ${minimumSeconds} s`,
         resource: describeResource(args, host),
         symptom:

@@ -22,10 +22,7 @@ describe("policy radius-timeout-minimum", () => {
       radiusTimeout(vpn01, 5, ["nps01.corp.example.com", "nps02.corp.example.com"]),
     );
     assert.equal(violations.length, 1);
-    assert.match(
-      violations[0].message,
-      /RADIUS timeout is 5 s for NPS server\(s\) nps01\.corp\.example\.com, nps02/,
-    );
+    assert.match(violations[0].message, /RADIUS timeout is 5 s for nps01\.corp\.example\.com, nps02/);
     assert.match(violations[0].message, /below the minimum of 60 s/);
     assert.match(violations[0].message, /host vpn01\.corp\.example\.com/);
     assert.match(violations[0].message, /the port used for this connection was closed.*20221/);
@@ -33,6 +30,14 @@ describe("policy radius-timeout-minimum", () => {
       violations[0].message,
       /Fix: set vpnServers\[\]\.radiusTimeoutSeconds for vpn01\.corp\.example\.com/,
     );
+  });
+
+  it("names the remote server groups of an NPS server that forwards", async () => {
+    const violations = await validateResource(
+      radiusTimeoutMinimum,
+      radiusTimeout("nps01.corp.example.com", 30, []),
+    );
+    assert.match(violations[0].message, /RADIUS timeout is 30 s for its remote RADIUS server groups/);
   });
 
   it("honours a configured minimum above 60 s", async () => {
