@@ -37,6 +37,8 @@ function runMocha(): Tally {
       path.join(root, "node_modules", "mocha", "bin", "mocha.js"),
       "--reporter",
       path.join(__dirname, "mochaStatsReporter.ts"),
+      // The spec lives here, not in .mocharc.json, so `npx mocha tests/<area>` runs just that area.
+      "tests/**/*.test.ts",
     ],
     { ...process.env, MOCHA_STATS_FILE: statsFile },
   );
