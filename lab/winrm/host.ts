@@ -367,7 +367,10 @@ export interface LabWinrmHostsOptions extends Omit<
   LabWinrmHostOptions,
   "name" | "username" | "password" | "stateFile" | "port"
 > {
-  hosts: { name: string; username: string; password: string; stateFile: string; port?: number }[];
+  hosts: Pick<
+    LabWinrmHostOptions,
+    "name" | "username" | "password" | "stateFile" | "port" | "maxEnvelopeSize"
+  >[];
 }
 
 /** Several simulated hosts, one listener each; pwsh is looked up once for all of them. */

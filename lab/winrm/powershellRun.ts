@@ -56,12 +56,14 @@ export class CommandRun {
         NO_COLOR: "1",
       },
       stdio: ["pipe", "pipe", "pipe"],
+      // A process group of its own: `dotnet pwsh` runs pwsh two processes down, and all must stop together.
+      detached: true,
     });
     this.child = child;
     if (command.source === "stdin") child.stdin.write(`${prelude}\n`);
     child.stdin.on("error", () => undefined);
     child.stdout.on("data", (chunk: Buffer) => this.push(this.stdout, chunk));
-    child.stderr.on("data", (chunk: Buffer) => this.push(this.stderr, chunk));
+    child.stderr.on("data", (chunk: Buffer) => this.push(this.stderr, windowsClixmlMarker(chunk)));
     child.on("error", (error) => {
       this.push(this.stderr, Buffer.from(`The lab could not start PowerShell: ${error.message}\r\n`));
       this.finish(1);
@@ -101,7 +103,13 @@ export class CommandRun {
   }
 
   terminate(): void {
-    if (this.child && this.exitCode === undefined) this.child.kill("SIGKILL");
+    const pid = this.child?.pid;
+    if (pid === undefined || this.exitCode !== undefined) return;
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      this.child?.kill("SIGKILL");
+    }
   }
 
   private push(queue: Buffer[], chunk: Buffer): void {
@@ -136,4 +144,13 @@ function takeBytes(queue: Buffer[], maxBytes: number): Buffer {
     }
   }
   return Buffer.concat(taken);
+}
+
+const unixMarker = Buffer.from("#< CLIXML\n");
+/** pwsh on Linux ends the "#< CLIXML" line with LF; Windows with CRLF, which pywinrm looks for. */
+function windowsClixmlMarker(chunk: Buffer): Buffer {
+  const at = chunk.indexOf(unixMarker);
+  if (at < 0) return chunk;
+  const rest = windowsClixmlMarker(chunk.subarray(at + unixMarker.length));
+  return Buffer.concat([chunk.subarray(0, at), Buffer.from("#< CLIXML\r\n"), rest]);
 }

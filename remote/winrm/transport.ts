@@ -112,6 +112,8 @@ export class HttpsTransport implements SoapTransport {
       keepAlive: true,
       maxSockets: 1,
       maxFreeSockets: 1,
+      // No TLS session resumption: a resumed session has no peer certificate to pin or to bind NTLM to.
+      maxCachedSessions: 0,
       // A pinned thumbprint replaces CA validation; it is checked before any byte is sent.
       rejectUnauthorized: !pinned,
       ca: options.caFile && !pinned ? fs.readFileSync(options.caFile) : undefined,

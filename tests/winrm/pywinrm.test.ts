@@ -1,0 +1,114 @@
+// An independent client agrees with ours: pywinrm (Debian's python3-winrm under /usr/bin/python3) runs
+// the same scripts against a lab host over HTTPS, validating the lab CA, with NTLM and with Basic.
+import * as assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { startWinrmLab, type LabAccount, type WinrmLab } from "./labFixture";
+
+interface Outcome {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+const scripts = [
+  '"hello from $env:NPSMFA_HOST_NAME"',
+  "Write-Output 'partial'\nWrite-Error 'IAS service not found'\nexit 3",
+  '"é 漢字"',
+];
+
+// Debian's OpenSSL 3 keeps MD4, which NTLM needs, in its legacy provider: pywinrm (ntlm-auth) uses hashlib.
+const legacyOpensslConfig = [
+  "openssl_conf = openssl_init",
+  "[openssl_init]",
+  "providers = provider_sect",
+  "[provider_sect]",
+  "default = default_sect",
+  "legacy = legacy_sect",
+  "[default_sect]",
+  "activate = 1",
+  "[legacy_sect]",
+  "activate = 1",
+  "",
+].join("\n");
+
+function runPywinrm(request: object, opensslConfig: string): Promise<Outcome[]> {
+  return new Promise((resolve, reject) => {
+    // Asynchronous on purpose: the lab host answering pywinrm lives in this very process.
+    const child = spawn("/usr/bin/python3", [path.join(__dirname, "pywinrmClient.py")], {
+      env: { ...process.env, OPENSSL_CONF: opensslConfig },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code !== 0) reject(new Error(`pywinrm exited ${code}: ${stderr.slice(-1500)}`));
+      else resolve(JSON.parse(stdout) as Outcome[]);
+    });
+    child.stdin.end(JSON.stringify(request));
+  });
+}
+
+describe("pywinrm, the reference client, against a lab host", function () {
+  this.timeout(60_000);
+  const accounts: LabAccount[] = [
+    {
+      name: "nps02.corp.example.com",
+      username: "CORP\\svc-npsmfa",
+      password: "Nps-Winrm-P@ss-3",
+      auth: "ntlm",
+    },
+    { name: "vpn02.corp.example.com", username: "localadmin", password: "Vpn-B@sic-4", auth: "basic" },
+  ];
+  let lab: WinrmLab;
+  let opensslConfig: string;
+
+  before(async () => {
+    lab = await startWinrmLab(accounts);
+    opensslConfig = path.join(lab.dir, "openssl-legacy.cnf");
+    fs.writeFileSync(opensslConfig, legacyOpensslConfig);
+  });
+  after(async () => lab?.stop());
+
+  for (const account of accounts) {
+    it(`gets the same stdout and exit codes as our client over ${account.auth}`, async () => {
+      const host = lab.hosts.host(account.name);
+      host.resetCounters();
+      const theirs = await runPywinrm(
+        {
+          url: host.url,
+          auth: account.auth,
+          username: account.username,
+          password: account.password,
+          caFile: lab.ca.certFile,
+          scripts,
+        },
+        opensslConfig,
+      );
+      assert.ok(
+        (host.exchangesByAction.Receive ?? 0) >= scripts.length,
+        "expected pywinrm to reach the host",
+      );
+      const client = lab.client(host);
+      const ours: Outcome[] = [];
+      for (const script of scripts) ours.push(await client.runPowerShell(script));
+
+      assert.deepEqual(
+        theirs.map((outcome) => [outcome.stdout, outcome.exitCode]),
+        ours.map((outcome) => [outcome.stdout, outcome.exitCode]),
+      );
+      assert.equal(ours[0].stdout.trim(), `hello from ${account.name}`);
+      assert.deepEqual(
+        ours.map((outcome) => outcome.exitCode),
+        [0, 3, 0],
+      );
+      // Both turn the CLIXML error record into text (pywinrm keeps pwsh's colour codes, escaped).
+      assert.match(theirs[1].stderr, /IAS service not found/);
+      assert.match(ours[1].stderr, /IAS service not found/);
+      assert.doesNotMatch(theirs[1].stderr, /#< CLIXML/);
+    });
+  }
+});
