@@ -10,7 +10,8 @@ import {
   WinrmFaultError,
   WinrmTlsError,
 } from "../../remote/winrm";
-import { startWinrmLab, type LabAccount, type WinrmLab } from "./labFixture";
+import { loadOrCreateLabCa } from "../../lab/tls";
+import { issueClientCertificate, startWinrmLab, type LabAccount, type WinrmLab } from "./labFixture";
 
 const nps01: LabAccount = {
   name: "nps01.corp.example.com",
@@ -211,5 +212,20 @@ describe("WinRM client against lab hosts", function () {
     const unknown = await client.runCommand("ipconfig /all");
     assert.equal(unknown.exitCode, 1);
     assert.match(unknown.stderr.toString(), /not recognized/);
+  });
+
+  it("authenticates with a client certificate from the lab CA, and refuses one from another CA", async () => {
+    const target = host(nps01.name);
+    const trusted = issueClientCertificate(lab.ca, path.join(lab.dir, "client-trusted"));
+    const certificateEndpoint = { auth: "certificate" as const, username: undefined, ...trusted };
+    const result = await lab
+      .client(target, certificateEndpoint, { password: undefined })
+      .runPowerShell('"by certificate"');
+    assert.equal(result.stdout.trim(), "by certificate");
+
+    const otherCa = loadOrCreateLabCa(path.join(lab.dir, "other-ca"));
+    const untrusted = issueClientCertificate(otherCa, path.join(lab.dir, "client-untrusted"));
+    const refused = lab.client(target, { ...certificateEndpoint, ...untrusted }, { password: undefined });
+    await assert.rejects(refused.runPowerShell('"never"'), WinrmAuthenticationError);
   });
 });

@@ -1,9 +1,11 @@
 // Lab hosts for the WinRM tests: a fresh lab CA in a temp folder, hosts started once per file, and
 // clients built from the same endpoint settings the stack configuration gives providers.
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
+import forge from "node-forge";
 import * as os from "node:os";
 import * as path from "node:path";
-import { loadOrCreateLabCa, type LabCa } from "../../lab/tls";
+import { loadOrCreateLabCa, type LabCa, type PemPair } from "../../lab/tls";
 import { LabWinrmHosts, type LabWinrmHost, type LabWinrmHostsOptions } from "../../lab/winrm";
 import { WinrmClient, type WinrmClientOptions } from "../../remote/winrm";
 import type { WinrmEndpointInputs } from "../../providers/resourceTypes";
@@ -88,4 +90,33 @@ export async function startWinrmLab(
     },
   };
   return lab;
+}
+
+/** A TLS client certificate (clientAuth) signed by `ca`, written to `dir` as PEM files. */
+export function issueClientCertificate(
+  ca: PemPair,
+  dir: string,
+): { clientCertFile: string; clientKeyFile: string } {
+  const { publicKey, privateKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const keyPem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: "spki", format: "pem" }).toString());
+  cert.serialNumber = "01" + crypto.randomBytes(15).toString("hex");
+  cert.validity.notBefore = new Date(Date.now() - 3600_000);
+  cert.validity.notAfter = new Date(Date.now() + 86400_000);
+  const caCert = forge.pki.certificateFromPem(ca.certPem);
+  cert.setSubject([{ name: "commonName", value: "svc-npsmfa" }]);
+  cert.setIssuer(caCert.subject.attributes);
+  cert.setExtensions([
+    { name: "basicConstraints", cA: false },
+    { name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: "extKeyUsage", clientAuth: true },
+  ]);
+  cert.sign(forge.pki.privateKeyFromPem(ca.keyPem) as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
+  fs.mkdirSync(dir, { recursive: true });
+  const clientCertFile = path.join(dir, "client.pem");
+  const clientKeyFile = path.join(dir, "client.key");
+  fs.writeFileSync(clientCertFile, forge.pki.certificateToPem(cert));
+  fs.writeFileSync(clientKeyFile, keyPem, { mode: 0o600 });
+  return { clientCertFile, clientKeyFile };
 }
