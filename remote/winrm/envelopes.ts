@@ -168,21 +168,24 @@ export function stdinChunkBytes(maxEnvelopeSize: number): number {
 
 // ---- reading answers ----
 
-const parser = new XMLParser({
+// Options only, with the parser made per call: a parser instance at module scope is serialized by value
+// into every Windows provider's __provider, and its minified code fails under plain node ("missing variable
+// window"). XMLParser itself is then captured as a require("fast-xml-parser") reference.
+const parserOptions = {
   ignoreAttributes: false,
   attributeNamePrefix: "@",
   removeNSPrefix: true,
   parseTagValue: false,
   parseAttributeValue: false,
   trimValues: true,
-  isArray: (name) => ["Stream", "Selector", "Option", "Arguments", "Text"].includes(name),
-});
+  isArray: (name: string) => ["Stream", "Selector", "Option", "Arguments", "Text"].includes(name),
+};
 
 /** A parsed XML node: local names as keys, attributes as "@Name", text as "#text". */
 export type XmlNode = Record<string, unknown>;
 
 export function parseXml(xml: string): XmlNode {
-  return parser.parse(xml) as XmlNode;
+  return new XMLParser(parserOptions).parse(xml) as XmlNode;
 }
 
 export function child(node: unknown, ...names: string[]): unknown {
@@ -213,6 +216,8 @@ export function bodyOf(xml: string): XmlNode {
 export class EnvelopeError extends Error {
   constructor(message: string) {
     super(message);
+    // Pulumi serializes providers with `Error.call(this, ...)` for super(), which sets no message: set it here.
+    this.message = message;
     this.name = "EnvelopeError";
   }
 }

@@ -5,7 +5,11 @@
 import * as crypto from "node:crypto";
 import md4 from "js-md4";
 
-const signature = Buffer.from("NTLMSSP\0", "latin1");
+// Made per use: a Buffer at module scope is serialized into the Windows providers' __provider as a plain
+// object that Buffer methods reject ("must be an instance of Buffer").
+function signature(): Buffer {
+  return Buffer.from("NTLMSSP\0", "latin1");
+}
 
 export const ntlmFlags = {
   unicode: 0x00000001,
@@ -73,7 +77,7 @@ export function ntProofStr(responseKey: Buffer, serverChallenge: Buffer, blob: B
 }
 
 function readMessageType(message: Buffer, expected: number): void {
-  if (message.length < 12 || !message.subarray(0, 8).equals(signature)) {
+  if (message.length < 12 || !message.subarray(0, 8).equals(signature())) {
     throw new NtlmMessageError("expected an NTLM message (NTLMSSP signature), found other data");
   }
   const type = message.readUInt32LE(8);
@@ -142,7 +146,7 @@ export function fileTime(date: Date): Buffer {
 
 export function negotiateMessage(): Buffer {
   const message = Buffer.alloc(32);
-  signature.copy(message, 0);
+  signature().copy(message, 0);
   message.writeUInt32LE(1, 8);
   message.writeUInt32LE(clientFlags, 12);
   // Domain and workstation fields stay empty (length 0, offset 32).
@@ -259,7 +263,7 @@ export function authenticateMessage(options: AuthenticateOptions): Buffer {
     : Buffer.concat([hmacMd5(key, challenge.serverChallenge, clientChallenge), clientChallenge]);
   const flags = (challenge.flags & clientFlags) | ntlmFlags.unicode | ntlmFlags.ntlm;
   const header = Buffer.alloc(64);
-  signature.copy(header, 0);
+  signature().copy(header, 0);
   header.writeUInt32LE(3, 8);
   header.writeUInt32LE(flags >>> 0, 60);
   return assemble(
@@ -301,7 +305,7 @@ export function challengeMessage(options: ChallengeOptions): Buffer {
     ntlmFlags.targetTypeDomain |
     ntlmFlags.targetInfo;
   const header = Buffer.alloc(48);
-  signature.copy(header, 0);
+  signature().copy(header, 0);
   header.writeUInt32LE(2, 8);
   header.writeUInt32LE(flags >>> 0, 20);
   options.serverChallenge.copy(header, 24);

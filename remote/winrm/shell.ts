@@ -44,7 +44,12 @@ export class WinrmShell {
   ) {}
 
   static async open(transport: SoapTransport, options: ShellOptions): Promise<WinrmShell> {
-    const answer = await call(transport, options, "Create shell", createShellRequest(common(options)));
+    const answer = await postEnvelope(
+      transport,
+      options,
+      "Create shell",
+      createShellRequest(common(options)),
+    );
     return new WinrmShell(transport, options, parseShellId(answer));
   }
 
@@ -131,7 +136,7 @@ export class WinrmShell {
   }
 
   private call(what: string, envelope: string): Promise<string> {
-    return call(this.transport, this.options, what, envelope);
+    return postEnvelope(this.transport, this.options, what, envelope);
   }
 }
 
@@ -143,7 +148,9 @@ function common(options: ShellOptions) {
   };
 }
 
-async function call(
+// Not named `call`: Pulumi's closure serializer binds a free `call` inside the method `call` to the method
+// itself, and the serialized provider then fails with "call is not defined".
+async function postEnvelope(
   transport: SoapTransport,
   options: ShellOptions,
   what: string,
