@@ -47,7 +47,10 @@ export class HostScriptError extends Error {
     readonly script: HostScriptName,
     readonly failure: HostScriptFailure,
   ) {
-    super(`${hostname}: ${script}.ps1 failed at "${failure.step}" (${failure.code}): ${failure.message}`);
+    const message = `${hostname}: ${script}.ps1 failed at "${failure.step}" (${failure.code}): ${failure.message}`;
+    super(message);
+    // Pulumi serializes providers with `Error.call(this, ...)` for super(), which sets no message: set it here.
+    this.message = message;
     this.name = "HostScriptError";
   }
 }

@@ -59,6 +59,8 @@ class CappedRetryOptions extends RetryHandlerOptions {
 class GraphSignInError extends Error {
   constructor(message: string) {
     super(message);
+    // Pulumi serializes providers with `Error.call(this, ...)` for super(), which sets no message: set it here.
+    this.message = message;
     this.name = "GraphSignInError";
   }
 }

@@ -13,6 +13,8 @@ export class GraphRequestError extends Error {
     readonly code: string,
   ) {
     super(message);
+    // Pulumi serializes providers with `Error.call(this, ...)` for super(), which sets no message: set it here.
+    this.message = message;
     this.name = "GraphRequestError";
   }
 }

@@ -19,6 +19,8 @@ export interface TransportOptions {
 export class GraphUnreachableError extends Error {
   constructor(message: string) {
     super(message);
+    // Pulumi serializes providers with `Error.call(this, ...)` for super(), which sets no message: set it here.
+    this.message = message;
     this.name = "GraphUnreachableError";
   }
 }

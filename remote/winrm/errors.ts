@@ -6,6 +6,8 @@ export class WinrmError extends Error {
     message: string,
   ) {
     super(`WinRM ${url}: ${message}`);
+    // Pulumi serializes providers with `Error.call(this, ...)` for super(), which sets no message: set it here.
+    this.message = `WinRM ${url}: ${message}`;
     this.name = "WinrmError";
   }
 }

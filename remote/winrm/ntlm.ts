@@ -51,6 +51,8 @@ const clientFlags =
 export class NtlmMessageError extends Error {
   constructor(message: string) {
     super(message);
+    // Pulumi serializes providers with `Error.call(this, ...)` for super(), which sets no message: set it here.
+    this.message = message;
     this.name = "NtlmMessageError";
   }
 }

@@ -363,5 +363,7 @@ export function ntlmToken(header: string | string[] | undefined): string | undef
 class HandshakeInterrupted extends Error {
   constructor(readonly cause: Error) {
     super(cause.message);
+    // Pulumi serializes providers with `Error.call(this, ...)` for super(), which sets no message: set it here.
+    this.message = cause.message;
   }
 }
