@@ -80,6 +80,8 @@ export function checkNpsCertificateInputs(
   const failures: pulumi.dynamic.CheckFailure[] = [];
   const host = news.npsHostname ?? "(no host)";
   const certificate = news.certificate;
+  // In a preview the certificate is unknown until the host's NpsCertificate is created or updated.
+  if ((certificate as unknown) === pulumi.runtime.unknownValue) return renewalDaysFailures(news);
   if (!certificate?.derBase64) {
     failures.push({
       property: "certificate",
@@ -97,13 +99,18 @@ export function checkNpsCertificateInputs(
   if (Number.isNaN(Date.parse(certificate.notBefore)) || Number.isNaN(Date.parse(certificate.notAfter))) {
     failures.push({ property: "certificate", reason: `${host}: expected ISO 8601 notBefore and notAfter` });
   }
-  if (!Number.isInteger(news.renewalDays) || news.renewalDays < 1) {
-    failures.push({
+  return [...failures, ...renewalDaysFailures(news)];
+}
+
+function renewalDaysFailures(news: NpsCertificateCredentialInputs): pulumi.dynamic.CheckFailure[] {
+  if (Number.isInteger(news.renewalDays) && news.renewalDays >= 1) return [];
+  const host = news.npsHostname ?? "(no host)";
+  return [
+    {
       property: "renewalDays",
       reason: `${host}: expected a whole number of days ≥ 1, found ${news.renewalDays}`,
-    });
-  }
-  return failures;
+    },
+  ];
 }
 
 /** Properties that differ between the tenant (old outputs, after refresh) and the declaration. */
@@ -114,7 +121,10 @@ export function driftedCredentialProperties(
   const drifted: string[] = [];
   if ((olds.clientAppId ?? "").toLowerCase() !== news.clientAppId.toLowerCase()) drifted.push("clientAppId");
   if ((olds.npsHostname ?? "").toLowerCase() !== news.npsHostname.toLowerCase()) drifted.push("npsHostname");
-  if (olds.certificate?.thumbprint?.toUpperCase() !== news.certificate.thumbprint.toUpperCase())
+  if (
+    (news.certificate as unknown) === pulumi.runtime.unknownValue ||
+    olds.certificate?.thumbprint?.toUpperCase() !== news.certificate.thumbprint.toUpperCase()
+  )
     drifted.push("certificate");
   if (olds.renewalDays !== news.renewalDays) drifted.push("renewalDays");
   if (olds.status !== undefined && olds.status !== "registered") drifted.push("status");

@@ -70,7 +70,9 @@ export class NpsExtensionSettingsProvider implements pulumi.dynamic.ResourceProv
 
   async check(_olds: unknown, news: NpsExtensionSettingsInputs): Promise<pulumi.dynamic.CheckResult> {
     const failures = hostnameFailure(news.hostname);
-    for (const [name, value] of Object.entries(news.settings ?? {})) {
+    // In a preview the settings are unknown until the certificate they pin is known: nothing to check yet.
+    const known = (news.settings as unknown) !== pulumi.runtime.unknownValue;
+    for (const [name, value] of Object.entries(known ? (news.settings ?? {}) : {})) {
       if (!valueNamePattern.test(name)) {
         failures.push({
           property: "settings",
