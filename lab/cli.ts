@@ -226,7 +226,9 @@ function mergeStackFile(projectDir: string, description: LabDescription): string
 }
 
 async function main(): Promise<void> {
-  const options = { ...parseLabArguments(process.argv.slice(2)), projectDir: path.resolve(__dirname, "..") };
+  // NPSMFA_LAB_PROJECT_DIR: where Pulumi.lab.yaml goes instead of this repo (tests run the CLI without touching it).
+  const projectDir = path.resolve(process.env.NPSMFA_LAB_PROJECT_DIR || path.join(__dirname, ".."));
+  const options = { ...parseLabArguments(process.argv.slice(2)), projectDir };
   const lab = await startLab(options);
   console.log(`Lab started in ${options.dir} (seed: ${lab.description.seed})`);
   console.log(`  Graph:  ${lab.description.graph.url}`);
@@ -248,6 +250,12 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  // `npm run lab` runs us under `sh -c`: npm passes SIGTERM to that shell, which dies without passing it on.
+  // Orphaned, we would keep the ports and the lab's state busy, so a changed parent stops the lab too.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop("parent exited");
+  }, 500).unref();
 }
 
 if (require.main === module) {
