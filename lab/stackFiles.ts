@@ -93,10 +93,12 @@ export function nextSteps(labDir: string, projectDir: string): string {
     "The lab is running. In another terminal:",
     `  cd ${shellQuote(projectDir)}`,
     "  pulumi login --local                  # once",
+    "  export PULUMI_CONFIG_PASSPHRASE=lab   # the local backend encrypts secrets with a passphrase",
     `  pulumi stack select --create ${labStackName}`,
     `  sh ${shellQuote(`${labDir}/set-lab-secrets.sh`)}`,
-    `  pulumi preview --refresh -s ${labStackName}   # the article's drift, setting by setting`,
-    `  pulumi up -s ${labStackName}                  # repair it`,
+    `  pulumi preview --refresh -s ${labStackName}   # a new stack: every resource it will create`,
+    `  pulumi up -s ${labStackName}                  # repair the article's state`,
+    `  pulumi preview --refresh --expect-no-changes -s ${labStackName}`,
     "Stop the lab with Ctrl+C; its state stays in the folder for the next start.",
   ].join("\n");
 }
