@@ -7,6 +7,36 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    // Provider code is serialized by value into Pulumi state (__provider) and run by the dynamic-provider
+    // host. Some module-level values do not survive that: a Set or Map arrives as a plain object, a Buffer
+    // as bytes without methods, a parser instance as minified code needing `window`. Build them inside
+    // functions instead.
+    files: [
+      "providers/**/*.ts",
+      "remote/**/*.ts",
+      "config/providerConfig.ts",
+      "config/keys.ts",
+      "config/clouds.ts",
+    ],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector:
+            ":matches(Program, Program > ExportNamedDeclaration) > VariableDeclaration > VariableDeclarator > NewExpression",
+          message:
+            "No objects built at module scope in provider code: Pulumi's closure serializer cannot carry them.",
+        },
+        {
+          selector:
+            ":matches(Program, Program > ExportNamedDeclaration) > VariableDeclaration > VariableDeclarator > CallExpression[callee.object.name='Buffer']",
+          message:
+            "No Buffer at module scope in provider code: it arrives in the provider host without its methods.",
+        },
+      ],
+    },
+  },
+  {
     files: ["**/*.ts"],
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],

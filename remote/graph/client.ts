@@ -40,7 +40,9 @@ export interface GraphQuery {
   filter?: string;
 }
 
-const retryableStatuses = new Set([429, 503, 504]);
+// An array, not a Set: Pulumi serializes provider code by value and a module-level Set arrives as a plain
+// object whose .has() throws ("called on incompatible receiver"), on exactly the 429/503 retry path.
+const retryableStatuses = [429, 503, 504];
 
 /** The SDK caps pauses at 180 s; a Pulumi run waiting three minutes per request is worse than failing. */
 class CappedRetryOptions extends RetryHandlerOptions {
@@ -163,7 +165,7 @@ export class GraphClient {
       responses.forEach((response, position) => {
         const index = pending[position];
         answers[index] = response;
-        if (retryableStatuses.has(response.status)) {
+        if (retryableStatuses.includes(response.status)) {
           throttled.push(index);
           const retryAfter = Number(response.headers["Retry-After"] ?? response.headers["retry-after"]);
           pauseSeconds = Math.max(
