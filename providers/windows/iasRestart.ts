@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { dynamicModule, dynamicTypeNames, IasRestartInputs } from "../resourceTypes";
 import { sameValue } from "./compare";
-import { WindowsHostSession } from "./hostSession";
+import { hostReplaces, WindowsHostProvider } from "./hostProvider";
 import { hostnameFailure, WindowsProviderOptions } from "./options";
 
 interface RestartScriptResult {
@@ -40,17 +40,7 @@ export function restartNeeded(
   );
 }
 
-export class IasRestartProvider implements pulumi.dynamic.ResourceProvider {
-  private readonly session: WindowsHostSession;
-
-  constructor(options: WindowsProviderOptions = {}) {
-    this.session = new WindowsHostSession(options.runnerFor);
-  }
-
-  async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-    this.session.configure(req);
-  }
-
+export class IasRestartProvider extends WindowsHostProvider implements pulumi.dynamic.ResourceProvider {
   async check(_olds: unknown, news: IasRestartInputs): Promise<pulumi.dynamic.CheckResult> {
     const failures = hostnameFailure(news.hostname);
     const seconds = news.healthCheckSeconds ?? defaultHealthCheckSeconds;
@@ -61,7 +51,7 @@ export class IasRestartProvider implements pulumi.dynamic.ResourceProvider {
   }
 
   async diff(_id: string, olds: IasRestartState, news: IasRestartInputs): Promise<pulumi.dynamic.DiffResult> {
-    const replaces = olds.hostname?.toLowerCase() === news.hostname.toLowerCase() ? [] : ["hostname"];
+    const replaces = hostReplaces(olds, news);
     const changed = (
       ["triggers", "previousHostname", "healthCheckSeconds", "retireCertificates"] as const
     ).filter((name) => !sameValue(olds[name], news[name]));
@@ -90,8 +80,6 @@ export class IasRestartProvider implements pulumi.dynamic.ResourceProvider {
   async read(id: string, props: IasRestartState): Promise<pulumi.dynamic.ReadResult> {
     return { id, props };
   }
-
-  async delete(): Promise<void> {}
 
   private unchanged(inputs: IasRestartInputs, olds?: IasRestartState): IasRestartState {
     return { ...inputs, restartedAt: olds?.restartedAt ?? "", timings: olds?.timings ?? {}, retired: [] };

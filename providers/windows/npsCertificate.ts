@@ -9,7 +9,7 @@ import {
   NpsCertificatePublicPart,
 } from "../resourceTypes";
 import { changedProperties, nowIso } from "./compare";
-import { WindowsHostSession } from "./hostSession";
+import { HostStateProvider } from "./hostProvider";
 import { hostnameFailure, WindowsProviderOptions } from "./options";
 
 interface CertificateScriptResult {
@@ -64,17 +64,7 @@ function stateFrom(
   };
 }
 
-export class NpsCertificateProvider implements pulumi.dynamic.ResourceProvider {
-  private readonly session: WindowsHostSession;
-
-  constructor(options: WindowsProviderOptions = {}) {
-    this.session = new WindowsHostSession(options.runnerFor);
-  }
-
-  async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-    this.session.configure(req);
-  }
-
+export class NpsCertificateProvider extends HostStateProvider<NpsCertificateInputs, NpsCertificateState> {
   async check(_olds: unknown, news: NpsCertificateInputs): Promise<pulumi.dynamic.CheckResult> {
     const failures = hostnameFailure(news.hostname);
     if (!guidPattern.test(String(news.tenantId))) {
@@ -89,27 +79,6 @@ export class NpsCertificateProvider implements pulumi.dynamic.ResourceProvider {
     return { inputs: { ...news, usableCertificate: true, keyReadableByNetworkService: true }, failures };
   }
 
-  async diff(
-    _id: string,
-    olds: NpsCertificateState,
-    news: NpsCertificateInputs,
-  ): Promise<pulumi.dynamic.DiffResult> {
-    const replaces = olds.hostname?.toLowerCase() === news.hostname.toLowerCase() ? [] : ["hostname"];
-    return { changes: replaces.length > 0 || certificateDrift(olds, news).length > 0, replaces };
-  }
-
-  async create(inputs: NpsCertificateInputs): Promise<pulumi.dynamic.CreateResult> {
-    return { id: inputs.hostname.toLowerCase(), outs: await this.apply(inputs, "") };
-  }
-
-  async update(
-    _id: string,
-    olds: NpsCertificateState,
-    news: NpsCertificateInputs,
-  ): Promise<pulumi.dynamic.UpdateResult> {
-    return { outs: await this.apply(news, olds.changedAt ?? "", olds.certificate?.thumbprint) };
-  }
-
   async read(id: string, props: NpsCertificateState): Promise<pulumi.dynamic.ReadResult> {
     const result = await this.session.run<CertificateScriptResult>(props.hostname, "NpsCertificate", {
       mode: "get",
@@ -122,14 +91,18 @@ export class NpsCertificateProvider implements pulumi.dynamic.ResourceProvider {
     return { id, props: live, inputs: liveInputs };
   }
 
-  /** Forgets: the certificate may still be what the extension uses; remove it on the host when retired. */
-  async delete(): Promise<void> {}
+  // delete forgets: the certificate may still be what the extension uses; IasRestart retires old ones.
 
-  private async apply(
+  protected drift(live: NpsCertificateState, declared: NpsCertificateInputs): string[] {
+    return certificateDrift(live, declared);
+  }
+
+  protected async apply(
     inputs: NpsCertificateInputs,
-    previousChangedAt: string,
-    preferredThumbprint = "",
+    previous?: NpsCertificateState,
   ): Promise<NpsCertificateState> {
+    const previousChangedAt = previous?.changedAt ?? "";
+    const preferredThumbprint = previous?.certificate?.thumbprint ?? "";
     const result = await this.session.run<CertificateScriptResult>(inputs.hostname, "NpsCertificate", {
       mode: "set",
       tenantId: inputs.tenantId,

@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { dynamicModule, dynamicTypeNames, NpsExtensionSettingsInputs } from "../resourceTypes";
 import { changedProperties, changedSettings, nowIso } from "./compare";
-import { WindowsHostSession } from "./hostSession";
+import { HostStateProvider } from "./hostProvider";
 import { hostnameFailure, WindowsProviderOptions } from "./options";
 
 interface SettingsScriptResult {
@@ -57,17 +57,10 @@ function stateFrom(
   };
 }
 
-export class NpsExtensionSettingsProvider implements pulumi.dynamic.ResourceProvider {
-  private readonly session: WindowsHostSession;
-
-  constructor(options: WindowsProviderOptions = {}) {
-    this.session = new WindowsHostSession(options.runnerFor);
-  }
-
-  async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-    this.session.configure(req);
-  }
-
+export class NpsExtensionSettingsProvider extends HostStateProvider<
+  NpsExtensionSettingsInputs,
+  NpsExtensionSettingsState
+> {
   async check(_olds: unknown, news: NpsExtensionSettingsInputs): Promise<pulumi.dynamic.CheckResult> {
     const failures = hostnameFailure(news.hostname);
     // In a preview the settings are unknown until the certificate they pin is known: nothing to check yet.
@@ -86,27 +79,6 @@ export class NpsExtensionSettingsProvider implements pulumi.dynamic.ResourceProv
     return { inputs: { ...news, settings: news.settings ?? {}, extensionInstalled: true }, failures };
   }
 
-  async diff(
-    _id: string,
-    olds: NpsExtensionSettingsState,
-    news: NpsExtensionSettingsInputs,
-  ): Promise<pulumi.dynamic.DiffResult> {
-    const replaces = olds.hostname?.toLowerCase() === news.hostname.toLowerCase() ? [] : ["hostname"];
-    return { changes: replaces.length > 0 || settingsDrift(olds, news).length > 0, replaces };
-  }
-
-  async create(inputs: NpsExtensionSettingsInputs): Promise<pulumi.dynamic.CreateResult> {
-    return { id: inputs.hostname.toLowerCase(), outs: await this.apply(inputs, "") };
-  }
-
-  async update(
-    _id: string,
-    olds: NpsExtensionSettingsState,
-    news: NpsExtensionSettingsInputs,
-  ): Promise<pulumi.dynamic.UpdateResult> {
-    return { outs: await this.apply(news, olds.changedAt ?? "") };
-  }
-
   async read(id: string, props: NpsExtensionSettingsState): Promise<pulumi.dynamic.ReadResult> {
     const managedNames = props.managedNames ?? Object.keys(props.settings ?? {});
     const result = await this.session.run<SettingsScriptResult>(props.hostname, "NpsExtensionSettings", {
@@ -121,13 +93,17 @@ export class NpsExtensionSettingsProvider implements pulumi.dynamic.ResourceProv
     return { id, props: live, inputs: liveInputs };
   }
 
-  /** Forgets: removing the values would break MFA on a server that is still in use. */
-  async delete(): Promise<void> {}
+  // delete forgets: removing the values would break MFA on a server that is still in use.
 
-  private async apply(
+  protected drift(live: NpsExtensionSettingsState, declared: NpsExtensionSettingsInputs): string[] {
+    return settingsDrift(live, declared);
+  }
+
+  protected async apply(
     inputs: NpsExtensionSettingsInputs,
-    previousChangedAt: string,
+    previous?: NpsExtensionSettingsState,
   ): Promise<NpsExtensionSettingsState> {
+    const previousChangedAt = previous?.changedAt ?? "";
     const result = await this.session.run<SettingsScriptResult>(inputs.hostname, "NpsExtensionSettings", {
       mode: "set",
       settings: inputs.settings,

@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { dynamicModule, dynamicTypeNames, RadiusTimeoutInputs } from "../resourceTypes";
 import { changedProperties, nowIso } from "./compare";
-import { WindowsHostSession } from "./hostSession";
+import { HostStateProvider } from "./hostProvider";
 import { hostnameFailure, WindowsProviderOptions } from "./options";
 
 interface TimeoutScriptResult {
@@ -63,17 +63,7 @@ export function timeoutDrift(live: Partial<RadiusTimeoutState>, declared: Radius
   return [...drifted, ...short];
 }
 
-export class RadiusTimeoutProvider implements pulumi.dynamic.ResourceProvider {
-  private readonly session: WindowsHostSession;
-
-  constructor(options: WindowsProviderOptions = {}) {
-    this.session = new WindowsHostSession(options.runnerFor);
-  }
-
-  async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-    this.session.configure(req);
-  }
-
+export class RadiusTimeoutProvider extends HostStateProvider<RadiusTimeoutInputs, RadiusTimeoutState> {
   async check(_olds: unknown, news: RadiusTimeoutInputs): Promise<pulumi.dynamic.CheckResult> {
     const failures = hostnameFailure(news.hostname);
     if (!Number.isInteger(news.timeoutSeconds) || news.timeoutSeconds < 1) {
@@ -90,27 +80,6 @@ export class RadiusTimeoutProvider implements pulumi.dynamic.ResourceProvider {
       },
       failures,
     };
-  }
-
-  async diff(
-    _id: string,
-    olds: RadiusTimeoutState,
-    news: RadiusTimeoutInputs,
-  ): Promise<pulumi.dynamic.DiffResult> {
-    const replaces = olds.hostname?.toLowerCase() === news.hostname.toLowerCase() ? [] : ["hostname"];
-    return { changes: replaces.length > 0 || timeoutDrift(olds, news).length > 0, replaces };
-  }
-
-  async create(inputs: RadiusTimeoutInputs): Promise<pulumi.dynamic.CreateResult> {
-    return { id: inputs.hostname.toLowerCase(), outs: await this.apply(inputs, "") };
-  }
-
-  async update(
-    _id: string,
-    olds: RadiusTimeoutState,
-    news: RadiusTimeoutInputs,
-  ): Promise<pulumi.dynamic.UpdateResult> {
-    return { outs: await this.apply(news, olds.changedAt ?? "") };
   }
 
   async read(id: string, props: RadiusTimeoutState): Promise<pulumi.dynamic.ReadResult> {
@@ -133,10 +102,17 @@ export class RadiusTimeoutProvider implements pulumi.dynamic.ResourceProvider {
     return { id, props: live, inputs: liveInputs };
   }
 
-  /** Forgets: a shorter timeout would bring the MFA failures back. */
-  async delete(): Promise<void> {}
+  // delete forgets: a shorter timeout would bring the MFA failures back.
 
-  private async apply(inputs: RadiusTimeoutInputs, previousChangedAt: string): Promise<RadiusTimeoutState> {
+  protected drift(live: RadiusTimeoutState, declared: RadiusTimeoutInputs): string[] {
+    return timeoutDrift(live, declared);
+  }
+
+  protected async apply(
+    inputs: RadiusTimeoutInputs,
+    previous?: RadiusTimeoutState,
+  ): Promise<RadiusTimeoutState> {
+    const previousChangedAt = previous?.changedAt ?? "";
     const result = await this.session.run<TimeoutScriptResult>(inputs.hostname, "RadiusTimeout", {
       mode: "set",
       npsServers: inputs.npsServers,
