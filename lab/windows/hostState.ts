@@ -205,9 +205,11 @@ export function selfSignedNpsCertificate(
   certificate.serialNumber = `01${crypto.randomBytes(8).toString("hex")}`;
   certificate.validity.notBefore = notBefore;
   certificate.validity.notAfter = notAfter;
+  // Windows shows a subject's RDNs last-encoded first: encoding OU then CN is what New-SelfSignedCertificate
+  // -Subject "CN=<tenant>, OU=Microsoft NPS Extension" stores, and what the NPS extension looks for.
   const subject = [
-    { shortName: "CN", value: tenantId },
     { shortName: "OU", value: "Microsoft NPS Extension" },
+    { shortName: "CN", value: tenantId },
   ];
   certificate.setSubject(subject);
   certificate.setIssuer(subject);

@@ -1,0 +1,76 @@
+// Adopting an estate that already works: `npm run lab --seed healthy` (service principals enabled, every
+// NPS certificate registered, registry complete, timeouts long enough). A first `pulumi up` must take it
+// over without touching anything: no Graph write, no host change, and above all no IAS restart, which
+// would drop every VPN sign-in in flight.
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { loadStackConfig } from "../../config/load";
+import { mfaClientAppId } from "../../config/clouds";
+import { RunningLab, startLab } from "../../lab/cli";
+import { iasRestarts, readHostState } from "../../lab/windows/hostState";
+import { buildProgram } from "../../program";
+import { emptyState, Engine } from "../support/engine";
+import { labStackSettings } from "./support";
+
+describe("scenario: adopting a healthy lab", function () {
+  this.timeout(180_000);
+  let labDir: string;
+  let projectDir: string;
+  let lab: RunningLab;
+  let engine: Engine;
+
+  before(async () => {
+    labDir = fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-healthy-lab-"));
+    projectDir = fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-healthy-project-"));
+    lab = await startLab({ dir: labDir, projectDir, nps: 2, vpn: 1, seed: "healthy" });
+    engine = await Engine.start({
+      stack: labStackSettings(projectDir, lab.description),
+      program: () => buildProgram(loadStackConfig()),
+    });
+  });
+
+  after(async () => {
+    await engine?.stop();
+    await lab?.stop();
+    for (const dir of [labDir, projectDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a first up writes nothing to the tenant or the hosts and restarts no IAS, and then nothing drifts", async () => {
+    const hostFiles = lab.description.hosts.map((host) => host.stateFile);
+    const hostsBefore = hostFiles.map((file) => fs.readFileSync(file, "utf8"));
+    const keysBefore = lab.graph
+      .servicePrincipal(mfaClientAppId)!
+      .keyCredentials.map((key) => key.keyId)
+      .sort();
+    lab.graph.clearRequests();
+
+    const { state } = await engine.up(emptyState());
+
+    const writes = lab.graph
+      .requests()
+      .filter(
+        (request) =>
+          request.method !== "GET" && !request.path.includes("$batch") && !request.path.includes("/oauth2/"),
+      );
+    assert.deepEqual(writes, [], "the tenant was written to");
+    assert.deepEqual(
+      lab.graph
+        .servicePrincipal(mfaClientAppId)!
+        .keyCredentials.map((key) => key.keyId)
+        .sort(),
+      keysBefore,
+    );
+    hostFiles.forEach((file, index) => {
+      assert.equal(iasRestarts(readHostState(file)).length, 0, `${file}: IAS was restarted`);
+      assert.deepEqual(
+        readHostState(file).registry,
+        JSON.parse(hostsBefore[index]).registry,
+        `${file}: the registry changed`,
+      );
+    });
+    const { changes } = await engine.preview(state, { refresh: true });
+    assert.deepEqual(changes, []);
+  });
+});
