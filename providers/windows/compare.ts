@@ -39,6 +39,10 @@ export function changedSettings(
     .map((name) => `settings.${name}`);
 }
 
-export function nowIso(): string {
-  return new Date().toISOString();
+/**
+ * When a provider last changed its host: now if this script run changed anything, else as before ("" never).
+ * IasRestart restarts when one of these moves, so it must move only on a real change.
+ */
+export function nextChangedAt(changed: string[], previous?: { changedAt?: string }): string {
+  return changed.length > 0 ? new Date().toISOString() : (previous?.changedAt ?? "");
 }

@@ -8,7 +8,7 @@ import {
   NpsCertificateInputs,
   NpsCertificatePublicPart,
 } from "../resourceTypes";
-import { changedProperties, nowIso } from "./compare";
+import { changedProperties, nextChangedAt } from "./compare";
 import { HostStateProvider } from "./hostProvider";
 import { hostnameFailure, WindowsProviderOptions } from "./options";
 
@@ -101,7 +101,6 @@ export class NpsCertificateProvider extends HostStateProvider<NpsCertificateInpu
     inputs: NpsCertificateInputs,
     previous?: NpsCertificateState,
   ): Promise<NpsCertificateState> {
-    const previousChangedAt = previous?.changedAt ?? "";
     const preferredThumbprint = previous?.certificate?.thumbprint ?? "";
     const result = await this.session.run<CertificateScriptResult>(inputs.hostname, "NpsCertificate", {
       mode: "set",
@@ -115,7 +114,7 @@ export class NpsCertificateProvider extends HostStateProvider<NpsCertificateInpu
           `${result.drift.map((entry) => entry.found).join("; ") || "none"}`,
       );
     }
-    return stateFrom(inputs, result, result.changed.length > 0 ? nowIso() : previousChangedAt);
+    return stateFrom(inputs, result, nextChangedAt(result.changed, previous));
   }
 }
 

@@ -3,7 +3,7 @@
 // changed: installing it is a human's decision.
 import * as pulumi from "@pulumi/pulumi";
 import { dynamicModule, dynamicTypeNames, NpsExtensionSettingsInputs } from "../resourceTypes";
-import { changedProperties, changedSettings, nowIso } from "./compare";
+import { changedProperties, changedSettings, nextChangedAt } from "./compare";
 import { HostStateProvider } from "./hostProvider";
 import { hostnameFailure, WindowsProviderOptions } from "./options";
 
@@ -103,7 +103,6 @@ export class NpsExtensionSettingsProvider extends HostStateProvider<
     inputs: NpsExtensionSettingsInputs,
     previous?: NpsExtensionSettingsState,
   ): Promise<NpsExtensionSettingsState> {
-    const previousChangedAt = previous?.changedAt ?? "";
     const result = await this.session.run<SettingsScriptResult>(inputs.hostname, "NpsExtensionSettings", {
       mode: "set",
       settings: inputs.settings,
@@ -116,7 +115,7 @@ export class NpsExtensionSettingsProvider extends HostStateProvider<
       );
     }
     const managedNames = Object.keys(inputs.settings).sort();
-    return stateFrom(inputs, managedNames, result, result.changed.length > 0 ? nowIso() : previousChangedAt);
+    return stateFrom(inputs, managedNames, result, nextChangedAt(result.changed, previous));
   }
 }
 

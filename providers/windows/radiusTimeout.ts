@@ -2,7 +2,7 @@
 // our NPS servers; on an NPS that forwards, each server of its remote RADIUS server groups. Longer is fine.
 import * as pulumi from "@pulumi/pulumi";
 import { dynamicModule, dynamicTypeNames, RadiusTimeoutInputs } from "../resourceTypes";
-import { changedProperties, nowIso } from "./compare";
+import { changedProperties, nextChangedAt } from "./compare";
 import { HostStateProvider } from "./hostProvider";
 import { hostnameFailure, WindowsProviderOptions } from "./options";
 
@@ -112,14 +112,13 @@ export class RadiusTimeoutProvider extends HostStateProvider<RadiusTimeoutInputs
     inputs: RadiusTimeoutInputs,
     previous?: RadiusTimeoutState,
   ): Promise<RadiusTimeoutState> {
-    const previousChangedAt = previous?.changedAt ?? "";
     const result = await this.session.run<TimeoutScriptResult>(inputs.hostname, "RadiusTimeout", {
       mode: "set",
       npsServers: inputs.npsServers,
       timeoutSeconds: inputs.timeoutSeconds,
       remoteServerGroups: inputs.remoteServerGroups ?? false,
     });
-    const changedAt = result.changed.length > 0 ? nowIso() : previousChangedAt;
+    const changedAt = nextChangedAt(result.changed, previous);
     return stateFrom(inputs, inputs.npsServers, inputs.timeoutSeconds, result, changedAt);
   }
 }
