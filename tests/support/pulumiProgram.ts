@@ -1,6 +1,7 @@
 // Runs the Pulumi program under pulumi.runtime.setMocks and records every resource it registers,
 // as the engine would see them: type, name, inputs.
 import * as pulumi from "@pulumi/pulumi";
+import * as settings from "@pulumi/pulumi/runtime/settings";
 
 export interface RegisteredResource {
   type: string;
@@ -15,8 +16,11 @@ export interface StackSettings {
   secretKeys?: string[];
 }
 
+export const project = "npsmfa";
+export const stackName = "test";
+
 export async function runProgram<T>(
-  settings: StackSettings,
+  stack: StackSettings,
   program: () => T,
 ): Promise<{ result: T; resources: RegisteredResource[] }> {
   const resources: RegisteredResource[] = [];
@@ -30,20 +34,33 @@ export async function runProgram<T>(
         return args.inputs;
       },
     },
-    "npsmfa",
-    "test",
+    project,
+    stackName,
     false,
   );
-  const config: Record<string, string> = {};
-  for (const [key, value] of Object.entries(settings.config)) {
-    config[`npsmfa:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
-  }
-  pulumi.runtime.setAllConfig(
-    config,
-    (settings.secretKeys ?? []).map((key) => `npsmfa:${key}`),
-  );
+  const { config, secretKeys } = stackConfigText(stack);
+  pulumi.runtime.setAllConfig(config, [...secretKeys]);
   const result = program();
-  // Let registrations started by the program reach the mock monitor.
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await waitForRegistrations();
   return { result, resources };
+}
+
+/** The stack's config as Pulumi keeps it: full keys (`npsmfa:tenantId`) to text, and the encrypted keys. */
+export function stackConfigText(stack: StackSettings): {
+  config: Record<string, string>;
+  secretKeys: Set<string>;
+} {
+  const config: Record<string, string> = {};
+  for (const [key, value] of Object.entries(stack.config)) {
+    config[`${project}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return { config, secretKeys: new Set((stack.secretKeys ?? []).map((key) => `${project}:${key}`)) };
+}
+
+// Internal to the SDK (absent from its typings): resolves once no registration is outstanding.
+const { waitForRPCs } = settings as unknown as { waitForRPCs(): Promise<void> };
+
+/** Resolves once every registration the program started has reached the mock monitor. */
+export function waitForRegistrations(): Promise<void> {
+  return waitForRPCs();
 }

@@ -1,6 +1,9 @@
-// Pulumi serializes each dynamic provider into state (__provider): it must serialize at all, and carry no
-// secret. Registered under mocks, the way the program registers them.
+// Pulumi serializes each dynamic provider into state (__provider): it must serialize at all, carry no
+// secret, and run as the dynamic-provider host runs it: loaded from text by plain node (no ts-node, no
+// mocha globals), then configured from the stack's config.
 import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as path from "node:path";
 import { IasRestart, NpsCertificate, NpsExtensionSettings, RadiusTimeout } from "../../providers/windows";
 import { runProgram } from "../support/pulumiProgram";
 
@@ -13,7 +16,7 @@ const winrm = {
 };
 
 describe("Windows providers serialize into state without secrets", () => {
-  it("each provider's __provider is JavaScript text free of the WinRM password", async () => {
+  it("each provider's __provider is free of the WinRM password, and loads and configures under plain node", async () => {
     const { resources } = await runProgram(
       {
         config: {
@@ -34,7 +37,6 @@ describe("Windows providers serialize into state without secrets", () => {
         new IasRestart("restart", { ...host, triggers: {} });
       },
     );
-    await new Promise((resolve) => setTimeout(resolve, 2000));
     const types = resources.map((resource) => resource.type).sort();
     assert.deepEqual(types, [
       "pulumi-nodejs:dynamic/npsmfa:IasRestart",
@@ -52,5 +54,40 @@ describe("Windows providers serialize into state without secrets", () => {
       assert.match(text as string, /configure/);
       assert.match(text as string, /IasRestart\.ps1|NpsCertificate/);
     }
+
+    const loaded = loadAsTheHostDoes(
+      resources.map((resource) => String(resource.inputs.__provider)),
+      {
+        "npsmfa:tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+        "npsmfa:npsServers": JSON.stringify([{ hostname: "nps01.lab.test", winrm: { ...winrm, password } }]),
+      },
+    );
+    assert.deepEqual(
+      loaded,
+      resources.map(() => ["check", "configure", "create", "delete", "diff", "read", "update"]),
+    );
   });
 });
+
+/** Which ResourceProvider methods each provider has, after loading its text in a plain node process and configuring it. */
+function loadAsTheHostDoes(providers: string[], config: Record<string, string>): string[][] {
+  const script = `
+    const requireFromString = require("require-from-string");
+    const { providers, config } = JSON.parse(require("node:fs").readFileSync(0, "utf8"));
+    const methods = ["check", "configure", "create", "delete", "diff", "read", "update"];
+    (async () => {
+      const found = [];
+      for (const text of providers) {
+        const provider = requireFromString(text).handler();
+        await provider.configure({ config: { get: (key) => config[key], require: (key) => config[key] } });
+        found.push(methods.filter((name) => typeof provider[name] === "function"));
+      }
+      process.stdout.write(JSON.stringify(found));
+    })().catch((error) => { console.error(error.stack || String(error)); process.exit(1); });`;
+  const output = execFileSync(process.execPath, ["-e", script], {
+    cwd: path.resolve(__dirname, "..", ".."),
+    input: JSON.stringify({ providers, config }),
+    encoding: "utf8",
+  });
+  return JSON.parse(output) as string[][];
+}

@@ -6,25 +6,10 @@ import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import * as resourceProto from "@pulumi/pulumi/proto/resource_pb";
 import { deserializeProperties, serializeProperties } from "@pulumi/pulumi/runtime/rpc";
 import * as settings from "@pulumi/pulumi/runtime/settings";
-import { StackSettings } from "../pulumiProgram";
+import { project, stackConfigText, stackName, StackSettings, waitForRegistrations } from "../pulumiProgram";
 import { PropertyMap } from "./wire";
 
-export { StackSettings };
-
-export const project = "npsmfa";
-export const stackName = "test";
-
-/** The stack's config as Pulumi keeps it: full keys (`npsmfa:tenantId`) to text, and the encrypted keys. */
-export function stackConfigText(stack: StackSettings): {
-  config: Record<string, string>;
-  secretKeys: Set<string>;
-} {
-  const config: Record<string, string> = {};
-  for (const [key, value] of Object.entries(stack.config)) {
-    config[`${project}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
-  }
-  return { config, secretKeys: new Set((stack.secretKeys ?? []).map((key) => `${project}:${key}`)) };
-}
+export { project, stackConfigText, stackName, StackSettings };
 
 export interface Registration {
   urn: string;
@@ -53,9 +38,6 @@ interface MockMonitorInternals {
     callback: (error: unknown, response?: unknown) => void,
   ): Promise<void>;
 }
-
-// Internal to the SDK (absent from its typings): resolves once no registration is outstanding.
-const { waitForRPCs } = settings as unknown as { waitForRPCs(): Promise<void> };
 
 /** Runs the program to completion; returns its errors (a throw, failed registrations), [] if none. */
 export async function runUnderMocks(
@@ -118,7 +100,7 @@ export async function runUnderMocks(
   } catch (error) {
     errors.push(error);
   } finally {
-    await waitForRPCs();
+    await waitForRegistrations();
     await new Promise((resolve) => setImmediate(resolve));
     process.off("unhandledRejection", collect);
   }
