@@ -1,9 +1,12 @@
 // How a lab host decides who is asking: Basic per request, NTLMv2 per connection (the handshake's
-// challenge and its result live with the TLS socket), or a client certificate from the lab CA.
+// challenge, its result and, over plain HTTP, its session keys live with the socket), or a client
+// certificate from the lab CA.
 import * as crypto from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import {
+  canSeal,
   challengeMessage,
   channelBindingHash,
   NtlmMessageError,
@@ -11,6 +14,7 @@ import {
   parseNegotiateMessage,
   verifyNtlmv2,
 } from "../../remote/winrm/ntlm";
+import { NtlmSealing } from "../../remote/winrm/ntlmSession";
 import { splitAccount } from "../../remote/winrm/transport";
 
 export interface LabAccount {
@@ -26,43 +30,66 @@ export type AuthenticationOutcome =
   | { kind: "refused"; reason: string };
 
 export const offeredSchemes = ["Negotiate", 'Basic realm="WSMAN"'];
+/**
+ * The HTTP listener with AllowUnencrypted=false (Windows' default) takes only what can encrypt: Basic
+ * cannot, and a certificate needs TLS (Learn, "Installation and configuration for Windows Remote
+ * Management", AllowUnencrypted and the listener settings).
+ */
+export const offeredSchemesOverHttp = ["Negotiate"];
 const mutualScheme = "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual";
 
 interface ConnectionState {
   serverChallenge?: Buffer;
   authenticated: boolean;
+  /** The connection's NTLM session keys, when sealing was negotiated. */
+  sealing?: NtlmSealing;
 }
 
 export class LabAuthenticator {
-  private readonly connections = new WeakMap<TLSSocket, ConnectionState>();
+  private readonly connections = new WeakMap<Socket, ConnectionState>();
   private readonly account: { domain: string; user: string; password: string };
+  private readonly offered: string[];
 
+  /** `serverCertificateDer` for the HTTPS listener (channel bindings, certificates); none over plain HTTP. */
   constructor(
     account: LabAccount,
     private readonly computerName: string,
-    private readonly serverCertificateDer: Buffer,
+    private readonly serverCertificateDer: Buffer | undefined,
   ) {
     this.account = { ...splitAccount(account.username), password: account.password };
+    this.offered = serverCertificateDer ? offeredSchemes : offeredSchemesOverHttp;
   }
 
   authenticate(request: IncomingMessage): AuthenticationOutcome {
-    const socket = request.socket as TLSSocket;
+    const socket = request.socket;
     const state = this.connections.get(socket) ?? { authenticated: false };
     this.connections.set(socket, state);
     const header = request.headers.authorization ?? "";
     const [scheme, token = ""] = header.split(/\s+/, 2);
     const lower = scheme.toLowerCase();
     if (header === "") {
-      return state.authenticated ? { kind: "authenticated" } : { kind: "challenge", headers: offeredSchemes };
+      return state.authenticated ? { kind: "authenticated" } : { kind: "challenge", headers: this.offered };
     }
-    if (lower === "basic") return this.basic(token);
     if (lower === "negotiate" || lower === "ntlm") return this.ntlm(state, scheme, token);
+    if (!this.serverCertificateDer) return { kind: "challenge", headers: this.offered };
+    if (lower === "basic") return this.basic(token);
     if (header === mutualScheme) {
-      return socket.authorized && socket.getPeerCertificate()?.subject
+      const tls = socket as TLSSocket;
+      return tls.authorized && tls.getPeerCertificate()?.subject
         ? { kind: "authenticated" }
         : { kind: "refused", reason: "no client certificate issued by the lab CA" };
     }
-    return { kind: "challenge", headers: offeredSchemes };
+    return { kind: "challenge", headers: this.offered };
+  }
+
+  /** The session keys of an NTLM-authenticated connection that negotiated sealing. */
+  sealingOf(socket: Socket): NtlmSealing | undefined {
+    return this.connections.get(socket)?.sealing;
+  }
+
+  /** Drops a connection's authentication (its key streams are out of step after a bad message). */
+  forget(socket: Socket): void {
+    this.connections.delete(socket);
   }
 
   private accountMatches(domain: string, user: string): boolean {
@@ -92,6 +119,7 @@ export class LabAuthenticator {
       if (type === 1) {
         const negotiate = parseNegotiateMessage(message);
         state.authenticated = false;
+        state.sealing = undefined;
         state.serverChallenge = crypto.randomBytes(8);
         const challenge = challengeMessage({
           serverChallenge: state.serverChallenge,
@@ -113,6 +141,7 @@ export class LabAuthenticator {
       if (!verification.valid) return { kind: "refused", reason: "NTLM: wrong password or not NTLMv2" };
       // Channel bindings are checked when sent, as Windows does with CbtHardeningLevel Relaxed.
       if (
+        this.serverCertificateDer &&
         verification.channelBindings &&
         !verification.channelBindings.equals(Buffer.alloc(16)) &&
         !verification.channelBindings.equals(channelBindingHash(this.serverCertificateDer))
@@ -120,6 +149,11 @@ export class LabAuthenticator {
         return { kind: "refused", reason: "NTLM: channel bindings do not match this TLS connection" };
       }
       state.authenticated = true;
+      // MS-NLMP 3.2.5.1.2: the server's side of the session keys; used only where messages are sealed.
+      state.sealing =
+        canSeal(authenticate.flags) && verification.exportedSessionKey
+          ? new NtlmSealing(verification.exportedSessionKey, "server")
+          : undefined;
       return { kind: "authenticated" };
     } catch (error) {
       if (error instanceof NtlmMessageError) return { kind: "refused", reason: error.message };

@@ -1,12 +1,22 @@
-// One simulated Windows host: an HTTPS WS-Management listener on 127.0.0.1 with a lab-CA certificate,
-// Basic/NTLMv2/client-certificate authentication, the cmd shell's lifecycle with commands run by real
-// PowerShell 7 (Windows shim first), and fault injection for the client's failure paths.
+// One simulated Windows host: an HTTPS WS-Management listener on 127.0.0.1 with a lab-CA certificate and
+// Basic/NTLMv2/client-certificate authentication, an HTTP listener with NTLMv2 and every message sealed
+// (Windows' default listener, AllowUnencrypted=false), the cmd shell's lifecycle with commands run by
+// real PowerShell 7 (Windows shim first), and fault injection for the client's failure paths.
 import { randomUUID } from "node:crypto";
+import * as http from "node:http";
 import * as https from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as path from "node:path";
 import { X509Certificate } from "node:crypto";
 import { actions } from "../../remote/winrm/envelopes";
+import {
+  decryptEnvelope,
+  encryptedContentType,
+  encryptEnvelope,
+  EncryptedMessageError,
+  isEncryptedContentType,
+} from "../../remote/winrm/encryptedMessage";
+import type { NtlmSealing } from "../../remote/winrm/ntlmSession";
 import { findPwsh, type PwshCommand } from "../../scripts/powershell";
 import { issueServerCertificate, thumbprintOf, type PemPair } from "../tls";
 import { LabAuthenticator } from "./authentication";
@@ -65,6 +75,8 @@ export interface LabWinrmHostOptions {
   ca: PemPair;
   /** 0 (default) takes any free port. */
   port?: number;
+  /** The HTTP listener's port; 0 (default) takes any free port. */
+  httpPort?: number;
   /** Largest request accepted, in bytes; default 512000 like Windows. */
   maxEnvelopeSize?: number;
   /** PowerShell to run; found with scripts/powershell.ts when left out. */
@@ -82,6 +94,11 @@ export class LabWinrmHost {
   /** https://127.0.0.1:<port>/wsman */
   url = "";
   port = 0;
+  /** http://127.0.0.1:<httpPort>/wsman: NTLM only, every message after the handshake sealed. */
+  httpUrl = "";
+  httpPort = 0;
+  /** Messages the HTTP listener refused: unencrypted, or failing to decrypt or verify. */
+  readonly refusedMessages = { unencrypted: 0, unverifiable: 0 };
   /** The listener's certificate (PEM) and its SHA-1 thumbprint, for pinning tests. */
   readonly certificatePem: string;
   readonly thumbprint: string;
@@ -93,8 +110,10 @@ export class LabWinrmHost {
   connections = 0;
 
   private readonly server: https.Server;
+  private readonly httpServer: http.Server;
   private readonly shells = new Map<string, Shell>();
   private readonly authenticator: LabAuthenticator;
+  private readonly httpAuthenticator: LabAuthenticator;
   private readonly environment: HostEnvironment;
   private readonly maxEnvelopeSize: number;
   private faultList: LabFault[] = [];
@@ -111,6 +130,7 @@ export class LabWinrmHost {
       netbiosName,
       new X509Certificate(certificate.certPem).raw,
     );
+    this.httpAuthenticator = new LabAuthenticator(options, netbiosName, undefined);
     this.environment = {
       hostName: options.name,
       stateFile: options.stateFile,
@@ -127,17 +147,13 @@ export class LabWinrmHost {
         rejectUnauthorized: false,
         keepAliveTimeout: 120_000,
       },
-      (request, response) => {
-        this.handle(request, response).catch((error: Error) => {
-          if (!response.headersSent) {
-            response
-              .writeHead(500, { "Content-Type": "text/plain" })
-              .end(`lab WinRM host error: ${error.message}`);
-          }
-        });
-      },
+      (request, response) => this.serve(request, response, this.authenticator),
     );
     this.server.on("secureConnection", () => (this.connections += 1));
+    this.httpServer = http.createServer({ keepAliveTimeout: 120_000 }, (request, response) =>
+      this.serve(request, response, this.httpAuthenticator),
+    );
+    this.httpServer.on("connection", () => (this.connections += 1));
   }
 
   static async start(options: LabWinrmHostOptions): Promise<LabWinrmHost> {
@@ -148,13 +164,15 @@ export class LabWinrmHost {
       );
     }
     const host = new LabWinrmHost(options, pwsh);
-    await new Promise<void>((resolve, reject) => {
-      host.server.once("error", reject);
-      host.server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
-    });
-    const address = host.server.address();
-    host.port = typeof address === "object" && address ? address.port : 0;
+    host.port = await listen(host.server, options.port ?? 0);
     host.url = `https://127.0.0.1:${host.port}/wsman`;
+    try {
+      host.httpPort = await listen(host.httpServer, options.httpPort ?? 0);
+    } catch (error) {
+      await host.stop();
+      throw error;
+    }
+    host.httpUrl = `http://127.0.0.1:${host.httpPort}/wsman`;
     return host;
   }
 
@@ -174,44 +192,68 @@ export class LabWinrmHost {
   resetCounters(): void {
     this.exchanges = 0;
     this.connections = 0;
+    this.refusedMessages.unencrypted = 0;
+    this.refusedMessages.unverifiable = 0;
     for (const key of Object.keys(this.exchangesByAction)) delete this.exchangesByAction[key];
   }
 
   async stop(): Promise<void> {
     for (const shell of this.shells.values()) for (const run of shell.commands.values()) run.terminate();
     this.shells.clear();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await Promise.all(
+      [this.server, this.httpServer].map((server) => {
+        server.closeAllConnections();
+        return new Promise<void>((resolve) => server.close(() => resolve()));
+      }),
+    );
   }
 
-  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  private serve(request: IncomingMessage, response: ServerResponse, authenticator: LabAuthenticator): void {
+    this.handle(request, response, authenticator).catch((error: Error) => {
+      if (!response.headersSent) {
+        response
+          .writeHead(500, { "Content-Type": "text/plain" })
+          .end(`lab WinRM host error: ${error.message}`);
+      }
+    });
+  }
+
+  private async handle(
+    request: IncomingMessage,
+    response: ServerResponse,
+    authenticator: LabAuthenticator,
+  ): Promise<void> {
     this.exchanges += 1;
     const body = await readBody(request);
     if (body === undefined) return;
     const latency = this.faultList.find((fault) => fault.kind === "latency");
     if (latency && latency.kind === "latency") await sleep(latency.ms);
 
-    const outcome = this.authenticator.authenticate(request);
+    const outcome = authenticator.authenticate(request);
     if (outcome.kind !== "authenticated") {
       const headers = outcome.kind === "challenge" ? outcome.headers : ["Negotiate", 'Basic realm="WSMAN"'];
       response.writeHead(401, { "WWW-Authenticate": headers, "Content-Length": 0 }).end();
       return;
     }
-    if (body.length > this.maxEnvelopeSize) {
-      this.fault(response, { messageId: "" }, faults.envelopeTooLarge(body.length, this.maxEnvelopeSize));
+    const plain: { body: Buffer; sealing?: NtlmSealing } | undefined =
+      authenticator === this.httpAuthenticator ? this.unseal(request, body, response) : { body };
+    if (plain === undefined) return;
+    const reply = replier(response, plain.sealing, this.name);
+    if (plain.body.length > this.maxEnvelopeSize) {
+      reply.fault({ messageId: "" }, faults.envelopeTooLarge(plain.body.length, this.maxEnvelopeSize));
       return;
     }
     let wsman: WsmanRequest;
     try {
-      wsman = parseRequest(body.toString("utf8"));
+      wsman = parseRequest(plain.body.toString("utf8"));
     } catch (error) {
       const reason = error instanceof RequestError ? error.message : String(error);
-      this.fault(response, { messageId: "" }, faults.malformed(reason));
+      reply.fault({ messageId: "" }, faults.malformed(reason));
       return;
     }
     const action = actionNames[wsman.action];
     if (!action) {
-      this.fault(response, wsman, faults.unsupported(wsman.action));
+      reply.fault(wsman, faults.unsupported(wsman.action));
       return;
     }
     this.exchangesByAction[action] = (this.exchangesByAction[action] ?? 0) + 1;
@@ -224,18 +266,45 @@ export class LabWinrmHost {
       return;
     }
     try {
-      const answer = await this.dispatch(action, wsman, response);
-      if (answer === undefined) return;
-      const bytes = Buffer.from(answer, "utf8");
-      response
-        .writeHead(200, {
-          "Content-Type": "application/soap+xml;charset=UTF-8",
-          "Content-Length": bytes.length,
-        })
-        .end(bytes);
+      const answer = await this.dispatch(action, wsman, reply);
+      if (answer !== undefined) reply.soap(200, answer);
     } catch (error) {
       const reason = error instanceof RequestError ? error.message : String(error);
-      this.fault(response, wsman, faults.malformed(reason));
+      reply.fault(wsman, faults.malformed(reason));
+    }
+  }
+
+  /**
+   * The HTTP listener's gate (MS-WSMV 2.2.9.1): after the handshake every request must be sealed with the
+   * connection's keys. An empty body is the client setting up its context (pywinrm does) and gets an
+   * empty 200. An unencrypted envelope is refused with 401, as Windows does with AllowUnencrypted=false
+   * (pywinrm's maintainer, from captures against Windows: hashicorp/packer#6205). One that does not
+   * decrypt and verify (altered, replayed, other keys) gets 400 and the connection is closed: its RC4
+   * streams are out of step, so nothing more can be read from it (MS-NLMP 3.4.7). Undefined when answered.
+   */
+  private unseal(
+    request: IncomingMessage,
+    body: Buffer,
+    response: ServerResponse,
+  ): { body: Buffer; sealing: NtlmSealing } | undefined {
+    const sealing = this.httpAuthenticator.sealingOf(request.socket);
+    if (body.length === 0 && sealing) {
+      response.writeHead(200, { "Content-Length": 0 }).end();
+      return undefined;
+    }
+    if (!sealing || !isEncryptedContentType(request.headers["content-type"])) {
+      this.refusedMessages.unencrypted += 1;
+      response.writeHead(401, { "WWW-Authenticate": "Negotiate", "Content-Length": 0 }).end();
+      return undefined;
+    }
+    try {
+      return { body: decryptEnvelope(body, sealing), sealing };
+    } catch (error) {
+      if (!(error instanceof EncryptedMessageError)) throw error;
+      this.refusedMessages.unverifiable += 1;
+      this.httpAuthenticator.forget(request.socket);
+      response.writeHead(400, { "Content-Length": 0, Connection: "close" }).end();
+      return undefined;
     }
   }
 
@@ -243,7 +312,7 @@ export class LabWinrmHost {
   private async dispatch(
     action: WsmanActionName,
     request: WsmanRequest,
-    response: ServerResponse,
+    reply: Reply,
   ): Promise<string | undefined> {
     if (action === "Create") {
       const shellId = randomUUID().toUpperCase();
@@ -252,7 +321,7 @@ export class LabWinrmHost {
     }
     const shell = request.shellId ? this.shells.get(request.shellId) : undefined;
     if (!shell) {
-      this.fault(response, request, faults.shellNotFound(request.shellId ?? "(none)"));
+      reply.fault(request, faults.shellNotFound(request.shellId ?? "(none)"));
       return undefined;
     }
     if (action === "Delete") {
@@ -270,7 +339,7 @@ export class LabWinrmHost {
       for (const stream of sendStreamsOf(request)) {
         const run = shell.commands.get(stream.commandId);
         if (!run) {
-          this.fault(response, request, faults.commandNotFound(stream.commandId));
+          reply.fault(request, faults.commandNotFound(stream.commandId));
           return undefined;
         }
         run.write(stream.data, stream.end);
@@ -286,14 +355,14 @@ export class LabWinrmHost {
     const commandId = receiveCommandIdOf(request);
     const run = shell.commands.get(commandId);
     if (!run) {
-      this.fault(response, request, faults.commandNotFound(commandId));
+      reply.fault(request, faults.commandNotFound(commandId));
       return undefined;
     }
     const envelopeLimit = Math.min(request.maxEnvelopeSize ?? this.maxEnvelopeSize, this.maxEnvelopeSize);
     const capacity = Math.max(1024, Math.floor(((envelopeLimit - receiveOverhead) / 4) * 3));
     const gotOutput = await waitForOutput(run, capacity, request.operationTimeoutSeconds * 1000);
     if (!gotOutput) {
-      this.fault(response, request, faults.timedOut());
+      reply.fault(request, faults.timedOut());
       return undefined;
     }
     return receiveResponse(request, commandId, run.take(capacity));
@@ -309,16 +378,39 @@ export class LabWinrmHost {
     if (fault.times <= 0) this.faultList = this.faultList.filter((other) => other !== fault);
     return true;
   }
+}
 
-  private fault(response: ServerResponse, request: Pick<WsmanRequest, "messageId">, spec: FaultSpec): void {
-    const bytes = Buffer.from(faultResponse(request, this.name, spec), "utf8");
+interface Reply {
+  soap(status: number, envelope: string): void;
+  fault(request: Pick<WsmanRequest, "messageId">, spec: FaultSpec): void;
+}
+
+/** Writes SOAP answers and faults, sealed when the request came sealed (faults too, as Windows does). */
+function replier(response: ServerResponse, sealing: NtlmSealing | undefined, hostName: string): Reply {
+  const soap = (status: number, envelope: string) => {
+    const plain = Buffer.from(envelope, "utf8");
+    const bytes = sealing ? encryptEnvelope(plain, sealing) : plain;
     response
-      .writeHead(500, {
-        "Content-Type": "application/soap+xml;charset=UTF-8",
+      .writeHead(status, {
+        "Content-Type": sealing ? encryptedContentType : "application/soap+xml;charset=UTF-8",
         "Content-Length": bytes.length,
       })
       .end(bytes);
-  }
+  };
+  return {
+    soap,
+    fault: (request, spec) => soap(500, faultResponse(request, hostName, spec)),
+  };
+}
+
+function listen(server: http.Server, port: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => {
+      const address = server.address();
+      resolve(typeof address === "object" && address ? address.port : 0);
+    });
+  });
 }
 
 /**

@@ -5,7 +5,7 @@ import type { WinrmEndpointInputs } from "../../providers/resourceTypes";
 import { clixmlToText } from "./clixml";
 import { defaultMaxEnvelopeSize } from "./envelopes";
 import { WinrmShell, type CommandOutput } from "./shell";
-import { HttpsTransport, type SoapTransport } from "./transport";
+import { WsmanHttpTransport, type SoapTransport } from "./transport";
 
 export interface WinrmClientOptions {
   /** The host's name, for messages; the connection goes to endpoint.url. */
@@ -54,7 +54,7 @@ export class WinrmClient {
     this.url = options.endpoint.url;
     this.transport =
       options.transport ??
-      new HttpsTransport({
+      new WsmanHttpTransport({
         url: options.endpoint.url,
         auth: options.endpoint.auth,
         username: options.endpoint.username,
@@ -68,7 +68,7 @@ export class WinrmClient {
 
   /** HTTP exchanges so far, NTLM handshake legs included (when the default transport is used). */
   get exchanges(): number {
-    return (this.transport as Partial<HttpsTransport>).exchanges ?? 0;
+    return (this.transport as Partial<WsmanHttpTransport>).exchanges ?? 0;
   }
 
   /** Runs a PowerShell script (any length: it travels over stdin) and returns its output and exit code. */

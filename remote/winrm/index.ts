@@ -9,5 +9,5 @@ export {
   WinrmCommandTimeoutError,
 } from "./errors";
 export { WinrmShell, type CommandOutput, type ShellOptions } from "./shell";
-export { HttpsTransport, type SoapTransport, type TransportOptions } from "./transport";
+export { WsmanHttpTransport, type SoapTransport, type TransportOptions } from "./transport";
 export { clixmlToText } from "./clixml";

@@ -1,9 +1,10 @@
 // NTLMv2 (MS-NLMP) messages, both sides: the client builds NEGOTIATE and AUTHENTICATE, the lab server
 // builds CHALLENGE and verifies the AUTHENTICATE against the password it knows. Pure functions over
 // Buffers; the HTTP exchange that carries them lives in transport.ts. MD4 comes from js-md4 because
-// OpenSSL 3 (Node 20) no longer offers it; every other primitive is Node's crypto.
+// OpenSSL 3 (Node 20) no longer offers it; RC4 comes from ntlmSession.ts; the rest is Node's crypto.
 import * as crypto from "node:crypto";
 import md4 from "js-md4";
+import { rc4k, sessionBaseKey } from "./ntlmSession";
 
 // Made per use: a Buffer at module scope is serialized into the Windows providers' __provider as a plain
 // object that Buffer methods reject ("must be an instance of Buffer").
@@ -15,6 +16,8 @@ export const ntlmFlags = {
   unicode: 0x00000001,
   oem: 0x00000002,
   requestTarget: 0x00000004,
+  sign: 0x00000010,
+  seal: 0x00000020,
   ntlm: 0x00000200,
   alwaysSign: 0x00008000,
   targetTypeDomain: 0x00010000,
@@ -22,6 +25,7 @@ export const ntlmFlags = {
   targetInfo: 0x00800000,
   version: 0x02000000,
   key128: 0x20000000,
+  keyExchange: 0x40000000,
   key56: 0x80000000,
 } as const;
 
@@ -36,7 +40,7 @@ export const avIds = {
   channelBindings: 10,
 } as const;
 
-// No signing, sealing or key exchange: over HTTPS, TLS protects the messages, so these are all we ask for.
+// Over HTTPS, TLS protects the messages: no signing, sealing or key exchange is asked for.
 const clientFlags =
   (ntlmFlags.unicode |
     ntlmFlags.oem |
@@ -47,6 +51,19 @@ const clientFlags =
     ntlmFlags.key128 |
     ntlmFlags.key56) >>>
   0;
+/** Over plain HTTP every message is sealed (MS-WSMV 2.2.9.1.1): sign, seal and a random session key. */
+export const sealingFlags = (ntlmFlags.sign | ntlmFlags.seal | ntlmFlags.keyExchange) >>> 0;
+
+/** Whether negotiated flags give the session security our sealing needs (ESS, 128-bit, KEY_EXCH, seal). */
+export function canSeal(flags: number): boolean {
+  const needed =
+    ntlmFlags.seal |
+    ntlmFlags.sign |
+    ntlmFlags.keyExchange |
+    ntlmFlags.extendedSessionSecurity |
+    ntlmFlags.key128;
+  return (flags & needed) >>> 0 === needed >>> 0;
+}
 
 export class NtlmMessageError extends Error {
   constructor(message: string) {
@@ -146,11 +163,11 @@ export function fileTime(date: Date): Buffer {
 
 // ---- client side ----
 
-export function negotiateMessage(): Buffer {
+export function negotiateMessage(options: { seal?: boolean } = {}): Buffer {
   const message = Buffer.alloc(32);
   signature().copy(message, 0);
   message.writeUInt32LE(1, 8);
-  message.writeUInt32LE(clientFlags, 12);
+  message.writeUInt32LE((clientFlags | (options.seal ? sealingFlags : 0)) >>> 0, 12);
   // Domain and workstation fields stay empty (length 0, offset 32).
   message.writeUInt32LE(32, 20);
   message.writeUInt32LE(32, 28);
@@ -232,9 +249,18 @@ export interface AuthenticateOptions {
   challenge: NtlmChallenge;
   /** Channel binding hash of the TLS connection, when the client knows the server certificate. */
   channelBindings?: Buffer;
+  /** Ask for sealing (plain HTTP): the server must grant sign, seal and key exchange. */
+  seal?: boolean;
   /** Fixed only by tests (known-answer vectors); random otherwise. */
   clientChallenge?: Buffer;
   timestamp?: Buffer;
+  exportedSessionKey?: Buffer;
+}
+
+export interface NtlmAuthentication {
+  message: Buffer;
+  /** The key sealing derives from (MS-NLMP 3.1.5.1.2), when sealing was negotiated. */
+  exportedSessionKey?: Buffer;
 }
 
 /** The client's NTLMv2 blob (MS-NLMP 3.3.2 "temp") with the server's AV pairs plus our channel bindings. */
@@ -250,7 +276,19 @@ export function clientBlob(targetInfo: Buffer, timestamp: Buffer, clientChalleng
 }
 
 export function authenticateMessage(options: AuthenticateOptions): Buffer {
+  return authenticate(options).message;
+}
+
+/** The AUTHENTICATE message and, when sealing was asked for and granted, the session key it carries. */
+export function authenticate(options: AuthenticateOptions): NtlmAuthentication {
   const { challenge } = options;
+  const wanted = (clientFlags | (options.seal ? sealingFlags : 0)) >>> 0;
+  if (options.seal && !canSeal(challenge.flags & wanted)) {
+    throw new NtlmMessageError(
+      "expected the server to grant NTLM signing, sealing, 128-bit keys and key exchange for message encryption, " +
+        `found flags 0x${(challenge.flags >>> 0).toString(16)}`,
+    );
+  }
   const serverPairs = parseAvPairs(challenge.targetInfo);
   const timestamp = options.timestamp ?? serverPairs.get(avIds.timestamp) ?? fileTime(new Date());
   const clientChallenge = options.clientChallenge ?? crypto.randomBytes(8);
@@ -258,21 +296,30 @@ export function authenticateMessage(options: AuthenticateOptions): Buffer {
   if (options.channelBindings) pairs.set(avIds.channelBindings, options.channelBindings);
   const blob = clientBlob(encodeAvPairs(pairs), timestamp, clientChallenge);
   const key = ntowfv2(options.password, options.user, options.domain);
-  const ntResponse = Buffer.concat([ntProofStr(key, challenge.serverChallenge, blob), blob]);
+  const proof = ntProofStr(key, challenge.serverChallenge, blob);
+  const ntResponse = Buffer.concat([proof, blob]);
   // With a server timestamp the LMv2 response must be zeros (MS-NLMP 3.1.5.1.2).
   const lmResponse = serverPairs.has(avIds.timestamp)
     ? Buffer.alloc(24)
     : Buffer.concat([hmacMd5(key, challenge.serverChallenge, clientChallenge), clientChallenge]);
-  const flags = (challenge.flags & clientFlags) | ntlmFlags.unicode | ntlmFlags.ntlm;
+  const flags = (challenge.flags & wanted) | ntlmFlags.unicode | ntlmFlags.ntlm;
+  // KEY_EXCH: a random ExportedSessionKey travels RC4-encrypted under the KeyExchangeKey (MS-NLMP 3.1.5.1.2).
+  const exportedSessionKey = options.seal
+    ? (options.exportedSessionKey ?? crypto.randomBytes(16))
+    : undefined;
+  const encryptedSessionKey = exportedSessionKey
+    ? rc4k(sessionBaseKey(key, proof), exportedSessionKey)
+    : Buffer.alloc(0);
   const header = Buffer.alloc(64);
   signature().copy(header, 0);
   header.writeUInt32LE(3, 8);
   header.writeUInt32LE(flags >>> 0, 60);
-  return assemble(
+  const message = assemble(
     header,
     [12, 20, 28, 36, 44, 52],
-    [lmResponse, ntResponse, utf16(options.domain), utf16(options.user), utf16(""), Buffer.alloc(0)],
+    [lmResponse, ntResponse, utf16(options.domain), utf16(options.user), utf16(""), encryptedSessionKey],
   );
+  return { message, exportedSessionKey };
 }
 
 // ---- server side (the lab) ----
@@ -300,8 +347,9 @@ export function challengeMessage(options: ChallengeOptions): Buffer {
     [avIds.dnsComputerName, utf16(options.computer.toLowerCase())],
     [avIds.timestamp, fileTime(options.timestamp ?? new Date())],
   ]);
+  // Windows grants signing, sealing and key exchange when asked (MS-NLMP 3.2.5.1.1).
   const flags =
-    (options.negotiateFlags & clientFlags) |
+    (options.negotiateFlags & (clientFlags | sealingFlags)) |
     ntlmFlags.unicode |
     ntlmFlags.ntlm |
     ntlmFlags.targetTypeDomain |
@@ -321,6 +369,7 @@ export interface NtlmAuthenticate {
   workstation: string;
   lmResponse: Buffer;
   ntResponse: Buffer;
+  encryptedRandomSessionKey: Buffer;
 }
 
 export function parseAuthenticateMessage(message: Buffer): NtlmAuthenticate {
@@ -335,6 +384,7 @@ export function parseAuthenticateMessage(message: Buffer): NtlmAuthenticate {
     domain: text(readField(message, 28)),
     user: text(readField(message, 36)),
     workstation: text(readField(message, 44)),
+    encryptedRandomSessionKey: readField(message, 52),
   };
 }
 
@@ -342,6 +392,8 @@ export interface Ntlmv2Verification {
   valid: boolean;
   /** MsvAvChannelBindings from the client's blob, when it sent one. */
   channelBindings?: Buffer;
+  /** The session's key (MS-NLMP 3.2.5.1.2): the client's random key when KEY_EXCH, else SessionBaseKey. */
+  exportedSessionKey?: Buffer;
 }
 
 /** Checks an AUTHENTICATE's NTLMv2 response against the password the server knows. */
@@ -358,5 +410,14 @@ export function verifyNtlmv2(
   const expected = ntProofStr(key, serverChallenge, blob);
   const valid = crypto.timingSafeEqual(expected, response.subarray(0, 16));
   const pairs = parseAvPairs(blob.subarray(28));
-  return { valid, channelBindings: pairs.get(avIds.channelBindings) };
+  const baseKey = sessionBaseKey(key, expected);
+  const exportedSessionKey =
+    authenticate.flags & ntlmFlags.keyExchange && authenticate.encryptedRandomSessionKey.length === 16
+      ? rc4k(baseKey, authenticate.encryptedRandomSessionKey)
+      : baseKey;
+  return {
+    valid,
+    channelBindings: pairs.get(avIds.channelBindings),
+    exportedSessionKey: valid ? exportedSessionKey : undefined,
+  };
 }

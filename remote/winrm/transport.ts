@@ -1,25 +1,37 @@
-// How WS-Management envelopes travel: HTTPS POSTs to /wsman over one kept-alive TLS connection, with
-// Basic, NTLMv2 or client-certificate authentication. NTLM authenticates a connection, not a request,
-// so the agent keeps a single socket and we remember which sockets have completed the handshake.
-// The protocol layer (shell.ts) never sees HTTP; this layer never looks inside an envelope.
+// How WS-Management envelopes travel: POSTs to /wsman over one kept-alive connection, either HTTPS
+// (TLS protects the messages; Basic, NTLMv2 or client-certificate authentication) or plain HTTP with
+// NTLMv2 only, every envelope after the handshake sealed with the NTLM session keys (MS-WSMV 2.2.9.1).
+// NTLM authenticates a connection, not a request, so the agent keeps a single socket and we remember
+// which sockets have completed the handshake and with which keys. The protocol layer (shell.ts) never
+// sees HTTP; this layer never looks inside an envelope.
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
+import * as http from "node:http";
 import * as https from "node:https";
 import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import {
-  authenticateMessage,
+  authenticate,
   channelBindingHash,
   negotiateMessage,
   NtlmMessageError,
   parseChallengeMessage,
 } from "./ntlm";
+import { NtlmSealing } from "./ntlmSession";
+import {
+  decryptEnvelope,
+  encryptedContentType,
+  encryptEnvelope,
+  EncryptedMessageError,
+  isEncryptedContentType,
+} from "./encryptedMessage";
 import { WinrmAuthenticationError, WinrmConnectionError, WinrmTlsError } from "./errors";
 
 export type WinrmAuthKind = "ntlm" | "basic" | "certificate";
 
 export interface TransportOptions {
-  /** https://host:5986/wsman. Plain http is refused: message encryption is not implemented. */
+  /** https://host:5986/wsman, or http://host:5985/wsman with ntlm (every message then sealed). */
   url: string;
   auth: WinrmAuthKind;
   username?: string;
@@ -82,23 +94,46 @@ export function describeTlsFailure(url: string, code: string | undefined, messag
   return `TLS failed (${code ?? "no code"}: ${message})`;
 }
 
-export class HttpsTransport implements SoapTransport {
-  private readonly agent: https.Agent;
+/** What one HTTP request/response pair gave back, before any decryption. */
+interface RawAnswer {
+  status: number;
+  bytes: Buffer;
+  contentType?: string;
+  challenge?: string;
+  socket: Socket;
+}
+
+/** An NTLM-authenticated connection; `sealing` when messages on it are encrypted (plain HTTP). */
+interface NtlmConnection {
+  sealing?: NtlmSealing;
+}
+
+export class WsmanHttpTransport implements SoapTransport {
+  private readonly agent: http.Agent;
   /** Sockets whose NTLM handshake completed: the server treats their later requests as this user's. */
-  private authenticated = new WeakSet<TLSSocket>();
+  private authenticated = new WeakMap<Socket, NtlmConnection>();
   private readonly target: URL;
+  /** Plain HTTP: every envelope after the handshake is sealed (MS-WSMV 2.2.9.1.1). */
+  private readonly sealed: boolean;
   private queue: Promise<unknown> = Promise.resolve();
   /** HTTP request/response pairs sent, NTLM handshake legs included (for tests and diagnostics). */
   exchanges = 0;
 
   constructor(private readonly options: TransportOptions) {
     this.target = new URL(options.url);
-    if (this.target.protocol !== "https:") {
+    this.sealed = this.target.protocol === "http:";
+    if (this.sealed && options.auth !== "ntlm") {
       throw new WinrmTlsError(
         options.url,
         options.auth === "basic"
-          ? "expected an https:// URL for Basic authentication, found plain http. Basic over http sends the password readable to anyone on the network: configure the WinRM HTTPS listener (port 5986)"
-          : "expected an https:// URL, found plain http. WinRM message encryption over http is not implemented: configure the WinRM HTTPS listener (port 5986)",
+          ? "expected an https:// URL for Basic authentication, found plain http. Basic over http sends the password readable to anyone on the network: use auth ntlm (messages are then encrypted) or the WinRM HTTPS listener (port 5986)"
+          : "expected an https:// URL for certificate authentication, found plain http: client certificates need the WinRM HTTPS listener (port 5986)",
+      );
+    }
+    if (!this.sealed && this.target.protocol !== "https:") {
+      throw new WinrmTlsError(
+        options.url,
+        `expected an https:// or http:// URL, found ${this.target.protocol}`,
       );
     }
     if (options.auth !== "certificate" && (!options.username || options.password === undefined)) {
@@ -108,18 +143,19 @@ export class HttpsTransport implements SoapTransport {
       );
     }
     const pinned = options.thumbprint !== undefined;
-    this.agent = new https.Agent({
-      keepAlive: true,
-      maxSockets: 1,
-      maxFreeSockets: 1,
-      // No TLS session resumption: a resumed session has no peer certificate to pin or to bind NTLM to.
-      maxCachedSessions: 0,
-      // A pinned thumbprint replaces CA validation; it is checked before any byte is sent.
-      rejectUnauthorized: !pinned,
-      ca: options.caFile && !pinned ? fs.readFileSync(options.caFile) : undefined,
-      cert: options.auth === "certificate" ? fs.readFileSync(options.clientCertFile ?? "") : undefined,
-      key: options.auth === "certificate" ? fs.readFileSync(options.clientKeyFile ?? "") : undefined,
-    });
+    const keepAlive = { keepAlive: true, maxSockets: 1, maxFreeSockets: 1 };
+    this.agent = this.sealed
+      ? new http.Agent(keepAlive)
+      : new https.Agent({
+          ...keepAlive,
+          // No TLS session resumption: a resumed session has no peer certificate to pin or to bind NTLM to.
+          maxCachedSessions: 0,
+          // A pinned thumbprint replaces CA validation; it is checked before any byte is sent.
+          rejectUnauthorized: !pinned,
+          ca: options.caFile && !pinned ? fs.readFileSync(options.caFile) : undefined,
+          cert: options.auth === "certificate" ? fs.readFileSync(options.clientCertFile ?? "") : undefined,
+          key: options.auth === "certificate" ? fs.readFileSync(options.clientKeyFile ?? "") : undefined,
+        });
   }
 
   post(envelope: string, what: string, timeoutMs: number): Promise<HttpAnswer> {
@@ -140,7 +176,7 @@ export class HttpsTransport implements SoapTransport {
         body,
       }));
       if (answer.status === 401) throw this.refused();
-      return answer;
+      return plainAnswer(answer);
     }
     for (let attempt = 1; ; attempt++) {
       try {
@@ -153,20 +189,25 @@ export class HttpsTransport implements SoapTransport {
   }
 
   /**
-   * On an authenticated connection the envelope goes as is. Otherwise NEGOTIATE goes with an empty body,
-   * and AUTHENTICATE with the envelope on the same socket: two exchanges per new connection.
+   * On an authenticated connection the envelope goes as is (sealed over http). Otherwise NEGOTIATE goes
+   * with an empty body, and AUTHENTICATE with the envelope on the same socket: two exchanges per new
+   * connection. Over http the envelope that travels with AUTHENTICATE is already sealed with the new
+   * session's keys, as Windows' own client does (the server derives them from that very message).
    */
   private async postNtlm(body: Buffer, what: string, timeoutMs: number): Promise<HttpAnswer> {
-    let handshakeSocket: TLSSocket | undefined;
+    let handshakeSocket: Socket | undefined;
+    let reused: NtlmConnection | undefined;
     const first = await this.exchange(what, timeoutMs, (socket) => {
-      if (this.authenticated.has(socket)) return { body };
+      reused = this.authenticated.get(socket);
+      if (reused) return this.outgoing(reused, body);
       handshakeSocket = socket;
-      return { authorization: `Negotiate ${negotiateMessage().toString("base64")}`, body: Buffer.alloc(0) };
+      const negotiate = negotiateMessage({ seal: this.sealed });
+      return { authorization: `Negotiate ${negotiate.toString("base64")}`, body: Buffer.alloc(0) };
     });
     if (handshakeSocket === undefined) {
-      if (first.status !== 401) return first;
+      if (first.status !== 401) return this.incoming(first, what, reused);
       // The server forgot this connection's authentication; the envelope was not run: authenticate again.
-      this.authenticated = new WeakSet();
+      this.authenticated = new WeakMap();
       throw new HandshakeInterrupted(this.refused());
     }
     if (first.status !== 401 || !first.challenge) {
@@ -176,23 +217,29 @@ export class HttpsTransport implements SoapTransport {
           "without one. Check that the listener allows Negotiate authentication (winrm get winrm/config/service/auth)",
       );
     }
-    let challenge;
-    try {
-      challenge = parseChallengeMessage(Buffer.from(first.challenge, "base64"));
-    } catch (error) {
-      const detail = error instanceof NtlmMessageError ? error.message : String(error);
-      throw new WinrmAuthenticationError(this.options.url, `the NTLM challenge is unreadable: ${detail}`);
-    }
     const { domain, user } = splitAccount(this.options.username ?? "");
     const expectedSocket = handshakeSocket;
-    const certificate = expectedSocket.getPeerCertificate(true);
-    const token = authenticateMessage({
-      user,
-      domain,
-      password: this.options.password ?? "",
-      challenge,
-      channelBindings: certificate?.raw ? channelBindingHash(certificate.raw) : undefined,
-    });
+    const certificate = this.sealed ? undefined : (expectedSocket as TLSSocket).getPeerCertificate(true);
+    let authentication;
+    try {
+      authentication = authenticate({
+        user,
+        domain,
+        password: this.options.password ?? "",
+        challenge: parseChallengeMessage(Buffer.from(first.challenge, "base64")),
+        channelBindings: certificate?.raw ? channelBindingHash(certificate.raw) : undefined,
+        seal: this.sealed,
+      });
+    } catch (error) {
+      const detail = error instanceof NtlmMessageError ? error.message : String(error);
+      throw new WinrmAuthenticationError(this.options.url, `the NTLM challenge is unusable: ${detail}`);
+    }
+    const connection: NtlmConnection = {
+      sealing: authentication.exportedSessionKey
+        ? new NtlmSealing(authentication.exportedSessionKey, "client")
+        : undefined,
+    };
+    const token = authentication.message.toString("base64");
     const final = await this.exchange(what, timeoutMs, (socket) => {
       if (socket !== expectedSocket) {
         throw new HandshakeInterrupted(
@@ -202,13 +249,46 @@ export class HttpsTransport implements SoapTransport {
           ),
         );
       }
-      return { authorization: `Negotiate ${token.toString("base64")}`, body };
+      return { ...this.outgoing(connection, body), authorization: `Negotiate ${token}` };
     });
     if (final.status === 401) throw this.refused();
-    this.authenticated.add(expectedSocket);
-    return final;
+    this.authenticated.set(expectedSocket, connection);
+    return this.incoming(final, what, connection);
   }
 
+  private outgoing(connection: NtlmConnection, body: Buffer): { body: Buffer; contentType?: string } {
+    if (!connection.sealing) return { body };
+    return { body: encryptEnvelope(body, connection.sealing), contentType: encryptedContentType };
+  }
+
+  /** Over http: unseals the answer, and refuses a plaintext one (an attacker could have written it). */
+  private incoming(answer: RawAnswer, what: string, connection: NtlmConnection | undefined): HttpAnswer {
+    const sealing = connection?.sealing;
+    if (!this.sealed || answer.status === 401) return plainAnswer(answer);
+    if (!isEncryptedContentType(answer.contentType)) {
+      // An empty HTTP 500 is the service failing before it could answer; anything with content must be sealed.
+      if (answer.bytes.length === 0) return plainAnswer(answer);
+      answer.socket.destroy();
+      throw new WinrmConnectionError(
+        this.options.url,
+        `expected an encrypted answer to ${what} (Content-Type multipart/encrypted), found HTTP ${answer.status} ` +
+          `with ${answer.contentType ?? "no Content-Type"}; the command's outcome is unknown. Something between ` +
+          "us and the host rewrote the answer",
+      );
+    }
+    try {
+      if (!sealing) throw new EncryptedMessageError("no session keys on this connection");
+      return { status: answer.status, body: decryptEnvelope(answer.bytes, sealing).toString("utf8") };
+    } catch (error) {
+      answer.socket.destroy();
+      const detail = error instanceof EncryptedMessageError ? error.message : String(error);
+      throw new WinrmConnectionError(
+        this.options.url,
+        `the encrypted answer to ${what} does not verify (${detail}); the command's outcome is unknown. The ` +
+          "connection was closed; something between us and the host altered the answer",
+      );
+    }
+  }
   private staticAuthorization(): string {
     if (this.options.auth === "certificate") return mutualCertificateScheme;
     const credentials = `${this.options.username}:${this.options.password}`;
@@ -233,21 +313,21 @@ export class HttpsTransport implements SoapTransport {
   private exchange(
     what: string,
     timeoutMs: number,
-    prepare: (socket: TLSSocket) => { authorization?: string; body: Buffer },
-  ): Promise<HttpAnswer> {
+    prepare: (socket: Socket) => { authorization?: string; body: Buffer; contentType?: string },
+  ): Promise<RawAnswer> {
     const url = this.options.url;
-    return new Promise<HttpAnswer>((resolve, reject) => {
+    const request = (this.sealed ? http.request : https.request)(this.target, {
+      method: "POST",
+      agent: this.agent,
+      headers: { "Content-Type": "application/soap+xml;charset=UTF-8", "User-Agent": "npsmfa-winrm" },
+    });
+    return new Promise<RawAnswer>((resolve, reject) => {
       let settled = false;
       const fail = (error: Error) => {
         if (settled) return;
         settled = true;
         reject(error);
       };
-      const request = https.request(this.target, {
-        method: "POST",
-        agent: this.agent,
-        headers: { "Content-Type": "application/soap+xml;charset=UTF-8", "User-Agent": "npsmfa-winrm" },
-      });
       request.setTimeout(timeoutMs, () =>
         request.destroy(
           new WinrmConnectionError(
@@ -276,25 +356,28 @@ export class HttpsTransport implements SoapTransport {
           );
         }
       });
-      request.on("socket", (rawSocket) => {
-        const socket = rawSocket as TLSSocket;
+      request.on("socket", (socket) => {
         const send = () => {
           if (settled) return;
-          let prepared: { authorization?: string; body: Buffer };
+          let prepared: { authorization?: string; body: Buffer; contentType?: string };
           try {
-            this.verifyPin(socket);
+            if (!this.sealed) this.verifyPin(socket as TLSSocket);
             prepared = prepare(socket);
           } catch (error) {
             request.destroy(error as Error);
             return;
           }
           if (prepared.authorization) request.setHeader("Authorization", prepared.authorization);
+          if (prepared.contentType) request.setHeader("Content-Type", prepared.contentType);
           request.setHeader("Content-Length", prepared.body.length);
           this.exchanges += 1;
           request.end(prepared.body);
         };
         // A reused socket is already up; a new one is verified by Node (or by the pin) on secureConnect.
-        if (socket.getPeerCertificate?.(true)?.raw) send();
+        if (this.sealed) {
+          if (socket.connecting) socket.once("connect", send);
+          else send();
+        } else if ((socket as TLSSocket).getPeerCertificate?.(true)?.raw) send();
         else socket.once("secureConnect", send);
       });
       request.on("response", (response: IncomingMessage) => {
@@ -311,10 +394,17 @@ export class HttpsTransport implements SoapTransport {
         response.on("end", () => {
           if (settled) return;
           const status = response.statusCode ?? 0;
-          const text = Buffer.concat(chunks).toString("utf8");
+          const bytes = Buffer.concat(chunks);
+          const text = bytes.toString("utf8");
           if (status === 200 || status === 500 || status === 401) {
             settled = true;
-            resolve({ status, body: text, challenge: ntlmToken(response.headers["www-authenticate"]) });
+            resolve({
+              status,
+              bytes,
+              contentType: response.headers["content-type"],
+              challenge: ntlmToken(response.headers["www-authenticate"]),
+              socket: response.socket,
+            });
             return;
           }
           fail(
@@ -347,6 +437,10 @@ export class HttpsTransport implements SoapTransport {
       );
     }
   }
+}
+
+function plainAnswer(answer: RawAnswer): HttpAnswer {
+  return { status: answer.status, body: answer.bytes.toString("utf8"), challenge: answer.challenge };
 }
 
 /** The NTLM token of a WWW-Authenticate header ("Negotiate <b64>" or "NTLM <b64>"), if any. */

@@ -27,6 +27,22 @@ import {
   stdinChunkBytes,
 } from "../../remote/winrm/envelopes";
 import {
+  decryptEnvelope,
+  EncryptedMessageError,
+  encryptEnvelope,
+  isEncryptedContentType,
+  encryptedContentType,
+} from "../../remote/winrm/encryptedMessage";
+import {
+  NtlmSealing,
+  Rc4,
+  rc4k,
+  sealingKey,
+  sessionBaseKey,
+  signingKey,
+} from "../../remote/winrm/ntlmSession";
+import {
+  authenticate,
   authenticateMessage,
   avIds,
   challengeMessage,
@@ -41,7 +57,7 @@ import {
   parseNegotiateMessage,
   verifyNtlmv2,
 } from "../../remote/winrm/ntlm";
-import { HttpsTransport, ntlmToken, splitAccount } from "../../remote/winrm/transport";
+import { WsmanHttpTransport, ntlmToken, splitAccount } from "../../remote/winrm/transport";
 
 const common = {
   to: "https://nps01.corp.example.com:5986/wsman",
@@ -95,6 +111,82 @@ describe("NTLMv2 (MS-NLMP)", () => {
     assert.equal(verifyNtlmv2(parsed, Buffer.alloc(8), "Winrm-P@ss-1").valid, false);
   });
 
+  // MS-NLMP 4.2.4 with 4.2.1's RandomSessionKey (0x55 x 16): session keys, key exchange and GSS_WrapEx.
+  it("derives the session keys and seals as the specification's NTLMv2 known-answer vectors", () => {
+    const responseKey = ntowfv2("Password", "User", "Domain");
+    const baseKey = sessionBaseKey(responseKey, Buffer.from("68cd0ab851e51c96aabc927bebef6a1c", "hex"));
+    assert.equal(baseKey.toString("hex"), "8de40ccadbc14a82f15cb0ad0de95ca3");
+    const randomSessionKey = Buffer.alloc(16, 0x55);
+    assert.equal(rc4k(baseKey, randomSessionKey).toString("hex"), "c5dad2544fc9799094ce1ce90bc9d03e");
+    assert.equal(
+      sealingKey(randomSessionKey, "client-to-server").toString("hex"),
+      "59f600973cc4960a25480a7c196e4c58",
+    );
+    assert.equal(
+      signingKey(randomSessionKey, "client-to-server").toString("hex"),
+      "4788dc861b4782f35d43fd98fe1a2d39",
+    );
+    const wrapped = new NtlmSealing(randomSessionKey, "client").seal(Buffer.from("Plaintext", "utf16le"));
+    assert.equal(wrapped.sealed.toString("hex"), "54e50165bf1936dc996020c1811b0f06fb5f");
+    assert.equal(wrapped.signature.toString("hex"), "010000007fb38ec5c55d497600000000");
+  });
+
+  it("runs RC4 as its published test vector (key 'Key', plaintext 'Plaintext')", () => {
+    assert.equal(
+      new Rc4(Buffer.from("Key")).update(Buffer.from("Plaintext")).toString("hex"),
+      "bbf316e8d940af0ad3",
+    );
+  });
+
+  it("carries the session key in AUTHENTICATE: client and server end with the same sealing keys", () => {
+    const serverChallenge = Buffer.from("8877665544332211", "hex");
+    const challenge = parseChallengeMessage(
+      challengeMessage({
+        serverChallenge,
+        negotiateFlags: parseNegotiateMessage(negotiateMessage({ seal: true })).flags,
+        domain: "CORP",
+        computer: "NPS01",
+      }),
+    );
+    const client = authenticate({
+      user: "svc",
+      domain: "CORP",
+      password: "Winrm-P@ss-1",
+      challenge,
+      seal: true,
+    });
+    const verification = verifyNtlmv2(
+      parseAuthenticateMessage(client.message),
+      serverChallenge,
+      "Winrm-P@ss-1",
+    );
+    assert.ok(client.exportedSessionKey);
+    assert.deepEqual(verification.exportedSessionKey, client.exportedSessionKey);
+    const clientSide = new NtlmSealing(client.exportedSessionKey, "client");
+    const serverSide = new NtlmSealing(verification.exportedSessionKey!, "server");
+    for (const text of ["first", "second"]) {
+      const { sealed, signature } = clientSide.seal(Buffer.from(text));
+      assert.equal(serverSide.unseal(sealed, signature).toString(), text);
+      const answer = serverSide.seal(Buffer.from(`re: ${text}`));
+      assert.equal(clientSide.unseal(answer.sealed, answer.signature).toString(), `re: ${text}`);
+    }
+  });
+
+  it("refuses to seal when the server does not grant sealing", () => {
+    const challenge = parseChallengeMessage(
+      challengeMessage({
+        serverChallenge: Buffer.alloc(8, 1),
+        negotiateFlags: parseNegotiateMessage(negotiateMessage()).flags,
+        domain: "CORP",
+        computer: "NPS01",
+      }),
+    );
+    assert.throws(
+      () => authenticate({ user: "svc", domain: "CORP", password: "p", challenge, seal: true }),
+      /sealing/,
+    );
+  });
+
   it("splits DOMAIN\\user and keeps a UPN whole", () => {
     assert.deepEqual(splitAccount("CORP\\svc"), { domain: "CORP", user: "svc" });
     assert.deepEqual(splitAccount("svc@corp.example.com"), { domain: "", user: "svc@corp.example.com" });
@@ -103,6 +195,55 @@ describe("NTLMv2 (MS-NLMP)", () => {
   it("finds the NTLM token among WWW-Authenticate values", () => {
     assert.equal(ntlmToken(["Negotiate TlRMTVNTUAACAAAA", 'Basic realm="WSMAN"']), "TlRMTVNTUAACAAAA");
     assert.equal(ntlmToken('Negotiate, Basic realm="WSMAN"'), undefined);
+  });
+});
+
+describe("Encrypted WinRM messages (MS-WSMV 2.2.9.1.1)", () => {
+  const pair = () => {
+    const key = Buffer.alloc(16, 0x42);
+    return { client: new NtlmSealing(key, "client"), server: new NtlmSealing(key, "server") };
+  };
+  const envelope = Buffer.from(
+    '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope">é</s:Envelope>',
+  );
+
+  it("frames a sealed envelope as two MIME parts that the other side opens", () => {
+    const { client, server } = pair();
+    const body = encryptEnvelope(envelope, client);
+    const text = body.toString("latin1");
+    assert.ok(
+      text.startsWith(
+        "--Encrypted Boundary\r\n\tContent-Type: application/HTTP-SPNEGO-session-encrypted\r\n",
+      ),
+    );
+    assert.match(
+      text,
+      new RegExp(`OriginalContent: type=application/soap\\+xml;charset=UTF-8;Length=${envelope.length}\r\n`),
+    );
+    assert.ok(text.endsWith("--Encrypted Boundary--\r\n"));
+    assert.ok(!body.includes("Envelope"), "the envelope must not travel readable");
+    assert.deepEqual(decryptEnvelope(body, server), envelope);
+    assert.ok(isEncryptedContentType(encryptedContentType));
+    assert.ok(!isEncryptedContentType("application/soap+xml;charset=UTF-8"));
+  });
+
+  it("refuses an altered, replayed or truncated message", () => {
+    const altered = pair();
+    const body = encryptEnvelope(envelope, altered.client);
+    body[body.length - 30] ^= 1;
+    assert.throws(() => decryptEnvelope(body, altered.server), EncryptedMessageError);
+
+    const replayed = pair();
+    const first = encryptEnvelope(envelope, replayed.client);
+    decryptEnvelope(first, replayed.server);
+    assert.throws(() => decryptEnvelope(first, replayed.server), /sequence number 1/);
+
+    const truncated = pair();
+    const whole = encryptEnvelope(envelope, truncated.client);
+    assert.throws(
+      () => decryptEnvelope(whole.subarray(0, whole.length - 40), truncated.server),
+      EncryptedMessageError,
+    );
   });
 });
 
@@ -220,20 +361,19 @@ describe("lab command lines", () => {
 });
 
 describe("WinRM transport settings", () => {
-  it("refuses plain http, and says why Basic over http is never acceptable", () => {
-    assert.throws(
+  it("takes plain http with ntlm only, and says why Basic over http is never acceptable", () => {
+    assert.doesNotThrow(
       () =>
-        new HttpsTransport({
+        new WsmanHttpTransport({
           url: "http://nps01:5985/wsman",
           auth: "ntlm",
           username: "u",
           password: "secret-1",
         }),
-      /message encryption over http is not implemented/,
     );
     assert.throws(
       () =>
-        new HttpsTransport({
+        new WsmanHttpTransport({
           url: "http://nps01:5985/wsman",
           auth: "basic",
           username: "u",
