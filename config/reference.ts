@@ -19,7 +19,8 @@ export const settingDescriptions: Record<string, string> = {
   "vpnServers[].npsServers": "Host names of the NPS servers this server sends RADIUS authentication to.",
   "vpnServers[].radiusTimeoutSeconds":
     "RADIUS timeout for each of those NPS servers. MFA waits for a person: at least 60 s, 90-120 s recommended.",
-  "winrm.url": "WS-Management endpoint, `https://<host>:5986/wsman`. Plain HTTP is refused.",
+  "winrm.url":
+    "WS-Management endpoint, `https://<host>:5986/wsman`, or `http://<host>:5985/wsman` with `ntlm` (every message encrypted).",
   "winrm.auth": "`ntlm` (domain account), `basic` (local account, HTTPS only) or `certificate`.",
   "winrm.username": "Account for `ntlm` (`DOMAIN\\user`) or `basic`.",
   "winrm.password": "Secret. Set with `pulumi config set --secret --path '<list>[<n>].winrm.password'`.",

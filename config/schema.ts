@@ -103,13 +103,15 @@ const winrmEndpointSchema = z
           "Basic over plain HTTP sends the password readable to anyone on the network: configure a WinRM HTTPS " +
           "listener (port 5986) and use https://.",
       });
-    } else if (plainHttp) {
+    } else if (plainHttp && endpoint.auth !== "ntlm") {
+      // Over http only NTLM can encrypt each message (MS-WSMV 2.2.9.1); a client certificate needs TLS.
       ctx.addIssue({
         code: "custom",
         path: ["url"],
         message:
-          `expected an https:// URL, found ${JSON.stringify(endpoint.url)}. WinRM message encryption over ` +
-          "plain HTTP is not implemented yet: configure a WinRM HTTPS listener (port 5986) and use https://.",
+          `expected an https:// URL for ${endpoint.auth} authentication, found ${JSON.stringify(endpoint.url)}. ` +
+          "Plain HTTP is encrypted only with auth ntlm (http://<host>:5985/wsman); client certificates need the " +
+          "WinRM HTTPS listener (port 5986).",
       });
     }
     if (endpoint.auth === "certificate") {

@@ -1,5 +1,6 @@
 // Providers run PowerShell as an administrator of every NPS and VPN server over WinRM: that channel must be
-// encrypted and must check whose certificate it talks to.
+// encrypted and must check whose certificate it talks to. Encrypted means https://, or http:// with NTLM,
+// where our client seals every message with the session keys (MS-WSMV 2.2.9.1, docs/winrm.md).
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { DynamicTypeName, dynamicTypeNames, WinrmEndpointInputs } from "../../providers/resourceTypes";
 import { describeResource, isDynamicType, violationMessage, whenKnown } from "./support";
@@ -26,6 +27,12 @@ const verificationBypasses: Record<string, unknown> = {
   serverCertValidation: "ignore",
 };
 
+/** Switches that would send WinRM messages unencrypted over http (pywinrm's, WinRM's own setting name). */
+const encryptionBypasses: Record<string, unknown> = {
+  messageEncryption: "never",
+  allowUnencrypted: true,
+};
+
 const consequence =
   "the providers send an administrator's credentials and PowerShell that writes the NPS extension's registry, " +
   "certificate and RADIUS settings; whoever reads or alters that traffic owns the servers or breaks MFA " +
@@ -34,7 +41,8 @@ const consequence =
 export const winrmHttpsVerified: ResourceValidationPolicy = {
   name: "winrm-https-verified",
   description:
-    "Every WinRM endpoint is https:// with certificate verification on; never Basic authentication over plain HTTP.",
+    "Every WinRM endpoint is encrypted: https:// with certificate verification on, or http:// with NTLM message " +
+    "encryption; never Basic authentication or unencrypted messages over plain HTTP.",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
     if (!winrmResourceTypes.some((name) => isDynamicType(args.type, name))) return;
@@ -44,20 +52,35 @@ export const winrmHttpsVerified: ResourceValidationPolicy = {
     const where = describeResource(args, host);
     const url = whenKnown(() => winrm.url);
     const auth = whenKnown(() => winrm.auth);
-    if (url !== undefined && !/^https:\/\//i.test(url)) {
+    const plainHttp = url !== undefined && !/^https:\/\//i.test(url);
+    // Over http only NTLM seals each message; Basic sends the password readable, a certificate needs TLS.
+    // Unknown until deployment (auth computed): left alone, like an unknown URL.
+    if (plainHttp && auth !== undefined && auth !== "ntlm") {
       const basic = auth === "basic";
       reportViolation(
         violationMessage({
           problem: basic
             ? `WinRM uses Basic authentication over ${JSON.stringify(url)}: the password travels readable`
-            : `WinRM endpoint ${JSON.stringify(url)} is not https://`,
+            : `WinRM endpoint ${JSON.stringify(url)} is plain http with ${auth} authentication: its messages are not encrypted`,
           resource: where,
           symptom: consequence,
           fix:
-            `configure a WinRM HTTPS listener (port 5986) on ${host ?? "the host"} and set winrm.url to ` +
-            `https://${host ?? "<host>"}:5986/wsman`,
+            `use auth ntlm on ${JSON.stringify(url)} (every message is then encrypted), or configure a WinRM HTTPS ` +
+            `listener (port 5986) on ${host ?? "the host"} and set winrm.url to https://${host ?? "<host>"}:5986/wsman`,
         }),
       );
+    }
+    for (const [setting, bypass] of Object.entries(encryptionBypasses)) {
+      if (plainHttp && whenKnown(() => (winrm as Record<string, unknown>)[setting]) === bypass) {
+        reportViolation(
+          violationMessage({
+            problem: `winrm.${setting} is ${JSON.stringify(bypass)} on ${JSON.stringify(url)}: messages travel unencrypted`,
+            resource: where,
+            symptom: consequence,
+            fix: `remove winrm.${setting}; over http every message must be sealed with NTLM`,
+          }),
+        );
+      }
     }
     for (const [setting, bypass] of Object.entries(verificationBypasses)) {
       if (whenKnown(() => (winrm as Record<string, unknown>)[setting]) === bypass) {

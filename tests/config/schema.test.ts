@@ -144,14 +144,23 @@ describe("stack configuration", () => {
     assert.doesNotMatch(problem, /Winrm-P@ss-1/);
   });
 
-  it("rejects plain HTTP for NTLM too, until message encryption exists", () => {
+  it("accepts plain HTTP with NTLM (messages encrypted), and refuses it for a client certificate", () => {
     const input = validInput();
     input.vpnServers[0].winrm = endpoint("vpn01.corp.example.com", {
       url: "http://vpn01.corp.example.com:5985/wsman",
     });
-    assert.match(
-      onlyProblem(input),
-      /vpnServers\[0\]\.winrm\.url .*expected an https:\/\/ URL.*message encryption/,
+    const config = parseStackConfig(raw(input));
+    assert.equal(config.vpnServers[0].winrm.url, "http://vpn01.corp.example.com:5985/wsman");
+    input.vpnServers[0].winrm = endpoint("vpn01.corp.example.com", {
+      url: "http://vpn01.corp.example.com:5985/wsman",
+      auth: "certificate",
+    });
+    assert.ok(
+      problemsOf(input).some((problem) =>
+        /vpnServers\[0\]\.winrm\.url .*expected an https:\/\/ URL for certificate authentication/.test(
+          problem,
+        ),
+      ),
     );
   });
 

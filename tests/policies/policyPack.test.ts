@@ -128,13 +128,13 @@ function analyzeRequest(
 }
 
 const vpn01 = "vpn01.corp.example.com";
-// A RADIUS timeout of 75 s, reached over plain HTTP: two violations under the default configuration.
+// A RADIUS timeout of 75 s, reached with Basic over plain HTTP: two violations under the default configuration.
 const radiusTimeoutOverHttp = analyzeRequest(
   dynamicTypeToken(dynamicTypeNames.radiusTimeout),
   "vpn01-radius-timeout",
   {
     hostname: vpn01,
-    winrm: { ...winrm(vpn01), url: `http://${vpn01}:5985/wsman` },
+    winrm: { ...winrm(vpn01, { auth: "basic" }), url: `http://${vpn01}:5985/wsman` },
     npsServers: ["nps01.corp.example.com"],
     timeoutSeconds: 75,
   },

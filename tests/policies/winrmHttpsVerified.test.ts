@@ -37,16 +37,24 @@ describe("policy winrm-https-verified", () => {
     }
   });
 
-  it("reports a plain http endpoint", async () => {
+  it("passes a plain http endpoint with NTLM: every message is encrypted", async () => {
     const resource = withWinrm(extensionSettings(nps01, {}), {
       ...winrm(nps01),
       url: `http://${nps01}:5985/wsman`,
     });
-    const violations = await validateResource(winrmHttpsVerified, resource);
+    assert.deepEqual(await validateResource(winrmHttpsVerified, resource), []);
+  });
+
+  it("reports a plain http endpoint whose messages would travel unencrypted", async () => {
+    const certificate = withWinrm(extensionSettings(nps01, {}), {
+      ...winrm(nps01, { auth: "certificate" }),
+      url: `http://${nps01}:5985/wsman`,
+    });
+    const violations = await validateResource(winrmHttpsVerified, certificate);
     assert.equal(violations.length, 1);
     assert.match(
       violations[0].message,
-      /WinRM endpoint "http:\/\/nps01\.corp\.example\.com:5985\/wsman" is not https/,
+      /WinRM endpoint "http:\/\/nps01\.corp\.example\.com:5985\/wsman" is plain http with certificate authentication: its messages are not encrypted/,
     );
     assert.match(
       violations[0].message,
@@ -54,8 +62,17 @@ describe("policy winrm-https-verified", () => {
     );
     assert.match(
       violations[0].message,
-      /Fix: configure a WinRM HTTPS listener .* https:\/\/nps01\.corp\.example\.com:5986\/wsman/,
+      /Fix: use auth ntlm .* or configure a WinRM HTTPS listener .* https:\/\/nps01\.corp\.example\.com:5986\/wsman/,
     );
+
+    const bypass = withWinrm(radiusTimeout("vpn01.corp.example.com", 90), {
+      ...winrm("vpn01.corp.example.com"),
+      url: "http://vpn01.corp.example.com:5985/wsman",
+      messageEncryption: "never",
+    });
+    const bypassed = await validateResource(winrmHttpsVerified, bypass);
+    assert.equal(bypassed.length, 1);
+    assert.match(bypassed[0].message, /winrm\.messageEncryption is "never" .*messages travel unencrypted/);
   });
 
   it("reports Basic authentication over plain HTTP as a readable password", async () => {
