@@ -1,5 +1,6 @@
 // An independent client agrees with ours: pywinrm (Debian's python3-winrm under /usr/bin/python3) runs
-// the same scripts against a lab host over HTTPS, validating the lab CA, with NTLM and with Basic.
+// the same scripts against a lab host over HTTPS, validating the lab CA, with NTLM and with Basic, and
+// over plain HTTP with NTLM and message_encryption='always' (every message sealed, MS-WSMV 2.2.9.1).
 import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -53,7 +54,8 @@ function runPywinrm(request: object, opensslConfig: string): Promise<Outcome[]> 
 }
 
 describe("pywinrm, the reference client, against a lab host", function () {
-  this.timeout(60_000);
+  // Six pwsh processes per case (three scripts, two clients) on a shared 2-core box.
+  this.timeout(180_000);
   const accounts: LabAccount[] = [
     {
       name: "nps02.corp.example.com",
@@ -73,13 +75,19 @@ describe("pywinrm, the reference client, against a lab host", function () {
   });
   after(async () => lab?.stop());
 
-  for (const account of accounts) {
-    it(`gets the same stdout and exit codes as our client over ${account.auth}`, async () => {
+  const cases = [
+    ...accounts.map((account) => ({ account, listener: "https" as const })),
+    { account: accounts[0], listener: "http" as const },
+  ];
+  for (const { account, listener } of cases) {
+    it(`gets the same stdout and exit codes as our client over ${listener} with ${account.auth}`, async () => {
       const host = lab.hosts.host(account.name);
       host.resetCounters();
+      const url = listener === "https" ? host.url : host.httpUrl;
       const theirs = await runPywinrm(
         {
-          url: host.url,
+          url,
+          messageEncryption: listener === "http" ? "always" : "auto",
           auth: account.auth,
           username: account.username,
           password: account.password,
@@ -92,7 +100,9 @@ describe("pywinrm, the reference client, against a lab host", function () {
         (host.exchangesByAction.Receive ?? 0) >= scripts.length,
         "expected pywinrm to reach the host",
       );
-      const client = lab.client(host);
+      // Over http the host counts an action only after it decrypted and verified the request.
+      assert.deepEqual(host.refusedMessages, { unencrypted: 0, unverifiable: 0 });
+      const client = lab.client(host, { url });
       const ours: Outcome[] = [];
       for (const script of scripts) ours.push(await client.runPowerShell(script));
 

@@ -1,7 +1,8 @@
 # The reference client: pywinrm (Debian's python3-winrm 0.3.0). Each script goes the way Session.run_ps
 # sends it, `powershell -encodedcommand <base64 UTF-16LE>` through the cmd shell. run_ps itself is not
 # called: in 0.3.0 it passes stderr bytes to _clean_error_msg, which expects text and raises on Python 3.
-# Reads a JSON request on stdin, prints a JSON list of {stdout, stderr, exitCode}.
+# Reads a JSON request on stdin, prints a JSON list of {stdout, stderr, exitCode}. "messageEncryption"
+# ("always" over plain http) makes pywinrm seal every message with the NTLM session keys.
 import base64
 import json
 import sys
@@ -15,6 +16,7 @@ session = winrm.Session(
     transport=request["auth"],
     server_cert_validation="validate",
     ca_trust_path=request["caFile"],
+    message_encryption=request.get("messageEncryption", "auto"),
 )
 results = []
 for script in request["scripts"]:
