@@ -2,56 +2,14 @@
 // the same scripts against a lab host over HTTPS, validating the lab CA, with NTLM and with Basic, and
 // over plain HTTP with NTLM and message_encryption='always' (every message sealed, MS-WSMV 2.2.9.1).
 import * as assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { startWinrmLab, type LabAccount, type WinrmLab } from "./labFixture";
-
-interface Outcome {
-  stdout: string;
-  stderr: string;
-  exitCode: number;
-}
+import { runPywinrm, writeLegacyOpensslConfig, type PywinrmOutcome as Outcome } from "./pywinrmRunner";
 
 const scripts = [
   '"hello from $env:NPSMFA_HOST_NAME"',
   "Write-Output 'partial'\nWrite-Error 'IAS service not found'\nexit 3",
   '"é 漢字"',
 ];
-
-// Debian's OpenSSL 3 keeps MD4, which NTLM needs, in its legacy provider: pywinrm (ntlm-auth) uses hashlib.
-const legacyOpensslConfig = [
-  "openssl_conf = openssl_init",
-  "[openssl_init]",
-  "providers = provider_sect",
-  "[provider_sect]",
-  "default = default_sect",
-  "legacy = legacy_sect",
-  "[default_sect]",
-  "activate = 1",
-  "[legacy_sect]",
-  "activate = 1",
-  "",
-].join("\n");
-
-function runPywinrm(request: object, opensslConfig: string): Promise<Outcome[]> {
-  return new Promise((resolve, reject) => {
-    // Asynchronous on purpose: the lab host answering pywinrm lives in this very process.
-    const child = spawn("/usr/bin/python3", [path.join(__dirname, "pywinrmClient.py")], {
-      env: { ...process.env, OPENSSL_CONF: opensslConfig },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code !== 0) reject(new Error(`pywinrm exited ${code}: ${stderr.slice(-1500)}`));
-      else resolve(JSON.parse(stdout) as Outcome[]);
-    });
-    child.stdin.end(JSON.stringify(request));
-  });
-}
 
 describe("pywinrm, the reference client, against a lab host", function () {
   // Six pwsh processes per case (three scripts, two clients) on a shared 2-core box.
@@ -70,8 +28,7 @@ describe("pywinrm, the reference client, against a lab host", function () {
 
   before(async () => {
     lab = await startWinrmLab(accounts);
-    opensslConfig = path.join(lab.dir, "openssl-legacy.cnf");
-    fs.writeFileSync(opensslConfig, legacyOpensslConfig);
+    opensslConfig = writeLegacyOpensslConfig(lab.dir);
   });
   after(async () => lab?.stop());
 
