@@ -162,6 +162,7 @@ export async function startLab(options: LabOptions): Promise<RunningLab> {
         password: before?.password ?? randomSecret(),
         stateFile: path.join(options.dir, "hosts", `${name}.json`),
         port: before ? Number(new URL(before.winrmUrl).port) : 0,
+        httpPort: before?.winrmHttpUrl ? Number(new URL(before.winrmHttpUrl).port) : 0,
       };
     });
     hosts = await LabWinrmHosts.start({ ca, hosts: planned });
@@ -169,6 +170,7 @@ export async function startLab(options: LabOptions): Promise<RunningLab> {
       name: host.name,
       role: host.role,
       winrmUrl: hosts!.host(host.name).url,
+      winrmHttpUrl: hosts!.host(host.name).httpUrl,
       username: host.username,
       password: host.password,
       stateFile: host.stateFile,

@@ -9,6 +9,8 @@ export interface LabHost {
   name: string;
   role: LabRole;
   winrmUrl: string;
+  /** The host's plain-HTTP listener: NTLM only, every message encrypted (Windows' default listener). */
+  winrmHttpUrl: string;
   username: string;
   password: string;
   stateFile: string;

@@ -457,15 +457,15 @@ function sleep(ms: number): Promise<void> {
 
 export interface LabWinrmHostsOptions extends Omit<
   LabWinrmHostOptions,
-  "name" | "username" | "password" | "stateFile" | "port"
+  "name" | "username" | "password" | "stateFile" | "port" | "httpPort"
 > {
   hosts: Pick<
     LabWinrmHostOptions,
-    "name" | "username" | "password" | "stateFile" | "port" | "maxEnvelopeSize"
+    "name" | "username" | "password" | "stateFile" | "port" | "httpPort" | "maxEnvelopeSize"
   >[];
 }
 
-/** Several simulated hosts, one listener each; pwsh is looked up once for all of them. */
+/** Several simulated hosts, two listeners each (HTTPS, HTTP); pwsh is looked up once for all of them. */
 export class LabWinrmHosts {
   private constructor(readonly hosts: LabWinrmHost[]) {}
 

@@ -1,5 +1,6 @@
 // The Windows providers as production runs them: configured from the stack's config (password read in
-// configure), over the real WinRM client to a lab WS-Management host running pwsh with the Windows shim.
+// configure), over the real WinRM client to a lab WS-Management host running pwsh with the Windows shim:
+// once over HTTPS with Basic, once over plain HTTP with NTLM and every message encrypted.
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -29,7 +30,6 @@ describe("Windows providers over WinRM to a lab host", function () {
   let host: LabWinrmHost;
 
   before(async () => {
-    writeHostState(stateFile, articleNpsHost("nps01.lab.test", tenantId));
     host = await LabWinrmHost.start({
       name: "nps01.lab.test",
       username: "labadmin",
@@ -43,19 +43,30 @@ describe("Windows providers over WinRM to a lab host", function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  function configured<T extends { configure(req: never): Promise<void> }>(provider: T): T {
+  beforeEach(() => writeHostState(stateFile, articleNpsHost("nps01.lab.test", tenantId)));
+
+  const listeners = [
+    { name: "HTTPS with Basic", url: () => host.url, auth: "basic" as const },
+    { name: "plain HTTP with NTLM message encryption", url: () => host.httpUrl, auth: "ntlm" as const },
+  ];
+
+  for (const listener of listeners) {
+    it(`reads, applies and restarts over WinRM (${listener.name}), the password taken from config`, async () => {
+      await readApplyRestart(listener.url(), listener.auth);
+    });
+  }
+
+  function configured<T extends { configure(req: never): Promise<void> }>(
+    provider: T,
+    url: string,
+    auth: "basic" | "ntlm",
+  ): T {
     const config: Record<string, string> = {
       "npsmfa:tenantId": tenantId,
       "npsmfa:npsServers": JSON.stringify([
         {
           hostname: "nps01.lab.test",
-          winrm: {
-            url: host.url,
-            auth: "basic",
-            username: "labadmin",
-            password: "Lab-P@ss'w0rd",
-            caFile: ca.certFile,
-          },
+          winrm: { url, auth, username: "labadmin", password: "Lab-P@ss'w0rd", caFile: ca.certFile },
         },
       ]),
     };
@@ -63,14 +74,9 @@ describe("Windows providers over WinRM to a lab host", function () {
     return provider;
   }
 
-  it("reads, applies and restarts over WinRM, the password taken from config", async () => {
-    const extension = configured(new NpsExtensionSettingsProvider());
-    const winrm = {
-      url: host.url,
-      auth: "basic" as const,
-      username: "labadmin",
-      operationTimeoutSeconds: 60,
-    };
+  async function readApplyRestart(url: string, auth: "basic" | "ntlm"): Promise<void> {
+    const extension = configured(new NpsExtensionSettingsProvider(), url, auth);
+    const winrm = { url, auth, username: "labadmin", operationTimeoutSeconds: 60 };
     const inputs = {
       hostname: "nps01.lab.test",
       winrm,
@@ -85,7 +91,7 @@ describe("Windows providers over WinRM to a lab host", function () {
     const read = await extension.read("nps01.lab.test", created);
     assert.deepEqual((read.props as NpsExtensionSettingsState).settings, inputs.settings);
 
-    const restarts = configured(new IasRestartProvider());
+    const restarts = configured(new IasRestartProvider(), url, auth);
     await restarts.create({
       hostname: "nps01.lab.test",
       winrm,
@@ -93,5 +99,5 @@ describe("Windows providers over WinRM to a lab host", function () {
       healthCheckSeconds: 1,
     });
     assert.equal(iasRestarts(readHostState(stateFile)).length, 1);
-  });
+  }
 });
