@@ -4,7 +4,8 @@
 import type { WinrmEndpointInputs } from "../../providers/resourceTypes";
 import { clixmlToText } from "./clixml";
 import { defaultMaxEnvelopeSize } from "./envelopes";
-import { WinrmShell, type CommandOutput } from "./shell";
+import { describeTarget, type WinrmTarget } from "./errors";
+import { operationBudget, WinrmShell, type CommandOutput, type OperationBudget } from "./shell";
 import { WsmanHttpTransport, type SoapTransport } from "./transport";
 
 export interface WinrmClientOptions {
@@ -45,17 +46,20 @@ export const powershellCommandLine = `powershell -NoProfile -NonInteractive -Exe
 
 export class WinrmClient {
   private readonly transport: SoapTransport;
-  private readonly url: string;
+  private readonly target: WinrmTarget;
   private shell: Promise<WinrmShell> | undefined;
+  /** The last command's budget: close() deletes the shell within its cleanup time when still open. */
+  private lastBudget: OperationBudget | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   constructor(private readonly options: WinrmClientOptions) {
-    this.url = options.endpoint.url;
+    this.target = { url: options.endpoint.url, hostname: options.hostname };
     this.transport =
       options.transport ??
       new WsmanHttpTransport({
         url: options.endpoint.url,
+        hostname: options.hostname,
         auth: options.endpoint.auth,
         username: options.endpoint.username,
         password: options.password,
@@ -86,7 +90,7 @@ export class WinrmClient {
     if (commandLine.length > 8191) {
       return Promise.reject(
         new RangeError(
-          `WinRM ${this.url}: expected a command line of at most 8191 characters (cmd.exe's limit), found ` +
+          `WinRM ${describeTarget(this.target)}: expected a command line of at most 8191 characters (cmd.exe's limit), found ` +
             `${commandLine.length}. Send long scripts over stdin (runPowerShell does)`,
         ),
       );
@@ -104,23 +108,36 @@ export class WinrmClient {
     try {
       const shell = await this.shell?.catch(() => undefined);
       this.shell = undefined;
-      await shell?.close();
+      // Called long after the last command, closing is an operation of its own with a fresh budget.
+      const last = this.lastBudget;
+      await shell?.close(
+        last && Date.now() < last.cleanupBy
+          ? last
+          : operationBudget(this.options.endpoint.operationTimeoutSeconds),
+      );
     } finally {
       this.transport.close();
     }
   }
 
   private async runNow(commandLine: string, stdin: Buffer | undefined): Promise<CommandOutput> {
-    if (this.closed) throw new Error(`WinRM ${this.url} (${this.options.hostname}): the client is closed`);
-    const commandTimeoutMs = this.options.endpoint.operationTimeoutSeconds * 1000;
-    this.shell ??= WinrmShell.open(this.transport, {
-      url: this.url,
-      maxEnvelopeSize: this.options.maxEnvelopeSize ?? defaultMaxEnvelopeSize,
-      operationTimeoutSeconds: Math.min(
-        this.options.receiveTimeoutSeconds ?? 20,
-        this.options.endpoint.operationTimeoutSeconds,
-      ),
-    });
+    if (this.closed) throw new Error(`WinRM ${describeTarget(this.target)}: the client is closed`);
+    // winrm.operationTimeoutSeconds bounds the whole operation: opening the shell, the command, and
+    // (a fixed margin later) its cleanup.
+    const budget = operationBudget(this.options.endpoint.operationTimeoutSeconds);
+    this.lastBudget = budget;
+    this.shell ??= WinrmShell.open(
+      this.transport,
+      {
+        ...this.target,
+        maxEnvelopeSize: this.options.maxEnvelopeSize ?? defaultMaxEnvelopeSize,
+        operationTimeoutSeconds: Math.min(
+          this.options.receiveTimeoutSeconds ?? 20,
+          this.options.endpoint.operationTimeoutSeconds,
+        ),
+      },
+      budget,
+    );
     let shell: WinrmShell;
     try {
       shell = await this.shell;
@@ -129,11 +146,12 @@ export class WinrmClient {
       throw error;
     }
     try {
-      return await shell.run(commandLine, stdin, commandTimeoutMs);
+      return await shell.run(commandLine, stdin, budget);
     } catch (error) {
-      // The shell's state is unknown after a failure: delete it (best effort) and start fresh next time.
+      // The shell's state is unknown after a failure: delete it (best effort, within the cleanup margin)
+      // and start fresh next time.
       this.shell = undefined;
-      await shell.close(true).catch(() => undefined);
+      await shell.close(budget).catch(() => undefined);
       throw error;
     }
   }

@@ -5,9 +5,18 @@ export {
   WinrmAuthenticationError,
   WinrmTlsError,
   WinrmConnectionError,
+  WinrmNoAnswerError,
   WinrmFaultError,
   WinrmCommandTimeoutError,
+  describeTarget,
+  type WinrmTarget,
 } from "./errors";
-export { WinrmShell, type CommandOutput, type ShellOptions } from "./shell";
+export {
+  WinrmShell,
+  operationBudget,
+  type CommandOutput,
+  type ShellOptions,
+  type OperationBudget,
+} from "./shell";
 export { WsmanHttpTransport, type SoapTransport, type TransportOptions } from "./transport";
 export { clixmlToText } from "./clixml";

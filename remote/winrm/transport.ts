@@ -26,13 +26,15 @@ import {
   EncryptedMessageError,
   isEncryptedContentType,
 } from "./encryptedMessage";
-import { WinrmAuthenticationError, WinrmConnectionError, WinrmTlsError } from "./errors";
+import { WinrmAuthenticationError, WinrmConnectionError, WinrmNoAnswerError, WinrmTlsError } from "./errors";
 
 export type WinrmAuthKind = "ntlm" | "basic" | "certificate";
 
 export interface TransportOptions {
   /** https://host:5986/wsman, or http://host:5985/wsman with ntlm (every message then sealed). */
   url: string;
+  /** The host's name in the stack, for error messages. */
+  hostname?: string;
   auth: WinrmAuthKind;
   username?: string;
   password?: string;
@@ -124,21 +126,18 @@ export class WsmanHttpTransport implements SoapTransport {
     this.sealed = this.target.protocol === "http:";
     if (this.sealed && options.auth !== "ntlm") {
       throw new WinrmTlsError(
-        options.url,
+        options,
         options.auth === "basic"
           ? "expected an https:// URL for Basic authentication, found plain http. Basic over http sends the password readable to anyone on the network: use auth ntlm (messages are then encrypted) or the WinRM HTTPS listener (port 5986)"
           : "expected an https:// URL for certificate authentication, found plain http: client certificates need the WinRM HTTPS listener (port 5986)",
       );
     }
     if (!this.sealed && this.target.protocol !== "https:") {
-      throw new WinrmTlsError(
-        options.url,
-        `expected an https:// or http:// URL, found ${this.target.protocol}`,
-      );
+      throw new WinrmTlsError(options, `expected an https:// or http:// URL, found ${this.target.protocol}`);
     }
     if (options.auth !== "certificate" && (!options.username || options.password === undefined)) {
       throw new WinrmAuthenticationError(
-        options.url,
+        options,
         `expected a user name and password for ${options.auth} authentication, found ${options.username ? "no password" : "no user name"}`,
       );
     }
@@ -212,7 +211,7 @@ export class WsmanHttpTransport implements SoapTransport {
     }
     if (first.status !== 401 || !first.challenge) {
       throw new WinrmAuthenticationError(
-        this.options.url,
+        this.options,
         `expected an NTLM challenge (HTTP 401 with WWW-Authenticate: Negotiate <token>), found HTTP ${first.status} ` +
           "without one. Check that the listener allows Negotiate authentication (winrm get winrm/config/service/auth)",
       );
@@ -232,7 +231,7 @@ export class WsmanHttpTransport implements SoapTransport {
       });
     } catch (error) {
       const detail = error instanceof NtlmMessageError ? error.message : String(error);
-      throw new WinrmAuthenticationError(this.options.url, `the NTLM challenge is unusable: ${detail}`);
+      throw new WinrmAuthenticationError(this.options, `the NTLM challenge is unusable: ${detail}`);
     }
     const connection: NtlmConnection = {
       sealing: authentication.exportedSessionKey
@@ -244,7 +243,7 @@ export class WsmanHttpTransport implements SoapTransport {
       if (socket !== expectedSocket) {
         throw new HandshakeInterrupted(
           new WinrmConnectionError(
-            this.options.url,
+            this.options,
             "the server closed the connection during the NTLM handshake",
           ),
         );
@@ -270,7 +269,7 @@ export class WsmanHttpTransport implements SoapTransport {
       if (answer.bytes.length === 0) return plainAnswer(answer);
       answer.socket.destroy();
       throw new WinrmConnectionError(
-        this.options.url,
+        this.options,
         `expected an encrypted answer to ${what} (Content-Type multipart/encrypted), found HTTP ${answer.status} ` +
           `with ${answer.contentType ?? "no Content-Type"}; the command's outcome is unknown. Something between ` +
           "us and the host rewrote the answer",
@@ -283,7 +282,7 @@ export class WsmanHttpTransport implements SoapTransport {
       answer.socket.destroy();
       const detail = error instanceof EncryptedMessageError ? error.message : String(error);
       throw new WinrmConnectionError(
-        this.options.url,
+        this.options,
         `the encrypted answer to ${what} does not verify (${detail}); the command's outcome is unknown. The ` +
           "connection was closed; something between us and the host altered the answer",
       );
@@ -299,7 +298,7 @@ export class WsmanHttpTransport implements SoapTransport {
     const account =
       this.options.auth === "certificate" ? "the client certificate" : `user ${this.options.username}`;
     return new WinrmAuthenticationError(
-      this.options.url,
+      this.options,
       `the server refused ${this.options.auth} authentication for ${account} (HTTP 401). Check winrm.username and ` +
         "the password secret, that the listener allows this authentication kind, and that the account may use " +
         "WinRM (Administrators or Remote Management Users)",
@@ -316,6 +315,7 @@ export class WsmanHttpTransport implements SoapTransport {
     prepare: (socket: Socket) => { authorization?: string; body: Buffer; contentType?: string },
   ): Promise<RawAnswer> {
     const url = this.options.url;
+    const target = this.options;
     const request = (this.sealed ? http.request : https.request)(this.target, {
       method: "POST",
       agent: this.agent,
@@ -330,10 +330,11 @@ export class WsmanHttpTransport implements SoapTransport {
       };
       request.setTimeout(timeoutMs, () =>
         request.destroy(
-          new WinrmConnectionError(
-            url,
+          new WinrmNoAnswerError(
+            target,
             `no answer to ${what} within ${Math.round(timeoutMs / 1000)} s; the command's outcome is unknown. ` +
               "The host or network is slow or down",
+            what,
           ),
         ),
       );
@@ -345,11 +346,11 @@ export class WsmanHttpTransport implements SoapTransport {
         ) {
           fail(error);
         } else if (error.code && /CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS/.test(error.code)) {
-          fail(new WinrmTlsError(url, describeTlsFailure(url, error.code, error.message)));
+          fail(new WinrmTlsError(target, describeTlsFailure(url, error.code, error.message)));
         } else {
           fail(
             new WinrmConnectionError(
-              url,
+              target,
               `the connection failed during ${what} (${error.code ?? error.message}); the command's outcome is ` +
                 "unknown. Check that the host is up and its listener reachable",
             ),
@@ -388,7 +389,7 @@ export class WsmanHttpTransport implements SoapTransport {
           if (size <= maxAnswerBytes) chunks.push(chunk);
           else
             request.destroy(
-              new WinrmConnectionError(url, `the answer to ${what} exceeds ${maxAnswerBytes} bytes`),
+              new WinrmConnectionError(target, `the answer to ${what} exceeds ${maxAnswerBytes} bytes`),
             );
         });
         response.on("end", () => {
@@ -409,7 +410,7 @@ export class WsmanHttpTransport implements SoapTransport {
           }
           fail(
             new WinrmConnectionError(
-              url,
+              target,
               `expected HTTP 200 or a SOAP fault for ${what}, found HTTP ${status}` +
                 `${text ? `: ${text.slice(0, 200)}` : ""}. Check the URL path (/wsman) and the host's WinRM service`,
             ),
@@ -423,7 +424,7 @@ export class WsmanHttpTransport implements SoapTransport {
     const pin = this.options.thumbprint?.replace(/[\s:]/g, "").toUpperCase();
     if (!pin) return;
     const der = socket.getPeerCertificate(true)?.raw;
-    if (!der) throw new WinrmTlsError(this.options.url, "expected a server certificate, found none");
+    if (!der) throw new WinrmTlsError(this.options, "expected a server certificate, found none");
     const found = crypto
       .createHash(pin.length === 64 ? "sha256" : "sha1")
       .update(der)
@@ -431,7 +432,7 @@ export class WsmanHttpTransport implements SoapTransport {
       .toUpperCase();
     if (found !== pin) {
       throw new WinrmTlsError(
-        this.options.url,
+        this.options,
         `expected the server certificate with thumbprint ${pin}, found ${found}. The listener's certificate changed: ` +
           "check it on the host and update winrm.thumbprint",
       );
