@@ -332,7 +332,12 @@ export class LabWinrmHost {
     if (action === "Command") {
       const { command, args } = commandLineOf(request);
       const commandId = randomUUID().toUpperCase();
-      shell.commands.set(commandId, new CommandRun(interpretCommandLine(command, args), this.environment));
+      // Only an explicit TRUE makes stdin a console; the lab takes the option's absence as a pipe.
+      const consoleStdin = request.options.WINRS_CONSOLEMODE_STDIN?.toUpperCase() === "TRUE";
+      shell.commands.set(
+        commandId,
+        new CommandRun(interpretCommandLine(command, args), this.environment, { consoleStdin }),
+      );
       return commandResponse(request, commandId);
     }
     if (action === "Send") {

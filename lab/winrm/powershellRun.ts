@@ -26,9 +26,12 @@ export class CommandRun {
   private stderr: Buffer[] = [];
   private child: ChildProcess | undefined;
   private listeners: (() => void)[] = [];
+  /** WINRS_CONSOLEMODE_STDIN=TRUE: stdin is a console, whose end of input the process never sees. */
+  private readonly consoleStdin: boolean;
   exitCode: number | undefined;
 
-  constructor(command: LabCommand, environment: HostEnvironment) {
+  constructor(command: LabCommand, environment: HostEnvironment, options: { consoleStdin?: boolean } = {}) {
+    this.consoleStdin = options.consoleStdin ?? false;
     if (command.kind === "output") {
       this.stdout.push(Buffer.from(command.stdout, "utf8"));
       this.stderr.push(Buffer.from(command.stderr, "utf8"));
@@ -71,11 +74,17 @@ export class CommandRun {
     child.on("close", (code, signal) => this.finish(code ?? (signal ? 1 : 0)));
   }
 
-  /** Feeds the command's stdin; `end` closes it. */
+  /**
+   * Feeds the command's stdin; `end` closes it, unless stdin is a console. MS-WSMV 3.1.4.11 (Command):
+   * WINRS_CONSOLEMODE_STDIN makes the client's standard input a console (TRUE) or a pipe (FALSE). A
+   * console's end of input is no end of file to the process, so `$input | Out-String` (our bootstrap)
+   * waits for more and the command runs into its timeout. This is why clients that pipe input set it to
+   * FALSE (Ansible's winrm connection plugin, the Go and Java WinRM clients).
+   */
   write(data: Buffer, end: boolean): void {
     if (!this.child || this.exitCode !== undefined) return;
     if (data.length > 0) this.child.stdin?.write(data);
-    if (end) this.child.stdin?.end();
+    if (end && !this.consoleStdin) this.child.stdin?.end();
   }
 
   /** Takes up to `maxBytes` of queued output, stdout first; `exitCode` is set once all is taken. */

@@ -107,13 +107,23 @@ export function createShellRequest(common: Common, codePage = utf8CodePage): str
   );
 }
 
-export function commandRequest(common: Common, shellId: string, commandLine: string): string {
+/**
+ * `stdinPiped`: the command's input will come by Send. MS-WSMV 3.1.4.11: WINRS_CONSOLEMODE_STDIN TRUE
+ * makes stdin a console, FALSE a pipe; through a console the process never sees the end of the input
+ * (`$input | Out-String` would wait forever), so piping clients send FALSE (as Ansible's winrm plugin does).
+ */
+export function commandRequest(
+  common: Common,
+  shellId: string,
+  commandLine: string,
+  stdinPiped = false,
+): string {
   return envelope(
     {
       ...common,
       action: actions.command,
       shellId,
-      options: { WINRS_CONSOLEMODE_STDIN: "TRUE", WINRS_SKIP_CMD_SHELL: "FALSE" },
+      options: { WINRS_CONSOLEMODE_STDIN: stdinPiped ? "FALSE" : "TRUE", WINRS_SKIP_CMD_SHELL: "FALSE" },
     },
     `<rsp:CommandLine><rsp:Command>${escapeXml(commandLine)}</rsp:Command></rsp:CommandLine>`,
   );

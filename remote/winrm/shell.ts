@@ -89,7 +89,11 @@ export class WinrmShell {
    */
   async run(commandLine: string, stdin: Buffer | undefined, budget: OperationBudget): Promise<CommandOutput> {
     const commandId = parseCommandId(
-      await this.call("Command", commandRequest(common(this.options), this.shellId, commandLine), budget),
+      await this.call(
+        "Command",
+        commandRequest(common(this.options), this.shellId, commandLine, stdin !== undefined),
+        budget,
+      ),
     );
     if (stdin !== undefined) await this.send(commandId, stdin, budget);
     const stdout: Buffer[] = [];
