@@ -61,7 +61,9 @@ const actionNames: Record<string, WsmanActionName> = {
 export type LabFault =
   | { kind: "latency"; ms: number }
   | { kind: "dropConnection"; action?: WsmanActionName; times?: number }
-  | { kind: "http500"; action?: WsmanActionName; times?: number };
+  | { kind: "http500"; action?: WsmanActionName; times?: number }
+  /** HTTP listener: one bit of the sealed answer flipped on its way, as an attacker in the path would. */
+  | { kind: "tamperAnswer"; action?: WsmanActionName; times?: number };
 
 export interface LabWinrmHostOptions {
   /** The host's name (NPSMFA_HOST_NAME, the NTLM computer name, a name in its certificate). */
@@ -238,7 +240,8 @@ export class LabWinrmHost {
     const plain: { body: Buffer; sealing?: NtlmSealing } | undefined =
       authenticator === this.httpAuthenticator ? this.unseal(request, body, response) : { body };
     if (plain === undefined) return;
-    const reply = replier(response, plain.sealing, this.name);
+    const tampering = { next: false };
+    const reply = replier(response, plain.sealing, this.name, tampering);
     if (plain.body.length > this.maxEnvelopeSize) {
       reply.fault({ messageId: "" }, faults.envelopeTooLarge(plain.body.length, this.maxEnvelopeSize));
       return;
@@ -261,6 +264,7 @@ export class LabWinrmHost {
       request.socket.destroy();
       return;
     }
+    tampering.next = plain.sealing !== undefined && this.takeFault("tamperAnswer", action);
     if (this.takeFault("http500", action)) {
       response.writeHead(500, { "Content-Type": "text/plain", "Content-Length": 0 }).end();
       return;
@@ -373,7 +377,7 @@ export class LabWinrmHost {
     return receiveResponse(request, commandId, run.take(capacity));
   }
 
-  private takeFault(kind: "dropConnection" | "http500", action: WsmanActionName): boolean {
+  private takeFault(kind: "dropConnection" | "http500" | "tamperAnswer", action: WsmanActionName): boolean {
     const fault = this.faultList.find(
       (candidate) =>
         candidate.kind === kind && (candidate.action === undefined || candidate.action === action),
@@ -391,10 +395,17 @@ interface Reply {
 }
 
 /** Writes SOAP answers and faults, sealed when the request came sealed (faults too, as Windows does). */
-function replier(response: ServerResponse, sealing: NtlmSealing | undefined, hostName: string): Reply {
+function replier(
+  response: ServerResponse,
+  sealing: NtlmSealing | undefined,
+  hostName: string,
+  tampering: { next: boolean },
+): Reply {
   const soap = (status: number, envelope: string) => {
     const plain = Buffer.from(envelope, "utf8");
     const bytes = sealing ? encryptEnvelope(plain, sealing) : plain;
+    // The byte just before the closing boundary is the sealed envelope's last.
+    if (tampering.next) bytes[bytes.length - "--Encrypted Boundary--\r\n".length - 1] ^= 0x01;
     response
       .writeHead(status, {
         "Content-Type": sealing ? encryptedContentType : "application/soap+xml;charset=UTF-8",

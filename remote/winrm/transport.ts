@@ -357,7 +357,9 @@ export class WsmanHttpTransport implements SoapTransport {
           );
         }
       });
+      let usedSocket: Socket | undefined;
       request.on("socket", (socket) => {
+        usedSocket = socket;
         const send = () => {
           if (settled) return;
           let prepared: { authorization?: string; body: Buffer; contentType?: string };
@@ -404,7 +406,8 @@ export class WsmanHttpTransport implements SoapTransport {
               bytes,
               contentType: response.headers["content-type"],
               challenge: ntlmToken(response.headers["www-authenticate"]),
-              socket: response.socket,
+              // response.socket is gone once the socket went back to the agent's pool.
+              socket: usedSocket ?? response.socket,
             });
             return;
           }

@@ -9,6 +9,7 @@ import { encryptedContentType, encryptEnvelope, decryptEnvelope } from "../../re
 import { createShellRequest, parseShellId } from "../../remote/winrm/envelopes";
 import { authenticate, negotiateMessage, parseChallengeMessage } from "../../remote/winrm/ntlm";
 import { NtlmSealing } from "../../remote/winrm/ntlmSession";
+import { WinrmConnectionError } from "../../remote/winrm/errors";
 import { ntlmToken, splitAccount } from "../../remote/winrm/transport";
 import { startWinrmLab, type LabAccount, type WinrmLab } from "./labFixture";
 
@@ -118,6 +119,21 @@ describe("WinRM over plain HTTP with NTLM message encryption", function () {
     assert.equal(second.exitCode, 3);
     assert.deepEqual(host.refusedMessages, { unencrypted: 0, unverifiable: 0 });
     assert.ok((host.exchangesByAction.Receive ?? 0) >= 2, "expected the host to read the sealed Receives");
+  });
+
+  it("fails, naming the host, when an answer was altered on its way, then recovers on a new connection", async () => {
+    const client = lab.client(host, { url: host.httpUrl });
+    host.injectFault({ kind: "tamperAnswer", action: "Command" });
+    await assert.rejects(
+      client.runPowerShell("'first'"),
+      (error: Error) =>
+        error instanceof WinrmConnectionError &&
+        error.message.startsWith(
+          `WinRM ${host.name} (${host.httpUrl}): the encrypted answer to Command does not verify`,
+        ),
+    );
+    const again = await client.runPowerShell("'second'");
+    assert.equal(again.stdout.trim(), "second");
   });
 
   it("refuses an unencrypted envelope after the handshake, as Windows does with AllowUnencrypted=false", async () => {
