@@ -234,7 +234,9 @@ async function main(): Promise<void> {
   const lab = await startLab(options);
   console.log(`Lab started in ${options.dir} (seed: ${lab.description.seed})`);
   console.log(`  Graph:  ${lab.description.graph.url}`);
-  for (const host of lab.description.hosts) console.log(`  ${host.role} ${host.name}: ${host.winrmUrl}`);
+  for (const host of lab.description.hosts) {
+    console.log(`  ${host.role} ${host.name}: ${host.winrmUrl} (or ${host.winrmHttpUrl}, NTLM, encrypted)`);
+  }
   console.log(`  lab.json, set-lab-secrets.sh: ${options.dir}; Pulumi.lab.yaml: ${options.projectDir}`);
   console.log(nextSteps(options.dir, options.projectDir));
   let stopping = false;

@@ -191,7 +191,8 @@ export class WsmanHttpTransport implements SoapTransport {
    * On an authenticated connection the envelope goes as is (sealed over http). Otherwise NEGOTIATE goes
    * with an empty body, and AUTHENTICATE with the envelope on the same socket: two exchanges per new
    * connection. Over http the envelope that travels with AUTHENTICATE is already sealed with the new
-   * session's keys, as Windows' own client does (the server derives them from that very message).
+   * session's keys (the server derives them from that very message), as PowerShell's client does
+   * (captures described in microsoft/omi#577); pywinrm instead sends AUTHENTICATE with an empty body.
    */
   private async postNtlm(body: Buffer, what: string, timeoutMs: number): Promise<HttpAnswer> {
     let handshakeSocket: Socket | undefined;
