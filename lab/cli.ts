@@ -6,7 +6,6 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import forge from "node-forge";
 import { mfaClientAppId } from "../config/clouds";
 import { desiredKeyCredential } from "../providers/entra/keyCredentials";
 import { startGraphEmulator, GraphEmulator } from "./graph";
@@ -14,15 +13,21 @@ import { loadOrCreateLabCa } from "./tls";
 import {
   articleNpsHost,
   articleVpnHost,
-  HostCertificate,
+  certificateDerBase64,
   healthyNpsHost,
   writeHostState,
 } from "./windows/hostState";
 import { LabWinrmHosts } from "./winrm";
+import { applyCause, LabCause, labCauses } from "./causes";
 import { LabDescription, LabHost, LabRole, nextSteps, pulumiLabYaml, setSecretsScript } from "./stackFiles";
 
-const labSeeds = ["article", "healthy"] as const;
+// article and healthy, and one doctor check's cause alone in an otherwise healthy lab (lab/causes.ts).
+const labSeeds = ["article", "healthy", ...labCauses] as const;
 type LabSeed = (typeof labSeeds)[number];
+
+function isCause(seed: LabSeed): seed is LabCause {
+  return (labCauses as readonly string[]).includes(seed);
+}
 
 export interface LabOptions {
   dir: string;
@@ -67,7 +72,8 @@ export function parseLabArguments(argv: string[]): Omit<LabOptions, "projectDir"
   };
   if (values.seed !== undefined && !(labSeeds as readonly string[]).includes(values.seed)) {
     throw new Error(
-      `npm run lab: expected --seed ${labSeeds.join(" or ")}, found ${JSON.stringify(values.seed)}`,
+      `npm run lab: expected --seed article, healthy or a doctor check id (${labCauses.join(", ")}), ` +
+        `found ${JSON.stringify(values.seed)}`,
     );
   }
   return {
@@ -91,20 +97,13 @@ function readPrevious(file: string): LabDescription | undefined {
   return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as LabDescription) : undefined;
 }
 
-function derBase64Of(certificate: HostCertificate): string {
-  const p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(forge.util.decode64(certificate.pfxBase64)));
-  const bag = p12.getBags({ bagType: forge.pki.oids.certBag })[forge.pki.oids.certBag]?.[0];
-  if (!bag?.cert) throw new Error(`lab: the seeded certificate ${certificate.thumbprint} has no X.509 part`);
-  return forge.util.encode64(forge.asn1.toDer(forge.pki.certificateToAsn1(bag.cert)).getBytes());
-}
-
 /** Seeds every host's state file; for "healthy", also registers each NPS certificate in the tenant. */
 async function seedHosts(hosts: LabHost[], seed: LabSeed, graph: GraphEmulator): Promise<void> {
   const npsNames = hosts.filter((host) => host.role === "nps").map((host) => host.name);
   const keys: ReturnType<typeof desiredKeyCredential>[] = [];
   for (const host of hosts) {
     if (host.role === "vpn") {
-      writeHostState(host.stateFile, articleVpnHost(host.name, npsNames, seed === "healthy" ? 90 : 5));
+      writeHostState(host.stateFile, articleVpnHost(host.name, npsNames, seed === "article" ? 5 : 90));
       continue;
     }
     if (seed === "article") {
@@ -116,7 +115,7 @@ async function seedHosts(hosts: LabHost[], seed: LabSeed, graph: GraphEmulator):
     const certificate = state.certificates[0];
     keys.push(
       desiredKeyCredential(host.name, {
-        derBase64: derBase64Of(certificate),
+        derBase64: certificateDerBase64(certificate),
         thumbprint: certificate.thumbprint,
         notBefore: certificate.notBefore,
         notAfter: certificate.notAfter,
@@ -140,7 +139,7 @@ export async function startLab(options: LabOptions): Promise<RunningLab> {
   const graph = await startGraphEmulator({
     ca,
     tenantId,
-    seed: reseed ? (seed === "healthy" ? "healthy" : "article") : undefined,
+    seed: reseed ? (seed === "article" ? "article" : "healthy") : undefined,
     stateFile: graphStateFile,
     port: previous ? Number(new URL(previous.graph.authority).port) : 0,
   });
@@ -176,8 +175,10 @@ export async function startLab(options: LabOptions): Promise<RunningLab> {
       stateFile: host.stateFile,
     }));
     const stale = labHosts.filter((host) => !fs.existsSync(host.stateFile));
-    if (reseed) await seedHosts(labHosts, seed, graph);
-    else if (stale.length > 0) await seedHosts(stale, seed, graph);
+    if (reseed) {
+      await seedHosts(labHosts, seed, graph);
+      if (isCause(seed)) await applyCause(seed, { hosts: labHosts, graph, tenantId });
+    } else if (stale.length > 0) await seedHosts(stale, seed, graph);
 
     const description: LabDescription = {
       tenantId,

@@ -30,22 +30,27 @@ export interface LabDescription {
 
 export const labStackName = "lab";
 
-/** Pulumi.lab.yaml: no secret in it; those go through set-lab-secrets.sh. */
-export function pulumiLabYaml(lab: LabDescription): string {
+/**
+ * The lab's stack settings, keyed `npsmfa:<key>`. Without secrets (Pulumi.lab.yaml) unless asked for them:
+ * the doctor reads the lab straight from lab.json, with no Pulumi CLI to decrypt the stack.
+ */
+export function labStackSettings(lab: LabDescription, withSecrets = false): Record<string, unknown> {
   const winrm = (host: LabHost) => ({
     url: host.winrmUrl,
     auth: "ntlm",
     username: host.username,
+    ...(withSecrets ? { password: host.password } : {}),
     caFile: lab.caFile,
   });
   const nps = lab.hosts.filter((host) => host.role === "nps");
-  const config = {
+  return {
     "npsmfa:tenantId": lab.tenantId,
     "npsmfa:cloud": "public",
     "npsmfa:graph": {
       endpoint: lab.graph.url,
       authorityHost: lab.graph.authority,
       clientId: lab.graph.clientId,
+      ...(withSecrets ? { clientSecret: lab.graph.clientSecret } : {}),
       caFile: lab.caFile,
     },
     "npsmfa:npsServers": nps.map((host) => ({ hostname: host.name, winrm: winrm(host) })),
@@ -58,6 +63,11 @@ export function pulumiLabYaml(lab: LabDescription): string {
         radiusTimeoutSeconds: 60,
       })),
   };
+}
+
+/** Pulumi.lab.yaml: no secret in it; those go through set-lab-secrets.sh. */
+export function pulumiLabYaml(lab: LabDescription): string {
+  const config = labStackSettings(lab);
   return (
     "# Written by `npm run lab`: the lab's endpoints. Secrets are not here: run set-lab-secrets.sh.\n" +
     yaml.dump({ config }, { lineWidth: 120, noRefs: true })

@@ -9,6 +9,7 @@ export const hostScriptNames = [
   "NpsExtensionSettings",
   "RadiusTimeout",
   "IasRestart",
+  "Doctor",
 ] as const;
 export type HostScriptName = (typeof hostScriptNames)[number];
 
@@ -31,6 +32,7 @@ const scriptSources: Record<HostScriptName, string> = {
   NpsExtensionSettings: fs.readFileSync(path.join(scriptsDir, "NpsExtensionSettings.ps1"), "utf8"),
   RadiusTimeout: fs.readFileSync(path.join(scriptsDir, "RadiusTimeout.ps1"), "utf8"),
   IasRestart: fs.readFileSync(path.join(scriptsDir, "IasRestart.ps1"), "utf8"),
+  Doctor: fs.readFileSync(path.join(scriptsDir, "Doctor.ps1"), "utf8"),
 };
 
 /** The structured error a host script prints when it fails. */

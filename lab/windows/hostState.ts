@@ -139,8 +139,9 @@ function emptyHost(hostname: string): HostState {
  * An NPS server as the article finds it: extension installed, its registry incomplete (only the tenant),
  * no NPS certificate, IAS running, an ESTS_TOKEN_ERROR and a discarded request in the logs.
  */
-export function articleNpsHost(hostname: string, tenantId: string): HostState {
+export function articleNpsHost(hostname: string, tenantId: string, cloud: CloudName = "public"): HostState {
   const host = emptyHost(hostname);
+  host.network.tcpReachable = cloudEndpointsReachable(cloud);
   host.registry[authSrvParametersKey] = extensionDllRegistration();
   host.registry[azureMfaKey] = { TENANT_ID: tenantId };
   host.services.IAS = iasService();
@@ -166,6 +167,13 @@ export function articleNpsHost(hostname: string, tenantId: string): HostState {
   return host;
 }
 
+/** The hosts the extension reaches over HTTPS in a cloud, reachable (Test-NetConnection -Port 443). */
+export function cloudEndpointsReachable(cloud: CloudName): Record<string, boolean> {
+  const endpoints = cloudEndpoints[cloud];
+  const hosts = [new URL(endpoints.loginUrl).hostname, endpoints.mfaHostname, endpoints.mfaResourceHostname];
+  return Object.fromEntries(hosts.map((name) => [`${name}:443`, true]));
+}
+
 /** A VPN (RRAS) server as the article finds it: RADIUS authentication to each NPS with RRAS's 5 s default. */
 export function articleVpnHost(hostname: string, npsServers: string[], timeoutSeconds = 5): HostState {
   const host = emptyHost(hostname);
@@ -182,7 +190,7 @@ export function articleVpnHost(hostname: string, npsServers: string[], timeoutSe
 
 /** A healthy NPS server: complete registry pinned to a valid certificate NETWORK SERVICE can read. */
 export function healthyNpsHost(hostname: string, tenantId: string, cloud: CloudName = "public"): HostState {
-  const host = articleNpsHost(hostname, tenantId);
+  const host = articleNpsHost(hostname, tenantId, cloud);
   const certificate = selfSignedNpsCertificate(tenantId);
   host.certificates.push(certificate);
   host.registry[azureMfaKey] = completeExtensionSettings(tenantId, cloud, certificate.thumbprint);
@@ -231,6 +239,14 @@ export function selfSignedNpsCertificate(
     keyContainer: `${crypto.randomBytes(16).toString("hex")}_${crypto.randomUUID()}`,
     keyAcl,
   };
+}
+
+/** The X.509 part of a seeded certificate, DER in base64, as Graph's keyCredentials hold it. */
+export function certificateDerBase64(certificate: HostCertificate): string {
+  const p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(forge.util.decode64(certificate.pfxBase64)));
+  const bag = p12.getBags({ bagType: forge.pki.oids.certBag })[forge.pki.oids.certBag]?.[0];
+  if (!bag?.cert) throw new Error(`lab: the seeded certificate ${certificate.thumbprint} has no X.509 part`);
+  return forge.util.encode64(forge.asn1.toDer(forge.pki.certificateToAsn1(bag.cert)).getBytes());
 }
 
 /** Writes a host's state atomically (temporary file, then rename), as the shim does. */

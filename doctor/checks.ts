@@ -1,0 +1,84 @@
+// The doctor's checks: ids (stable, used in --json and by `npm run lab -- --seed <id>`), the order in which
+// they explain a failing sign-in, and how each is fixed. A check early in the list makes those after it
+// moot or misleading (a disabled Client service principal fails every token request whatever the
+// certificate), so the first failing finding in this order is the answer to "why does sign-in fail".
+
+export const checkIds = [
+  "client-sp-disabled",
+  "connector-sp-disabled",
+  "host-unreachable",
+  "ias-not-running",
+  "extension-dlls",
+  "extension-version",
+  "extension-settings",
+  "certificate-missing",
+  "certificate-expired",
+  "key-acl-missing",
+  "certificate-not-registered",
+  "tls12-disabled",
+  "endpoint-unreachable",
+  "radius-timeout-short",
+  "recent-token-errors",
+  "certificate-renewal-due",
+  "credential-ledger",
+] as const;
+export type CheckId = (typeof checkIds)[number];
+
+export type FindingStatus = "pass" | "warn" | "fail";
+
+export interface Finding {
+  id: CheckId;
+  status: FindingStatus;
+  /** Where: "tenant", a server's host name, or "vpn01 -> nps01". */
+  where: string;
+  evidence: string;
+  fix: string;
+}
+
+/** `pulumi up --refresh` first where this project's stack repairs the cause, then the step by hand. */
+const stackRepairs = "`pulumi up --refresh` (the npsmfa stack repairs this)";
+
+export const fixes: Record<CheckId, (where: string) => string> = {
+  "client-sp-disabled": () =>
+    `${stackRepairs}; by hand: Update-MgServicePrincipal -ServicePrincipalId <id> -AccountEnabled:$true ` +
+    "(New-MgServicePrincipal -AppId 981f26a1-7f43-403b-a875-f8b09b8cd720 if it is missing)",
+  "connector-sp-disabled": () =>
+    `${stackRepairs}; by hand: Update-MgServicePrincipal -ServicePrincipalId <id> -AccountEnabled:$true ` +
+    "(New-MgServicePrincipal -AppId 1f5530b3-261a-47a9-b357-ded261e17918 if it is missing)",
+  "host-unreachable": (where) =>
+    `reach ${where} over WinRM (HTTPS 5986, or HTTP 5985 with NTLM), then run the doctor again`,
+  "ias-not-running": (where) => `on ${where}: Start-Service IAS, then read the System log for why it stopped`,
+  "extension-dlls": (where) =>
+    `on ${where}: reinstall the NPS Extension for Microsoft Entra multifactor authentication ` +
+    "(its installer registers MfaNpsAuthzExt.dll and MfaNpsAuthnExt.dll with NPS), then restart IAS",
+  "extension-version": (where) =>
+    `on ${where}: install the current NPS extension from Microsoft's download center, then restart IAS`,
+  "extension-settings": (where) =>
+    `${stackRepairs}; by hand: run AzureMfaNpsExtnConfigSetup.ps1 on ${where}, then Restart-Service IAS`,
+  "certificate-missing": (where) =>
+    `${stackRepairs}; by hand: run AzureMfaNpsExtnConfigSetup.ps1 on ${where}, then Restart-Service IAS`,
+  "certificate-expired": (where) =>
+    `${stackRepairs}; by hand: run AzureMfaNpsExtnConfigSetup.ps1 on ${where} (a new certificate, ` +
+    "registered on the Client service principal), then Restart-Service IAS",
+  "key-acl-missing": (where) =>
+    `${stackRepairs}; by hand: on ${where}, certlm.msc > Personal > the NPS certificate > All Tasks > ` +
+    "Manage Private Keys > add NETWORK SERVICE with Read, then Restart-Service IAS",
+  "certificate-not-registered": (where) =>
+    `${stackRepairs}; by hand: run AzureMfaNpsExtnConfigSetup.ps1 on ${where}, which adds the ` +
+    "certificate to the Azure Multi-Factor Auth Client service principal's keyCredentials",
+  "tls12-disabled": (where) =>
+    `on ${where}: enable TLS 1.2 (SCHANNEL\\Protocols\\TLS 1.2\\Client Enabled=1, DisabledByDefault=0) ` +
+    "and set SchUseStrongCrypto=1 under .NETFramework\\v4.0.30319 (and Wow6432Node), then reboot",
+  "endpoint-unreachable": (where) =>
+    `from ${where}: allow outbound HTTPS (443) to the host named, through the firewall and the WinHTTP ` +
+    "proxy IAS uses (netsh winhttp show proxy)",
+  "radius-timeout-short": () =>
+    `${stackRepairs}; by hand: Set-RemoteAccessRadius -ServerName <nps> -Purpose Authentication -Timeout 60`,
+  "recent-token-errors": () => "fix the check named in the evidence; the errors stop with it",
+  "certificate-renewal-due": () => `${stackRepairs} renews it before it expires`,
+  "credential-ledger": () =>
+    "nothing urgent: remove an expired or orphaned npsmfa key from the Client service principal when no " +
+    "server uses it; never remove a foreign key (AD FS and other tools register theirs there too)",
+};
+
+export const checkOrder = (id: CheckId): number => checkIds.indexOf(id);

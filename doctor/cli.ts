@@ -1,0 +1,61 @@
+// `npm run doctor -- [--stack <name> | --lab <dir>] [--since <ISO time | hours>] [--json]`
+// Why does MFA sign-in for VPN fail right now? Reads the tenant and every server (read-only), prints the
+// findings with the first failing one first, exits 0 when nothing fails, 1 when something does, 2 on bad input.
+import { parseArgs } from "node:util";
+import type { StackConfig } from "../config/schema";
+import { graphClientFor } from "../remote/graph/client";
+import { winrmRunner } from "../remote/windows/winrmRunner";
+import { labStackConfig, pulumiStackConfig } from "./config";
+import { diagnose } from "./diagnose";
+import { gatherFacts } from "./gather";
+import { doctorReport, renderTable } from "./report";
+
+const usage =
+  "usage: npm run doctor -- (--stack <name> | --lab <dir>) [--since <ISO time | hours ago>] [--json]";
+
+function sinceFrom(text: string | undefined, now: Date): Date {
+  if (text === undefined) return new Date(now.getTime() - 24 * 3_600_000);
+  if (/^\d+(\.\d+)?$/.test(text)) return new Date(now.getTime() - Number(text) * 3_600_000);
+  const time = Date.parse(text);
+  if (Number.isNaN(time))
+    throw new Error(`--since: expected an ISO time or a number of hours, found ${JSON.stringify(text)}`);
+  return new Date(time);
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      stack: { type: "string" },
+      lab: { type: "string" },
+      since: { type: "string" },
+      json: { type: "boolean", default: false },
+    },
+  });
+  if ((values.stack === undefined) === (values.lab === undefined))
+    throw new Error(`expected one of --stack or --lab. ${usage}`);
+  const now = new Date();
+  const since = sinceFrom(values.since, now);
+  const config: StackConfig =
+    values.lab !== undefined ? labStackConfig(values.lab) : pulumiStackConfig(values.stack!, process.cwd());
+  const progress = (line: string) => process.stderr.write(`doctor: ${line}\n`);
+  const facts = await gatherFacts(config, {
+    graph: graphClientFor(config, { maxRetries: 3 }),
+    runnerFor: winrmRunner,
+    since,
+    now,
+    progress,
+  });
+  const report = doctorReport(diagnose(facts));
+  console.log(
+    values.json ? JSON.stringify(report, null, 2) : renderTable(report, process.stdout.columns ?? 160),
+  );
+  return report.cause === null ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`doctor: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,425 @@
+// Pure: the findings of every check from the facts read, ordered so the first failing one explains why
+// sign-in fails. Sources for each rule are cited at the rule; docs/doctor.md lists them together.
+import { cloudEndpoints, CloudName, mfaClientAppId, mfaTargetPath } from "../config/clouds";
+import { GraphKeyCredential, thumbprintOfKey } from "../providers/entra/keyCredentials";
+import { CheckId, checkOrder, Finding, FindingStatus, fixes } from "./checks";
+import type {
+  EstateFacts,
+  HostCertificateFacts,
+  NpsHostFacts,
+  ServicePrincipalFacts,
+  TenantFacts,
+} from "./facts";
+
+/** Microsoft documents the RADIUS timeout for MFA as 30-60 s at least; we require 60 (config/schema.ts). */
+export const minimumRadiusTimeoutSeconds = 60;
+
+/** CLIENT_CERT_IDENTIFIER as a thumbprint is read from this extension version on (Learn: NPS extension). */
+export const clientCertIdentifierMinimumVersion = "1.2.2893.1";
+
+const day = 86_400_000;
+
+function finding(id: CheckId, status: FindingStatus, where: string, evidence: string): Finding {
+  return { id, status, where, evidence, fix: status === "pass" ? "" : fixes[id](where) };
+}
+
+function servicePrincipalFinding(id: CheckId, sp: ServicePrincipalFacts): Finding {
+  if (!sp.found)
+    return finding(id, "fail", "tenant", `no service principal for ${sp.displayName} (appId ${sp.appId})`);
+  if (!sp.accountEnabled)
+    return finding(id, "fail", "tenant", `${sp.displayName} (appId ${sp.appId}) has accountEnabled = false`);
+  return finding(id, "pass", "tenant", `${sp.displayName} exists and is enabled`);
+}
+
+/** Compares dotted versions numerically ("1.2.2893.1" > "1.2.900.0"). */
+export function compareVersions(a: string, b: string): number {
+  const left = a.split(".").map(Number);
+  const right = b.split(".").map(Number);
+  for (let index = 0; index < Math.max(left.length, right.length); index++) {
+    const difference = (left[index] ?? 0) - (right[index] ?? 0);
+    if (difference !== 0) return Math.sign(difference);
+  }
+  return 0;
+}
+
+/**
+ * The certificate the extension signs with: the one CLIENT_CERT_IDENTIFIER names when set; otherwise, as
+ * older extensions do, a certificate with the tenant's subject (the valid one lasting longest).
+ */
+export function certificateInUse(host: NpsHostFacts, now: Date): HostCertificateFacts | undefined {
+  const pinned = host.extensionSettings?.CLIENT_CERT_IDENTIFIER?.toUpperCase();
+  if (pinned) return host.certificates.find((certificate) => certificate.thumbprint.toUpperCase() === pinned);
+  const withKey = host.certificates.filter((certificate) => certificate.hasPrivateKey);
+  const valid = withKey.filter((certificate) => Date.parse(certificate.notAfter) > now.getTime());
+  const pool = valid.length > 0 ? valid : withKey;
+  return [...pool].sort((a, b) => Date.parse(b.notAfter) - Date.parse(a.notAfter))[0];
+}
+
+/** The registry values the extension needs in the tenant's cloud (Learn: NPS extension advanced config). */
+export function expectedExtensionSettings(tenantId: string, cloud: CloudName): Record<string, string> {
+  const endpoints = cloudEndpoints[cloud];
+  return {
+    TENANT_ID: tenantId,
+    CLIENT_ID: mfaClientAppId,
+    STS_URL: endpoints.loginUrl,
+    AZURE_MFA_HOSTNAME: endpoints.mfaHostname,
+    AZURE_MFA_RESOURCE_HOSTNAME: endpoints.mfaResourceHostname,
+    AZURE_MFA_TARGET_PATH: mfaTargetPath,
+  };
+}
+
+function extensionSettingsFinding(host: NpsHostFacts, tenant: TenantFacts): Finding {
+  if (host.extensionSettings === null)
+    return finding(
+      "extension-settings",
+      "fail",
+      host.hostname,
+      "HKLM\\SOFTWARE\\Microsoft\\AzureMfa does not exist",
+    );
+  const live = host.extensionSettings;
+  const wrong = Object.entries(expectedExtensionSettings(tenant.tenantId, tenant.cloud))
+    .filter(([name, expected]) => (live[name] ?? "").toLowerCase() !== expected.toLowerCase())
+    .map(
+      ([name, expected]) =>
+        `${name} is ${live[name] === undefined ? "missing" : JSON.stringify(live[name])}, expected ${JSON.stringify(expected)}`,
+    );
+  if (wrong.length > 0) return finding("extension-settings", "fail", host.hostname, wrong.join("; "));
+  return finding("extension-settings", "pass", host.hostname, `complete for the ${tenant.cloud} cloud`);
+}
+
+function extensionDllsFinding(host: NpsHostFacts): Finding {
+  const missing = [
+    ...(host.authorizationDlls.some((dll) => /MfaNpsAuthzExt\.dll$/i.test(dll))
+      ? []
+      : ["MfaNpsAuthzExt.dll in AuthorizationDLLs"]),
+    ...(host.extensionDlls.some((dll) => /MfaNpsAuthnExt\.dll$/i.test(dll))
+      ? []
+      : ["MfaNpsAuthnExt.dll in ExtensionDLLs"]),
+  ];
+  if (missing.length > 0)
+    return finding(
+      "extension-dlls",
+      "fail",
+      host.hostname,
+      `AuthSrv\\Parameters lacks ${missing.join(" and ")}`,
+    );
+  return finding("extension-dlls", "pass", host.hostname, "both extension DLLs are registered with NPS");
+}
+
+function extensionVersionFinding(host: NpsHostFacts): Finding | undefined {
+  const pinned = Boolean(host.extensionSettings?.CLIENT_CERT_IDENTIFIER);
+  if (host.extensionVersion === null) {
+    return pinned
+      ? finding(
+          "extension-version",
+          "warn",
+          host.hostname,
+          "the extension's version could not be read; CLIENT_CERT_IDENTIFIER needs " +
+            clientCertIdentifierMinimumVersion,
+        )
+      : undefined;
+  }
+  if (pinned && compareVersions(host.extensionVersion, clientCertIdentifierMinimumVersion) < 0) {
+    return finding(
+      "extension-version",
+      "fail",
+      host.hostname,
+      `version ${host.extensionVersion} ignores CLIENT_CERT_IDENTIFIER, which needs ${clientCertIdentifierMinimumVersion} or later`,
+    );
+  }
+  return finding("extension-version", "pass", host.hostname, `version ${host.extensionVersion}`);
+}
+
+function describeCertificate(certificate: HostCertificateFacts): string {
+  return `${certificate.thumbprint} (valid ${certificate.notBefore.slice(0, 10)} to ${certificate.notAfter.slice(0, 10)})`;
+}
+
+function certificateFindings(host: NpsHostFacts, facts: EstateFacts, now: Date): Finding[] {
+  const where = host.hostname;
+  const pinned = host.extensionSettings?.CLIENT_CERT_IDENTIFIER;
+  const inUse = certificateInUse(host, now);
+  if (!inUse) {
+    const evidence = pinned
+      ? `CLIENT_CERT_IDENTIFIER names ${pinned}, which is not in Cert:\\LocalMachine\\My`
+      : `no certificate "CN=${facts.tenant.tenantId}, OU=Microsoft NPS Extension" with a private key in Cert:\\LocalMachine\\My`;
+    return [
+      finding("certificate-missing", "fail", where, evidence),
+      finding(
+        "certificate-not-registered",
+        "fail",
+        where,
+        "no certificate on the host, so none of its keys can be on the Client service principal",
+      ),
+    ];
+  }
+  const findings = [finding("certificate-missing", "pass", where, `in use: ${describeCertificate(inUse)}`)];
+  const notAfter = Date.parse(inUse.notAfter);
+  // An expired certificate fails outright: Entra refuses an assertion signed with it (AADSTS700027).
+  if (notAfter <= now.getTime())
+    findings.push(
+      finding("certificate-expired", "fail", where, `${inUse.thumbprint} expired on ${inUse.notAfter}`),
+    );
+  else findings.push(finding("certificate-expired", "pass", where, `valid until ${inUse.notAfter}`));
+  const renewalDays = facts.renewalDays[host.hostname] ?? 60;
+  if (notAfter > now.getTime() && notAfter - now.getTime() <= renewalDays * day) {
+    const days = Math.floor((notAfter - now.getTime()) / day);
+    findings.push(
+      finding(
+        "certificate-renewal-due",
+        "warn",
+        where,
+        `${inUse.thumbprint} expires in ${days} days (renewal window ${renewalDays} days)`,
+      ),
+    );
+  } else if (notAfter > now.getTime()) {
+    findings.push(finding("certificate-renewal-due", "pass", where, `more than ${renewalDays} days left`));
+  }
+  findings.push(
+    inUse.hasPrivateKey && inUse.networkServiceCanRead
+      ? finding("key-acl-missing", "pass", where, "NETWORK SERVICE can read the private key")
+      : finding(
+          "key-acl-missing",
+          "fail",
+          where,
+          inUse.hasPrivateKey
+            ? `NETWORK SERVICE (S-1-5-20), the account IAS runs as, cannot read the private key of ${inUse.thumbprint}`
+            : `${inUse.thumbprint} has no private key`,
+        ),
+  );
+  const key = facts.tenant.client.keyCredentials.find(
+    (entry) => thumbprintOfKey(entry) === inUse.thumbprint.toUpperCase(),
+  );
+  if (!key) {
+    findings.push(
+      finding(
+        "certificate-not-registered",
+        "fail",
+        where,
+        `no key with thumbprint ${inUse.thumbprint} on the Azure Multi-Factor Auth Client service principal`,
+      ),
+    );
+  } else if (Date.parse(key.endDateTime) <= now.getTime()) {
+    findings.push(
+      finding(
+        "certificate-expired",
+        "fail",
+        where,
+        `the Client service principal's key for ${inUse.thumbprint} ended on ${key.endDateTime}`,
+      ),
+    );
+  } else {
+    findings.push(
+      finding(
+        "certificate-not-registered",
+        "pass",
+        where,
+        `registered on the Client service principal (keyId ${key.keyId})`,
+      ),
+    );
+  }
+  return findings;
+}
+
+function tls12Finding(host: NpsHostFacts): Finding {
+  // Learn, "Enable TLS 1.2 on servers": SCHANNEL's TLS 1.2 Client key and .NET's SchUseStrongCrypto.
+  const { tls12 } = host;
+  const problems = [
+    ...(tls12.clientEnabled === 0 ? ["SCHANNEL TLS 1.2 Client Enabled = 0"] : []),
+    ...(tls12.clientDisabledByDefault === 1 ? ["SCHANNEL TLS 1.2 Client DisabledByDefault = 1"] : []),
+    ...(tls12.strongCrypto === 0 ? [".NETFramework\\v4.0.30319 SchUseStrongCrypto = 0"] : []),
+    ...(tls12.strongCryptoWow6432 === 0
+      ? ["Wow6432Node .NETFramework\\v4.0.30319 SchUseStrongCrypto = 0"]
+      : []),
+  ];
+  if (problems.length > 0) return finding("tls12-disabled", "fail", host.hostname, problems.join("; "));
+  return finding(
+    "tls12-disabled",
+    "pass",
+    host.hostname,
+    "TLS 1.2 is not disabled for SCHANNEL clients or .NET",
+  );
+}
+
+/** Hosts the extension reaches in the tenant's cloud (Learn: NPS extension network requirements). */
+export function requiredEndpoints(cloud: CloudName): string[] {
+  const endpoints = cloudEndpoints[cloud];
+  return [new URL(endpoints.loginUrl).hostname, endpoints.mfaHostname, endpoints.mfaResourceHostname];
+}
+
+function endpointFindings(host: NpsHostFacts, tenant: TenantFacts): Finding[] {
+  return requiredEndpoints(tenant.cloud).map((name) => {
+    const probe = host.endpoints.find((entry) => entry.host.toLowerCase() === name.toLowerCase());
+    if (!probe) return finding("endpoint-unreachable", "warn", host.hostname, `${name}:443 was not probed`);
+    return probe.reachable
+      ? finding("endpoint-unreachable", "pass", host.hostname, `${name}:443 reachable`)
+      : finding("endpoint-unreachable", "fail", host.hostname, `${name}:443 not reachable`);
+  });
+}
+
+/** AADSTS codes the extension logs with ESTS_TOKEN_ERROR, and the check that explains each. */
+export const aadstsExplanations: Record<string, { check: CheckId; meaning: string }> = {
+  "7000112": {
+    check: "client-sp-disabled",
+    meaning: "the Azure Multi-Factor Auth Client application is disabled",
+  },
+  "500014": {
+    check: "connector-sp-disabled",
+    meaning: "the Azure Multi-Factor Auth Connector resource is disabled",
+  },
+  "700027": {
+    check: "certificate-not-registered",
+    meaning: "the certificate's key is not registered, or expired",
+  },
+};
+
+function reasonCode(message: string): string | undefined {
+  return /Reason Code:\s*(\d+)/i.exec(message)?.[1];
+}
+
+function accountName(message: string): string | undefined {
+  return /Account Name:\s*([^\s]+)/i.exec(message)?.[1];
+}
+
+export function tokenErrorFinding(host: NpsHostFacts, since: string, now: Date): Finding {
+  const authz = host.events.filter((event) => event.id === 3 && /AuthZ/i.test(event.logName));
+  const security = host.events.filter(
+    (event) => event.logName === "Security" && (event.id === 6273 || event.id === 6274),
+  );
+  if (authz.length === 0 && security.length === 0)
+    return finding(
+      "recent-token-errors",
+      "pass",
+      host.hostname,
+      `no AuthZ event 3 and no 6273/6274 since ${since}`,
+    );
+  const codes = new Map<string, number>();
+  for (const event of authz) {
+    const code = /AADSTS(\d+)/.exec(event.message)?.[1] ?? "unknown";
+    codes.set(code, (codes.get(code) ?? 0) + 1);
+  }
+  const parts = [...codes].map(([code, count]) => {
+    const explanation = aadstsExplanations[code];
+    const certificateExpired =
+      code === "700027" &&
+      certificateInUse(host, now) !== undefined &&
+      Date.parse(certificateInUse(host, now)!.notAfter) <= now.getTime();
+    const check = certificateExpired ? "certificate-expired" : explanation?.check;
+    return `${count} x ESTS_TOKEN_ERROR${code === "unknown" ? "" : ` AADSTS${code}`}${check ? ` -> ${check}` : ""}`;
+  });
+  for (const id of [6273, 6274]) {
+    const events = security.filter((event) => event.id === id);
+    if (events.length === 0) continue;
+    const reasons = [...new Set(events.map((event) => reasonCode(event.message)).filter(Boolean))];
+    parts.push(
+      `${events.length} x Security ${id}${reasons.length > 0 ? ` (reason ${reasons.join(", ")})` : ""}`,
+    );
+  }
+  const users = [...new Set(host.events.map((event) => accountName(event.message)).filter(Boolean))];
+  if (users.length > 0) parts.push(`users: ${users.join(", ")}`);
+  return finding("recent-token-errors", "fail", host.hostname, `since ${since}: ${parts.join("; ")}`);
+}
+
+function radiusFindings(facts: EstateFacts): Finding[] {
+  const findings: Finding[] = [];
+  for (const vpn of facts.vpnHosts) {
+    if (vpn.unreachable) continue;
+    const declared = facts.declaredRadius[vpn.hostname] ?? [];
+    const servers = vpn.radiusServers.filter((server) => server.purpose === "Authentication");
+    for (const server of servers) {
+      const where = `${vpn.hostname} -> ${server.serverName}`;
+      findings.push(
+        server.timeoutSeconds < minimumRadiusTimeoutSeconds
+          ? finding(
+              "radius-timeout-short",
+              "fail",
+              where,
+              `RADIUS timeout ${server.timeoutSeconds} s: a person approving on a phone needs at least ${minimumRadiusTimeoutSeconds} s (RasClient event 20221)`,
+            )
+          : finding("radius-timeout-short", "pass", where, `RADIUS timeout ${server.timeoutSeconds} s`),
+      );
+    }
+    for (const name of declared.filter(
+      (nps) => !servers.some((server) => server.serverName.toLowerCase() === nps.toLowerCase()),
+    ))
+      findings.push(
+        finding(
+          "radius-timeout-short",
+          "warn",
+          `${vpn.hostname} -> ${name}`,
+          "declared, but RRAS has no RADIUS authentication server of that name",
+        ),
+      );
+  }
+  return findings;
+}
+
+/** Every key on the Client service principal: which server uses it, or expired / orphaned / foreign. */
+export function credentialLedger(facts: EstateFacts, now: Date): Finding {
+  const inUse = new Map<string, string>();
+  for (const host of facts.npsHosts) {
+    const certificate = certificateInUse(host, now);
+    if (certificate) inUse.set(certificate.thumbprint.toUpperCase(), host.hostname);
+  }
+  const ours = (key: GraphKeyCredential) => (key.displayName ?? "").toLowerCase().startsWith("npsmfa ");
+  const lines: string[] = [];
+  let attention = false;
+  for (const key of facts.tenant.client.keyCredentials) {
+    const thumbprint = thumbprintOfKey(key) ?? "?";
+    const expired = Date.parse(key.endDateTime) <= now.getTime();
+    const user = inUse.get(thumbprint);
+    let role: string;
+    if (user) role = `used by ${user}`;
+    else if (!ours(key)) role = "foreign (not npsmfa's: keep it)";
+    else {
+      role = "orphaned (no server uses it)";
+      attention = true;
+    }
+    if (expired && ours(key)) attention = true;
+    lines.push(`${thumbprint.slice(0, 8)}… ${role}${expired ? ", expired" : ""}`);
+  }
+  if (lines.length === 0)
+    return finding("credential-ledger", "pass", "tenant", "no keys on the Client service principal");
+  return finding("credential-ledger", attention ? "warn" : "pass", "tenant", lines.join("; "));
+}
+
+export function diagnose(facts: EstateFacts): Finding[] {
+  const now = new Date(facts.now);
+  const findings: Finding[] = [
+    servicePrincipalFinding("client-sp-disabled", facts.tenant.client),
+    servicePrincipalFinding("connector-sp-disabled", facts.tenant.connector),
+  ];
+  for (const host of [...facts.npsHosts, ...facts.vpnHosts]) {
+    if (host.unreachable) findings.push(finding("host-unreachable", "fail", host.hostname, host.unreachable));
+  }
+  for (const host of facts.npsHosts.filter((entry) => !entry.unreachable)) {
+    findings.push(
+      host.iasStatus === "Running"
+        ? finding("ias-not-running", "pass", host.hostname, "IAS is Running")
+        : finding("ias-not-running", "fail", host.hostname, `IAS is ${host.iasStatus ?? "not installed"}`),
+      extensionDllsFinding(host),
+      extensionSettingsFinding(host, facts.tenant),
+      ...certificateFindings(host, facts, now),
+      tls12Finding(host),
+      ...endpointFindings(host, facts.tenant),
+      tokenErrorFinding(host, facts.since, now),
+    );
+    const version = extensionVersionFinding(host);
+    if (version) findings.push(version);
+  }
+  findings.push(...radiusFindings(facts), credentialLedger(facts, now));
+  const rank: Record<FindingStatus, number> = { fail: 0, warn: 1, pass: 2 };
+  return findings
+    .map((entry, index) => ({ entry, index }))
+    .sort(
+      (a, b) =>
+        rank[a.entry.status] - rank[b.entry.status] ||
+        checkOrder(a.entry.id) - checkOrder(b.entry.id) ||
+        a.index - b.index,
+    )
+    .map(({ entry }) => entry);
+}
+
+/** The id of the first failing finding: the answer to "why does sign-in fail", or null when none fails. */
+export function causeOf(findings: Finding[]): string | null {
+  return findings.find((entry) => entry.status === "fail")?.id ?? null;
+}

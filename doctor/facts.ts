@@ -1,0 +1,99 @@
+// What the doctor reads, in plain data: the tenant's two MFA service principals and, per server, what
+// remote/scripts/Doctor.ps1 found there. The checks (diagnose.ts) are pure functions of these facts.
+import type { CloudName } from "../config/clouds";
+import type { GraphKeyCredential } from "../providers/entra/keyCredentials";
+
+export interface ServicePrincipalFacts {
+  appId: string;
+  displayName: string;
+  /** The service principal's object id, when it exists. */
+  id?: string;
+  found: boolean;
+  accountEnabled: boolean;
+  keyCredentials: GraphKeyCredential[];
+}
+
+export interface TenantFacts {
+  tenantId: string;
+  cloud: CloudName;
+  client: ServicePrincipalFacts;
+  connector: ServicePrincipalFacts;
+}
+
+export interface HostCertificateFacts {
+  thumbprint: string;
+  subject: string;
+  notBefore: string;
+  notAfter: string;
+  hasPrivateKey: boolean;
+  /** Whether NETWORK SERVICE (S-1-5-20), the account IAS runs as, may read the private key. */
+  networkServiceCanRead: boolean;
+}
+
+export interface HostEventFacts {
+  logName: string;
+  id: number;
+  level: number;
+  timeCreated: string;
+  message: string;
+}
+
+export interface EndpointProbe {
+  host: string;
+  port: number;
+  reachable: boolean;
+}
+
+/** Values under SCHANNEL's TLS 1.2 keys and .NET's strong-crypto switches; null where not set. */
+export interface Tls12Facts {
+  clientEnabled: number | null;
+  clientDisabledByDefault: number | null;
+  serverEnabled: number | null;
+  strongCrypto: number | null;
+  strongCryptoWow6432: number | null;
+}
+
+export interface NpsHostFacts {
+  hostname: string;
+  /** Why the host could not be read; the other fields are then empty. */
+  unreachable?: string;
+  /** Certificates in Cert:\LocalMachine\My with the extension's subject for this tenant. */
+  certificates: HostCertificateFacts[];
+  /** HKLM\SOFTWARE\Microsoft\AzureMfa as text values; null when the key does not exist. */
+  extensionSettings: Record<string, string> | null;
+  /** AuthSrv\Parameters AuthorizationDLLs and ExtensionDLLs. */
+  authorizationDlls: string[];
+  extensionDlls: string[];
+  /** The NPS extension's installed version, null when it is not installed. */
+  extensionVersion: string | null;
+  iasStatus: string | null;
+  tls12: Tls12Facts;
+  endpoints: EndpointProbe[];
+  /** AuthZ and Security (6273/6274) events since the doctor's `since`. */
+  events: HostEventFacts[];
+}
+
+export interface RadiusServerFacts {
+  serverName: string;
+  purpose: string;
+  timeoutSeconds: number;
+}
+
+export interface VpnHostFacts {
+  hostname: string;
+  unreachable?: string;
+  radiusServers: RadiusServerFacts[];
+}
+
+export interface EstateFacts {
+  tenant: TenantFacts;
+  npsHosts: NpsHostFacts[];
+  vpnHosts: VpnHostFacts[];
+  /** Which NPS servers each VPN server is declared to use (stack config or lab.json). */
+  declaredRadius: Record<string, string[]>;
+  /** Renewal window of each NPS server, days. */
+  renewalDays: Record<string, number>;
+  /** Start of the window for recent events. */
+  since: string;
+  now: string;
+}

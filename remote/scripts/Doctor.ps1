@@ -1,0 +1,162 @@
+# Read-only facts for `npm run doctor`: everything on one NPS or VPN server that decides whether an MFA
+# sign-in can work, in one run. Writes nothing: only Get-* cmdlets, Test-Path and Test-NetConnection.
+# Input:  { role: "nps" | "vpn", tenantId, since (ISO time), authzLogNames: [..], endpoints: [host names] }
+# Result (nps): { certificates, extensionSettings, authorizationDlls, extensionDlls, extensionVersion,
+#                 iasStatus, tls12, endpoints, events }
+# Result (vpn): { radiusServers: [{ serverName, purpose, timeoutSeconds }] }
+
+$NetworkServiceSid = 'S-1-5-20'
+$AzureMfaKey = 'HKLM:\SOFTWARE\Microsoft\AzureMfa'
+$AuthSrvParametersKey = 'HKLM:\SYSTEM\CurrentControlSet\Services\AuthSrv\Parameters'
+# Learn, "Transport Layer Security (TLS) registry settings" and ".NET Framework TLS best practices".
+$Tls12Key = 'HKLM:\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\TLS 1.2'
+$NetFrameworkKeys = @('HKLM:\SOFTWARE\Microsoft\.NETFramework\v4.0.30319', 'HKLM:\SOFTWARE\Wow6432Node\Microsoft\.NETFramework\v4.0.30319')
+$ExtensionUninstallName = 'NPS Extension For Azure MFA'
+
+# The registry values of a key as name -> value, or $null when the key does not exist.
+function Get-RegistryValues {
+    param([string] $Path)
+    if (-not (Test-Path -Path $Path)) { return $null }
+    $values = @{}
+    $item = Get-ItemProperty -Path $Path
+    foreach ($property in @($item.PSObject.Properties)) {
+        if ($property.Name -notlike 'PS*') { $values[$property.Name] = $property.Value }
+    }
+    $values
+}
+
+function Get-RegistryNumber {
+    param([string] $Path, [string] $Name)
+    $values = Get-RegistryValues $Path
+    if ($null -eq $values -or -not $values.ContainsKey($Name)) { return $null }
+    [int]$values[$Name]
+}
+
+# Whether NETWORK SERVICE may read the certificate's private key file (CAPI MachineKeys container).
+function Test-KeyReadableByNetworkService {
+    param($Certificate)
+    if (-not $Certificate.HasPrivateKey -or $null -eq $Certificate.PrivateKey) { return $false }
+    $container = $Certificate.PrivateKey.CspKeyContainerInfo.UniqueKeyContainerName
+    $keyFile = Join-Path $env:ProgramData "Microsoft\Crypto\RSA\MachineKeys\$container"
+    if (-not (Test-Path -Path $keyFile)) { return $false }
+    $read = [System.Security.AccessControl.FileSystemRights]::Read
+    foreach ($rule in @((Get-Acl -Path $keyFile).GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier]))) {
+        $rights = [System.Security.AccessControl.FileSystemRights]$rule.FileSystemRights
+        if ($rule.IdentityReference.Value -eq $NetworkServiceSid -and "$($rule.AccessControlType)" -eq 'Allow' -and ($rights -band $read) -eq $read) {
+            return $true
+        }
+    }
+    $false
+}
+
+function Get-NpsCertificateFacts {
+    param([string] $TenantId)
+    $subject = "CN=$TenantId, OU=Microsoft NPS Extension"
+    @(Get-ChildItem -Path 'Cert:\LocalMachine\My' | Where-Object { $_.Subject -eq $subject } | ForEach-Object {
+            @{
+                thumbprint = $_.Thumbprint.ToUpperInvariant()
+                subject = $_.Subject
+                notBefore = ConvertTo-IsoTime $_.NotBefore
+                notAfter = ConvertTo-IsoTime $_.NotAfter
+                hasPrivateKey = [bool]$_.HasPrivateKey
+                networkServiceCanRead = Test-KeyReadableByNetworkService $_
+            }
+        })
+}
+
+# The installed extension's DisplayVersion from its Uninstall entry (what Programs and Features shows).
+function Get-ExtensionVersion {
+    $uninstall = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall'
+    if (-not (Test-Path -Path $uninstall)) { return $null }
+    foreach ($entry in @(Get-ChildItem -Path $uninstall)) {
+        $values = Get-RegistryValues $entry.PSPath
+        if ($null -ne $values -and $values['DisplayName'] -eq $ExtensionUninstallName) { return [string]$values['DisplayVersion'] }
+    }
+    $null
+}
+
+function Get-EventFacts {
+    param([string[]] $LogNames, [datetime] $Since)
+    $filters = @(
+        @{ LogName = $LogNames; Id = 3; StartTime = $Since },
+        @{ LogName = 'Security'; Id = @(6273, 6274); StartTime = $Since }
+    )
+    foreach ($filter in $filters) {
+        Get-WinEvent -FilterHashtable $filter -ErrorAction SilentlyContinue | ForEach-Object {
+            @{ logName = [string]$_.LogName; id = [int]$_.Id; level = [int]$_.Level; timeCreated = ConvertTo-IsoTime $_.TimeCreated; message = [string]$_.Message }
+        }
+    }
+}
+
+function Get-NpsFacts {
+    param($Data)
+    $tenantId = [string](Get-InputValue $Data 'tenantId')
+    if ($tenantId -notmatch '^[0-9a-fA-F-]{36}$') { Stop-HostScript -Code 'InvalidInput' -Message 'tenantId must be a GUID' }
+    $since = [datetime]::Parse([string](Get-InputValue $Data 'since'), [System.Globalization.CultureInfo]::InvariantCulture).ToUniversalTime()
+
+    Set-Step 'read certificates'
+    $certificates = @(Get-NpsCertificateFacts $tenantId)
+    Set-Step 'read extension registry'
+    $settings = $null
+    $rawSettings = Get-RegistryValues $AzureMfaKey
+    if ($null -ne $rawSettings) {
+        $settings = @{}
+        foreach ($name in $rawSettings.Keys) { $settings[$name] = [string]$rawSettings[$name] }
+    }
+    $authSrv = Get-RegistryValues $AuthSrvParametersKey
+    $authorizationDlls = @()
+    $extensionDlls = @()
+    if ($null -ne $authSrv) {
+        if ($authSrv.ContainsKey('AuthorizationDLLs')) { $authorizationDlls = @($authSrv['AuthorizationDLLs'] | ForEach-Object { [string]$_ }) }
+        if ($authSrv.ContainsKey('ExtensionDLLs')) { $extensionDlls = @($authSrv['ExtensionDLLs'] | ForEach-Object { [string]$_ }) }
+    }
+    Set-Step 'read IAS'
+    $ias = Get-Service -Name IAS -ErrorAction SilentlyContinue
+    Set-Step 'read TLS 1.2 settings'
+    $tls12 = @{
+        clientEnabled = Get-RegistryNumber "$Tls12Key\Client" 'Enabled'
+        clientDisabledByDefault = Get-RegistryNumber "$Tls12Key\Client" 'DisabledByDefault'
+        serverEnabled = Get-RegistryNumber "$Tls12Key\Server" 'Enabled'
+        strongCrypto = Get-RegistryNumber $NetFrameworkKeys[0] 'SchUseStrongCrypto'
+        strongCryptoWow6432 = Get-RegistryNumber $NetFrameworkKeys[1] 'SchUseStrongCrypto'
+    }
+    Set-Step 'probe endpoints'
+    $endpoints = @(@(Get-InputValue $Data 'endpoints' @()) | ForEach-Object {
+            @{ host = [string]$_; port = 443; reachable = [bool](Test-NetConnection -ComputerName ([string]$_) -Port 443 -InformationLevel Quiet -WarningAction SilentlyContinue) }
+        })
+    Set-Step 'read events'
+    $events = @(Get-EventFacts -LogNames @(Get-InputValue $Data 'authzLogNames' @('AuthZAdminCh')) -Since $since)
+    @{
+        certificates = $certificates
+        extensionSettings = $settings
+        authorizationDlls = $authorizationDlls
+        extensionDlls = $extensionDlls
+        extensionVersion = Get-ExtensionVersion
+        iasStatus = if ($null -eq $ias) { $null } else { [string]$ias.Status }
+        tls12 = $tls12
+        endpoints = $endpoints
+        events = $events
+    }
+}
+
+function Get-VpnFacts {
+    Set-Step 'read RRAS RADIUS servers'
+    @{
+        radiusServers = @(Get-RemoteAccessRadius | ForEach-Object {
+                @{ serverName = [string]$_.ServerName; purpose = [string]$_.Purpose; timeoutSeconds = [int]$_.Timeout }
+            })
+    }
+}
+
+function Invoke-Doctor {
+    param($Data)
+    Set-Step 'read input'
+    switch ([string](Get-InputValue $Data 'role')) {
+        'nps' { Get-NpsFacts $Data }
+        'vpn' { Get-VpnFacts }
+        default { Stop-HostScript -Code 'InvalidInput' -Message 'role must be nps or vpn' }
+    }
+}
+
+Invoke-HostScript -Name 'Doctor' -Main { param($Data) Invoke-Doctor $Data }
+exit $script:HostScriptExitCode

@@ -1,0 +1,249 @@
+// The doctor's judgement on facts, without a lab: which finding fails, with which evidence, in what order.
+import { strict as assert } from "node:assert";
+import { mfaClientAppId, mfaConnectorAppId } from "../../config/clouds";
+import {
+  causeOf,
+  certificateInUse,
+  compareVersions,
+  diagnose,
+  expectedExtensionSettings,
+} from "../../doctor/diagnose";
+import type { EstateFacts, HostCertificateFacts, NpsHostFacts } from "../../doctor/facts";
+import { desiredKeyCredential, GraphKeyCredential } from "../../providers/entra/keyCredentials";
+
+const tenantId = "5f2b8a61-7c1e-4d0a-9b7e-2c6f1a3d9e40";
+const now = new Date("2026-12-01T12:00:00Z");
+const day = 86_400_000;
+
+function certificate(thumbprint: string, daysLeft: number): HostCertificateFacts {
+  return {
+    thumbprint,
+    subject: `CN=${tenantId}, OU=Microsoft NPS Extension`,
+    notBefore: new Date(now.getTime() - 30 * day).toISOString(),
+    notAfter: new Date(now.getTime() + daysLeft * day).toISOString(),
+    hasPrivateKey: true,
+    networkServiceCanRead: true,
+  };
+}
+
+function key(hostname: string, host: HostCertificateFacts, displayName?: string): GraphKeyCredential {
+  const credential = desiredKeyCredential(hostname, {
+    derBase64: "",
+    thumbprint: host.thumbprint,
+    notBefore: host.notBefore,
+    notAfter: host.notAfter,
+  });
+  return { ...credential, key: null, displayName: displayName ?? credential.displayName };
+}
+
+function healthyEstate(): EstateFacts {
+  const nps01 = certificate("A".repeat(40), 400);
+  const host: NpsHostFacts = {
+    hostname: "nps01",
+    certificates: [nps01],
+    extensionSettings: {
+      ...expectedExtensionSettings(tenantId, "public"),
+      CLIENT_CERT_IDENTIFIER: nps01.thumbprint,
+    },
+    authorizationDlls: ["C:\\Program Files\\Microsoft\\AzureMfa\\Extensions\\MfaNpsAuthzExt.dll"],
+    extensionDlls: ["C:\\Program Files\\Microsoft\\AzureMfa\\Extensions\\MfaNpsAuthnExt.dll"],
+    extensionVersion: "1.2.2893.1",
+    iasStatus: "Running",
+    tls12: {
+      clientEnabled: null,
+      clientDisabledByDefault: null,
+      serverEnabled: null,
+      strongCrypto: 1,
+      strongCryptoWow6432: 1,
+    },
+    endpoints: [
+      "login.microsoftonline.com",
+      "strongauthenticationservice.auth.microsoft.com",
+      "adnotifications.windowsazure.com",
+    ].map((name) => ({ host: name, port: 443, reachable: true })),
+    events: [],
+  };
+  const sp = (appId: string, displayName: string, keyCredentials: GraphKeyCredential[]) => ({
+    appId,
+    displayName,
+    id: appId,
+    found: true,
+    accountEnabled: true,
+    keyCredentials,
+  });
+  return {
+    tenant: {
+      tenantId,
+      cloud: "public",
+      client: sp(mfaClientAppId, "Azure Multi-Factor Auth Client", [key("nps01", nps01)]),
+      connector: sp(mfaConnectorAppId, "Azure Multi-Factor Auth Connector", []),
+    },
+    npsHosts: [host],
+    vpnHosts: [
+      {
+        hostname: "vpn01",
+        radiusServers: [{ serverName: "nps01", purpose: "Authentication", timeoutSeconds: 60 }],
+      },
+    ],
+    declaredRadius: { vpn01: ["nps01"] },
+    renewalDays: { nps01: 60 },
+    since: new Date(now.getTime() - day).toISOString(),
+    now: now.toISOString(),
+  };
+}
+
+function failing(facts: EstateFacts): string[] {
+  return diagnose(facts)
+    .filter((finding) => finding.status === "fail")
+    .map((finding) => finding.id);
+}
+
+describe("doctor: diagnose", () => {
+  it("finds nothing wrong on a healthy estate, and says so for every check it made", () => {
+    const findings = diagnose(healthyEstate());
+    assert.equal(causeOf(findings), null);
+    assert.deepEqual(
+      findings.filter((finding) => finding.status !== "pass"),
+      [],
+    );
+    for (const id of [
+      "client-sp-disabled",
+      "connector-sp-disabled",
+      "certificate-not-registered",
+      "radius-timeout-short",
+      "tls12-disabled",
+      "endpoint-unreachable",
+      "extension-version",
+    ])
+      assert.ok(
+        findings.some((finding) => finding.id === id),
+        `no ${id} finding`,
+      );
+  });
+
+  it("puts the disabled Client first when several things are wrong, as in the article", () => {
+    const facts = healthyEstate();
+    facts.tenant.client.accountEnabled = false;
+    facts.tenant.connector.found = false;
+    facts.vpnHosts[0].radiusServers[0].timeoutSeconds = 5;
+    facts.tenant.client.keyCredentials = [];
+    const findings = diagnose(facts);
+    assert.equal(causeOf(findings), "client-sp-disabled");
+    assert.deepEqual(failing(facts), [
+      "client-sp-disabled",
+      "connector-sp-disabled",
+      "certificate-not-registered",
+      "radius-timeout-short",
+    ]);
+    assert.match(findings[1].evidence, /no service principal for Azure Multi-Factor Auth Connector/);
+    assert.equal(findings[0].fix.startsWith("`pulumi up --refresh`"), true);
+  });
+
+  it("fails an expired certificate, never passes it (unlike a check that compares the wrong way round)", () => {
+    const facts = healthyEstate();
+    const expired = certificate("B".repeat(40), -1);
+    facts.npsHosts[0].certificates = [expired];
+    facts.npsHosts[0].extensionSettings!.CLIENT_CERT_IDENTIFIER = expired.thumbprint;
+    facts.tenant.client.keyCredentials = [key("nps01", expired)];
+    const findings = diagnose(facts);
+    assert.equal(causeOf(findings), "certificate-expired");
+    assert.ok(
+      findings
+        .filter((finding) => finding.id === "certificate-expired")
+        .every((finding) => finding.status === "fail"),
+    );
+  });
+
+  it("warns inside the renewal window without failing", () => {
+    const facts = healthyEstate();
+    facts.npsHosts[0].certificates[0] = certificate("A".repeat(40), 30);
+    const findings = diagnose(facts);
+    assert.equal(causeOf(findings), null);
+    assert.match(
+      findings.find((finding) => finding.id === "certificate-renewal-due")!.evidence,
+      /expires in (29|30) days/,
+    );
+  });
+
+  it("follows CLIENT_CERT_IDENTIFIER to the certificate IAS uses, even when a newer one is in the store", () => {
+    const facts = healthyEstate();
+    const newer = certificate("C".repeat(40), 700);
+    facts.npsHosts[0].certificates.push(newer);
+    assert.equal(certificateInUse(facts.npsHosts[0], now)?.thumbprint, "A".repeat(40));
+    assert.deepEqual(failing(facts), []);
+    facts.npsHosts[0].extensionSettings!.CLIENT_CERT_IDENTIFIER = newer.thumbprint;
+    assert.deepEqual(failing(facts), ["certificate-not-registered"]);
+  });
+
+  it("names the key ACL when NETWORK SERVICE cannot read the private key", () => {
+    const facts = healthyEstate();
+    facts.npsHosts[0].certificates[0].networkServiceCanRead = false;
+    const findings = diagnose(facts);
+    assert.equal(causeOf(findings), "key-acl-missing");
+    assert.match(findings[0].evidence, /NETWORK SERVICE \(S-1-5-20\)/);
+  });
+
+  it("maps AADSTS codes in AuthZ event 3 to the check that explains them, with 6274 reasons and users", () => {
+    const facts = healthyEstate();
+    facts.npsHosts[0].events = [
+      {
+        logName: "AuthZAdminCh",
+        id: 3,
+        level: 2,
+        timeCreated: now.toISOString(),
+        message: "ESTS_TOKEN_ERROR: AADSTS7000112: Application is disabled.",
+      },
+      {
+        logName: "AuthZAdminCh",
+        id: 3,
+        level: 2,
+        timeCreated: now.toISOString(),
+        message: "ESTS_TOKEN_ERROR: AADSTS500014: The service principal for resource is disabled.",
+      },
+      {
+        logName: "Security",
+        id: 6274,
+        level: 0,
+        timeCreated: now.toISOString(),
+        message: "User:\n Account Name: alice@contoso.com\n Reason Code: 3\n",
+      },
+    ];
+    const finding = diagnose(facts).find((entry) => entry.id === "recent-token-errors")!;
+    assert.equal(finding.status, "fail");
+    assert.match(finding.evidence, /AADSTS7000112 -> client-sp-disabled/);
+    assert.match(finding.evidence, /AADSTS500014 -> connector-sp-disabled/);
+    assert.match(finding.evidence, /1 x Security 6274 \(reason 3\)/);
+    assert.match(finding.evidence, /alice@contoso\.com/);
+  });
+
+  it("keeps foreign keys out of any advice to remove, and flags an orphaned npsmfa key", () => {
+    const facts = healthyEstate();
+    const adfs = certificate("D".repeat(40), 300);
+    const orphan = certificate("E".repeat(40), 300);
+    facts.tenant.client.keyCredentials.push(key("adfs", adfs, "CN=ADFS MFA"), key("nps-retired", orphan));
+    const ledger = diagnose(facts).find((entry) => entry.id === "credential-ledger")!;
+    assert.equal(ledger.status, "warn");
+    assert.match(ledger.evidence, /DDDDDDDD… foreign \(not npsmfa's: keep it\)/);
+    assert.match(ledger.evidence, /EEEEEEEE… orphaned/);
+    assert.match(ledger.evidence, /AAAAAAAA… used by nps01/);
+  });
+
+  it("refuses an extension too old for CLIENT_CERT_IDENTIFIER, comparing versions as numbers", () => {
+    assert.equal(compareVersions("1.2.2893.1", "1.2.900.0"), 1);
+    assert.equal(compareVersions("1.0.1.40", "1.2.2893.1"), -1);
+    const facts = healthyEstate();
+    facts.npsHosts[0].extensionVersion = "1.0.1.40";
+    assert.deepEqual(failing(facts), ["extension-version"]);
+  });
+
+  it("reports a server it could not reach instead of passing its checks", () => {
+    const facts = healthyEstate();
+    facts.npsHosts[0] = { ...facts.npsHosts[0], unreachable: "nps01: WinRM refused the connection" };
+    const findings = diagnose(facts);
+    assert.equal(causeOf(findings), "host-unreachable");
+    assert.equal(
+      findings.some((finding) => finding.where === "nps01" && finding.status === "pass"),
+      false,
+    );
+  });
+});
