@@ -48,7 +48,8 @@ interface ConnectionState {
 export class LabAuthenticator {
   private readonly connections = new WeakMap<Socket, ConnectionState>();
   private readonly account: { domain: string; user: string; password: string };
-  private readonly offered: string[];
+  /** The WWW-Authenticate values this listener offers. */
+  readonly offered: string[];
 
   /** `serverCertificateDer` for the HTTPS listener (channel bindings, certificates); none over plain HTTP. */
   constructor(

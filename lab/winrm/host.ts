@@ -233,7 +233,7 @@ export class LabWinrmHost {
 
     const outcome = authenticator.authenticate(request);
     if (outcome.kind !== "authenticated") {
-      const headers = outcome.kind === "challenge" ? outcome.headers : ["Negotiate", 'Basic realm="WSMAN"'];
+      const headers = outcome.kind === "challenge" ? outcome.headers : authenticator.offered;
       response.writeHead(401, { "WWW-Authenticate": headers, "Content-Length": 0 }).end();
       return;
     }
