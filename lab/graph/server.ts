@@ -438,7 +438,9 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
       log.push(record);
       try {
         let answer: Answer | undefined;
+        let dropAfterApply = false;
         for (const fault of faults.take(target, method, rawPath)) {
+          if (fault.kind === "dropAfterApply") dropAfterApply = true;
           if (fault.kind === "drop") {
             record.status = -1;
             request.socket.destroy();
@@ -456,6 +458,11 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
         if (method === "PATCH") record.keyIds = sentKeyIds(text);
         answer ??= await route(method, rawPath, request.headers, text);
         record.status = answer.status;
+        if (dropAfterApply) {
+          record.status = -1;
+          request.socket.destroy();
+          return;
+        }
         const payload = answer.body === undefined ? "" : JSON.stringify(answer.body);
         response.writeHead(answer.status, {
           ...(payload ? { "Content-Type": "application/json; charset=utf-8" } : {}),
