@@ -9,14 +9,21 @@ import { KeyConvergenceOptions, NpsCertificateCredentialProvider } from "../../p
 import { NpsCertificatePublicPart } from "../../providers/resourceTypes";
 import { engineConfig, operatorSecret } from "./lab";
 
-/** What the parent sends: JSON in argv[2]. A fault's pathPattern travels as the source of a RegExp. */
+/** A fault as JSON carries it: its pathPattern as the source of a RegExp. */
+export type SerializedFault = GraphFault extends infer Fault
+  ? Fault extends GraphFault
+    ? Omit<Fault, "pathPattern"> & { pathPattern?: string }
+    : never
+  : never;
+
+/** What the parent sends: JSON in argv[2]. */
 export interface RegisterChildArgs {
   dir: string;
   stateFile: string;
   clientId: string;
   host: string;
   certificate: NpsCertificatePublicPart;
-  faults: (Omit<GraphFault, "pathPattern"> & { pathPattern?: string })[];
+  faults: SerializedFault[];
   convergence?: KeyConvergenceOptions;
 }
 
