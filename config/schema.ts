@@ -66,6 +66,17 @@ const winrmEndpointSchema = z
       .refine((text) => /^https?:\/\/[^/]+/i.test(text) && URL.canParse(text), {
         error: expected("a WinRM URL such as https://nps01.corp.example.com:5986/wsman"),
       })
+      // URL parsing silently drops tabs and line breaks (WHATWG URL): "https://a\r:5986" would reach host "a".
+      .refine(
+        (text) => ![...text].some((char) => /\s/.test(char) || char.charCodeAt(0) < 32 || char === "\u007f"),
+        {
+          error: expected("a WinRM URL without spaces, tabs, line breaks or control characters"),
+        },
+      )
+      // A user or password in the URL would travel into state and logs; a fragment hides the rest of it.
+      .refine((text) => !/[@#]/.test(text), {
+        error: expected("a WinRM URL without a user name (@) or a fragment (#)"),
+      })
       .refine((text) => !URL.canParse(text) || isHostOrAddress(new URL(text).hostname), {
         error: expected(
           "a WinRM URL whose host is a DNS name or an IP address, such as https://nps01.corp.example.com:5986/wsman",
@@ -399,7 +410,8 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
   }
 
   for (const key of raw.unknownKeys ?? []) {
-    problems.push(`${configNamespace}:${key}: ${unknownKeyMessage(key, configKeys, settingPaths())}`);
+    const shown = /^[\w.-]+$/.test(key) ? key : JSON.stringify(key);
+    problems.push(`${configNamespace}:${shown}: ${unknownKeyMessage(key, configKeys, settingPaths())}`);
   }
   const result = stackConfigSchema.safeParse(input, { reportInput: true });
   problems.push(...crossServerProblems(input));

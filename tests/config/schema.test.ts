@@ -310,6 +310,16 @@ describe("stack configuration", () => {
         onlyProblem(input),
         /winrm\.url .*whose host is a DNS name or an IP address, .*found "https:\/\/nps_01/,
       );
+      // Found by tests/reliability/configFuzz: URL parsing drops "\r" and hides what follows "#".
+      for (const url of [
+        "https://nps01\r:5986/wsman",
+        "https://nps01#x:5986/wsman",
+        "https://@nps01:5986/wsman",
+      ]) {
+        const bad = validInput();
+        bad.npsServers[0].winrm = endpoint("nps01.corp.example.com", { url });
+        assert.match(onlyProblem(bad), /winrm\.url .*expected a WinRM URL without/);
+      }
       for (const url of ["https://10.1.2.3:5986/wsman", "https://[fd00::5]:5986/wsman"]) {
         const ok = validInput();
         ok.npsServers[0].winrm = endpoint("nps01.corp.example.com", { url });
