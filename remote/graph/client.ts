@@ -209,11 +209,16 @@ export class GraphClient {
       if (!(error instanceof GraphError)) throw error;
       if (error.statusCode === -1) {
         // The SDK wraps what a middleware threw; our transport and sign-in messages already name everything.
-        const message = String(error.body ?? error.message).replace(/^[A-Za-z]+Error: /, "");
+        // Inside a serialized provider the SDK's `instanceof Error` fails for our errors and it keeps the
+        // thrown object itself as `body`: read its message and name rather than printing "[object Object]".
+        const inner = error.body as { message?: unknown; name?: unknown } | string | undefined;
+        const thrown = typeof inner === "object" && inner !== null ? inner : undefined;
+        const text = typeof thrown?.message === "string" ? thrown.message : String(inner ?? error.message);
+        const message = text.replace(/^[A-Za-z]+Error: /, "");
         // Keep "no answer" recognisable: for a write it means the outcome is unknown, not that it failed.
-        throw error.code === "GraphUnreachableError"
-          ? new GraphUnreachableError(message)
-          : new Error(message);
+        const unreachable =
+          error.code === "GraphUnreachableError" || thrown?.name === "GraphUnreachableError";
+        throw unreachable ? new GraphUnreachableError(message) : new Error(message);
       }
       const retryAfter = Number(error.headers?.get("Retry-After") ?? Number.NaN);
       throw graphStatusError(
