@@ -1,6 +1,8 @@
 // Thin shell over Pulumi's config store: reads the raw text of every setting and which keys the stack
 // keeps encrypted, then hands both to the pure parser. Synchronous, so bad config stops the program
 // before a single resource is registered.
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as pulumiConfigStore from "@pulumi/pulumi/runtime/config";
 import {
@@ -23,7 +25,15 @@ export function readRawStackConfig(): RawStackConfig {
     if (text !== undefined) values[key] = text;
   }
   const secretKeys = configKeys.filter((key: ConfigKey) => isConfigSecret(`${configNamespace}:${key}`));
-  return { values, secretKeys };
+  const known: readonly string[] = configKeys;
+  const unknownKeys = Object.keys(pulumi.runtime.allConfig())
+    .filter((fullKey) => fullKey.startsWith(`${configNamespace}:`))
+    .map((fullKey) => fullKey.slice(configNamespace.length + 1))
+    .filter((key) => !known.includes(key))
+    .sort();
+  // Relative paths resolve from the program's folder, where Pulumi runs it.
+  const readFile = (file: string) => fs.readFileSync(path.resolve(file));
+  return { values, secretKeys, unknownKeys, readFile };
 }
 
 export function loadStackConfig(): StackConfig {

@@ -62,6 +62,7 @@ export function readProviderConfig(source: ProviderConfigSource): StackConfig {
     vpnServers,
     extension: jsonSetting(source, "extension", {}),
     graph: jsonSetting(source, "graph", {}),
+    tenantOnly: source.get(`${configNamespace}:tenantOnly`) === "true",
   };
 }
 

@@ -42,6 +42,8 @@ export const settingDescriptions: Record<string, string> = {
   "graph.clientSecret":
     "Secret. The application's client secret; set with `pulumi config set --secret --path`.",
   "graph.caFile": "PEM CA file to trust for Graph and the authority (a lab or a TLS-inspecting proxy).",
+  tenantOnly:
+    "Set to true for a stack that manages only the tenant's MFA service principals: without it, a stack with no `npsServers` and no `vpnServers` is refused (a misspelt list would otherwise stop managing every server).",
 };
 
 interface JsonSchemaNode {

@@ -1,8 +1,11 @@
 // The stack configuration: one zod schema, and the pure function that turns raw Pulumi config
 // into a validated StackConfig or one error that lists every problem at once.
+import { isIP } from "node:net";
 import { z } from "zod";
 import { cloudNames } from "./clouds";
+import { FileReader, fileSettingProblems } from "./files";
 import { ConfigKey, configDefaults, configKeys, configNamespace } from "./keys";
+import { unknownKeyMessage } from "./unknownKeys";
 
 export { ConfigKey, configKeys, configNamespace };
 
@@ -17,6 +20,12 @@ const hostnamePattern =
   /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const ipv4Pattern = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const thumbprintPattern = /^([0-9a-f]{40}|[0-9a-f]{64})$/i;
+
+/** A URL's host as WHATWG URL gives it: a DNS name, an IPv4 address, or an IPv6 address in brackets. */
+function isHostOrAddress(host: string): boolean {
+  if (host.startsWith("[") && host.endsWith("]")) return isIP(host.slice(1, -1)) === 6;
+  return hostnamePattern.test(host);
+}
 
 const radiusTimeoutWhy =
   "MFA waits for a person to approve the sign-in on a phone; Microsoft asks for at least 60 s (90-120 s avoids " +
@@ -56,6 +65,22 @@ const winrmEndpointSchema = z
       .string({ error: expected("a WinRM URL such as https://nps01.corp.example.com:5986/wsman") })
       .refine((text) => /^https?:\/\/[^/]+/i.test(text) && URL.canParse(text), {
         error: expected("a WinRM URL such as https://nps01.corp.example.com:5986/wsman"),
+      })
+      // URL parsing silently drops tabs and line breaks (WHATWG URL): "https://a\r:5986" would reach host "a".
+      .refine(
+        (text) => ![...text].some((char) => /\s/.test(char) || char.charCodeAt(0) < 32 || char === "\u007f"),
+        {
+          error: expected("a WinRM URL without spaces, tabs, line breaks or control characters"),
+        },
+      )
+      // A user or password in the URL would travel into state and logs; a fragment hides the rest of it.
+      .refine((text) => !/[@#]/.test(text), {
+        error: expected("a WinRM URL without a user name (@) or a fragment (#)"),
+      })
+      .refine((text) => !URL.canParse(text) || isHostOrAddress(new URL(text).hostname), {
+        error: expected(
+          "a WinRM URL whose host is a DNS name or an IP address, such as https://nps01.corp.example.com:5986/wsman",
+        ),
       }),
     auth: z
       .enum(winrmAuthKinds, { error: expected(`one of ${winrmAuthKinds.join(", ")}`) })
@@ -246,6 +271,7 @@ const stackConfigSchema = z
     vpnServers: z.array(vpnServerSchema, { error: expected("a list of VPN (RRAS) servers") }).default([]),
     extension: extensionSchema.default({}),
     graph: graphSchema.default({}),
+    tenantOnly: z.boolean({ error: expected("true or false") }).default(false),
   })
   .strict();
 
@@ -296,6 +322,31 @@ function crossServerProblems(input: Record<string, unknown>): string[] {
   return problems;
 }
 
+/**
+ * A stack with no servers stops managing every server it managed before: almost always a misspelt or
+ * missing list. A stack that manages only the tenant says so.
+ */
+function serverPresenceProblems(input: Record<string, unknown>, unparsed: ReadonlySet<string>): string[] {
+  // A list that is there but wrong (not YAML, not a list) has its own problem; only an absent or empty one counts.
+  const listed = (list: string) =>
+    unparsed.has(list) ||
+    (input[list] !== undefined && !(Array.isArray(input[list]) && (input[list] as unknown[]).length === 0));
+  const hasServers = listed("npsServers") || listed("vpnServers");
+  if (input.tenantOnly === true && hasServers) {
+    return [
+      `${configNamespace}:tenantOnly: expected it only on a stack without servers, found true with ` +
+        "npsServers or vpnServers set. Remove tenantOnly, or the servers",
+    ];
+  }
+  if (input.tenantOnly === true || hasServers) return [];
+  return [
+    `${configNamespace}:npsServers: expected at least one NPS or VPN server, found neither npsServers nor ` +
+      "vpnServers. On an existing stack the next update would stop managing every server: check for a " +
+      `misspelt setting, or set ${configNamespace}:tenantOnly to true for a stack that manages only the tenant's ` +
+      "MFA service principals",
+  ];
+}
+
 export type StackConfig = z.infer<typeof stackConfigSchema>;
 export type NpsServerConfig = StackConfig["npsServers"][number];
 export type VpnServerConfig = StackConfig["vpnServers"][number];
@@ -307,6 +358,10 @@ export type GraphConfig = StackConfig["graph"];
 export interface RawStackConfig {
   values: Partial<Record<ConfigKey, string>>;
   secretKeys: ConfigKey[];
+  /** Every other key the stack sets under our namespace (without `npsmfa:`): each one is a problem. */
+  unknownKeys?: string[];
+  /** When given, the files that settings name are read and checked (config/files.ts). */
+  readFile?: FileReader;
 }
 
 export class ConfigError extends Error {
@@ -320,14 +375,21 @@ export class ConfigError extends Error {
 }
 
 const objectKeys: ReadonlySet<ConfigKey> = new Set(["npsServers", "vpnServers", "extension", "graph"]);
+/** Pulumi hands booleans over as text. */
+const booleanKeys: ReadonlySet<ConfigKey> = new Set(["tenantOnly"]);
 
 /** Validates raw stack config; throws one ConfigError naming every problem. */
 export function parseStackConfig(raw: RawStackConfig): StackConfig {
   const problems: string[] = [];
   const input: Record<string, unknown> = {};
+  const unparsed = new Set<string>();
   for (const key of configKeys) {
     const text = raw.values[key];
     if (text === undefined) continue;
+    if (booleanKeys.has(key)) {
+      input[key] = text === "true" ? true : text === "false" ? false : text;
+      continue;
+    }
     if (!objectKeys.has(key)) {
       input[key] = text;
       continue;
@@ -335,6 +397,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     try {
       input[key] = JSON.parse(text);
     } catch {
+      unparsed.add(key);
       problems.push(
         `${configNamespace}:${key}: expected structured YAML (a list or a map), found text that is not`,
       );
@@ -348,14 +411,20 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     input.tenantId = "00000000-0000-0000-0000-000000000000";
   }
 
+  for (const key of raw.unknownKeys ?? []) {
+    const shown = /^[\w.-]+$/.test(key) ? key : JSON.stringify(key);
+    problems.push(`${configNamespace}:${shown}: ${unknownKeyMessage(key, configKeys, settingPaths())}`);
+  }
   const result = stackConfigSchema.safeParse(input, { reportInput: true });
   problems.push(...crossServerProblems(input));
+  problems.push(...serverPresenceProblems(input, unparsed));
+  if (raw.readFile) problems.push(...fileSettingProblems(input, raw.readFile));
   if (result.success) {
     problems.push(...plaintextSecretProblems(result.data, raw.secretKeys));
   } else {
     problems.push(...result.error.issues.map((issue) => formatIssue(issue, input)));
-    problems.sort();
   }
+  problems.sort();
   if (problems.length > 0) throw new ConfigError(problems);
   return (result as { data: StackConfig }).data;
 }
@@ -390,12 +459,56 @@ function formatPath(path: PropertyKey[]): string {
 function formatIssue(issue: z.core.$ZodIssue, input: Record<string, unknown>): string {
   const path = formatPath(issue.path);
   const host = hostOf(issue.path, input);
-  const message = issue.code === "unrecognized_keys" ? unknownKeysMessage(issue.keys) : issue.message;
+  const message =
+    issue.code === "unrecognized_keys"
+      ? issue.keys
+          .map((key) => unknownKeyMessage(key, Object.keys(shapeAt(issue.path) ?? {}), settingPaths()))
+          .join("; ")
+      : issue.message;
   return `${configNamespace}:${path}${host ? ` (host ${host})` : ""}: ${message.replace("{path}", path)}`;
 }
 
-function unknownKeysMessage(keys: string[]): string {
-  return `expected only documented settings, found unknown ${keys.map((key) => JSON.stringify(key)).join(", ")}`;
+const definition = (schema: z.ZodType) =>
+  (schema as unknown as { _zod: { def: Record<string, unknown> } })._zod.def;
+
+/** The object schema inside wrappers (default, optional, pipe) and arrays. */
+function objectShape(schema: z.ZodType): Record<string, z.ZodType> | undefined {
+  const def = definition(schema);
+  if (def.type === "object") return def.shape as Record<string, z.ZodType>;
+  const inner = def.innerType ?? def.element ?? def.in;
+  return inner ? objectShape(inner as z.ZodType) : undefined;
+}
+
+function isList(schema: z.ZodType): boolean {
+  const def = definition(schema);
+  const inner = def.innerType ?? def.in;
+  return def.type === "array" || (inner !== undefined && isList(inner as z.ZodType));
+}
+
+/** The settings known at a path of the input (list indexes skipped). */
+function shapeAt(path: PropertyKey[]): Record<string, z.ZodType> | undefined {
+  let shape = objectShape(stackConfigSchema);
+  for (const part of path) {
+    if (typeof part === "number") continue;
+    const child = shape?.[String(part)];
+    shape = child ? objectShape(child) : undefined;
+  }
+  return shape;
+}
+
+/** Every setting's path, `vpnServers[].radiusTimeoutSeconds` style, for a setting put at the wrong level. */
+function settingPaths(): string[] {
+  const paths: string[] = [];
+  const visit = (shape: Record<string, z.ZodType>, prefix: string) => {
+    for (const [key, child] of Object.entries(shape)) {
+      const path = `${prefix}${key}${isList(child) ? "[]" : ""}`;
+      paths.push(path);
+      const nested = objectShape(child);
+      if (nested) visit(nested, `${path}.`);
+    }
+  };
+  visit(objectShape(stackConfigSchema) ?? {}, "");
+  return paths;
 }
 
 /** The host a problem belongs to, so an admin with ten servers knows which one to fix. */

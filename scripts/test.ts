@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { findPwsh, pesterModulePath } from "./powershell";
+import { runReliabilitySuite } from "./reliability";
 
 const root = path.resolve(__dirname, "..");
 const bin = (name: string) => path.join(root, "node_modules", ".bin", name);
@@ -83,11 +84,14 @@ function main(): void {
   ];
   const mocha = runMocha();
   const pester = runPester();
+  console.log("\n=== reliability");
+  const reliability = runReliabilitySuite();
   const failedChecks = checks.filter(([, ok]) => !ok).map(([name]) => name);
-  const passed = mocha.passed + pester.passed + checks.length - failedChecks.length;
-  const failed = mocha.failed + pester.failed + failedChecks.length;
+  const passed = mocha.passed + pester.passed + reliability.passed + checks.length - failedChecks.length;
+  const failed = mocha.failed + pester.failed + reliability.failed + failedChecks.length;
   console.log(`\nmocha: ${mocha.passed} passed, ${mocha.failed} failed`);
   console.log(`Pester: ${pester.passed} passed, ${pester.failed} failed`);
+  console.log(`reliability: ${reliability.passed} passed, ${reliability.failed} failed`);
   if (failedChecks.length > 0) console.log(`failed checks: ${failedChecks.join(", ")}`);
   console.log(`${passed} passed, ${failed} failed`);
   process.exitCode = failed === 0 ? 0 : 1;

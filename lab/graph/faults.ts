@@ -18,6 +18,11 @@ export type GraphFault = FaultMatch &
     | { kind: "status"; status: 429 | 500 | 502 | 503 | 504; retryAfterSeconds?: number }
     | { kind: "latency"; ms: number }
     | { kind: "drop" }
+    // The request is carried out, then the connection is cut before the answer: the client cannot tell
+    // whether it landed. Networks do this (a proxy or load balancer resetting an idle or long exchange);
+    // it is why RFC 9110 section 9.2.2 tells clients not to resend non-idempotent requests (PATCH, RFC 5789
+    // section 2) automatically.
+    | { kind: "dropAfterApply" }
   );
 
 export class FaultPlan {

@@ -350,11 +350,12 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
 
   function authenticate(
     header: string | undefined,
+    receivedAt: number,
   ): { ok: true; claims: AccessTokenClaims } | { ok: false; answer: Answer } {
     const token = /^Bearer (.+)$/i.exec(header ?? "")?.[1];
     if (!token)
       return { ok: false, answer: odataError(401, "InvalidAuthenticationToken", "Access token is empty.") };
-    const check = verifyAccessToken(token, store.read().tokenSigningKey, origin);
+    const check = verifyAccessToken(token, store.read().tokenSigningKey, origin, receivedAt);
     if (!check.ok) return { ok: false, answer: odataError(401, "InvalidAuthenticationToken", check.message) };
     return { ok: true, claims: check.claims };
   }
@@ -399,6 +400,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
     rawPath: string,
     headers: Record<string, string | string[] | undefined>,
     text: string,
+    receivedAt: number,
   ): Promise<Answer> {
     const url = new URL(rawPath, "https://graph.invalid");
     const openId = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/.exec(url.pathname);
@@ -407,7 +409,9 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
     if (method === "POST" && token) return tokenEndpoint(token[1], new URLSearchParams(text));
     if (!url.pathname.startsWith("/v1.0/"))
       return odataError(404, "BadRequest", `Invalid version: ${url.pathname}`);
-    const auth = authenticate(headers.authorization as string | undefined);
+    // The token's lifetime is checked as the request arrives, not after a slow request's processing
+    // (Microsoft identity platform: the resource validates the token it receives).
+    const auth = authenticate(headers.authorization as string | undefined, receivedAt);
     if (!auth.ok) return auth.answer;
     let body: unknown;
     if (text !== "") {
@@ -429,6 +433,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
   const server = https.createServer({ cert: tls.certPem, key: tls.keyPem }, (request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    const receivedAt = Date.now();
     request.on("end", async () => {
       const method = (request.method ?? "GET").toUpperCase();
       const rawPath = request.url ?? "/";
@@ -438,7 +443,9 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
       log.push(record);
       try {
         let answer: Answer | undefined;
+        let dropAfterApply = false;
         for (const fault of faults.take(target, method, rawPath)) {
+          if (fault.kind === "dropAfterApply") dropAfterApply = true;
           if (fault.kind === "drop") {
             record.status = -1;
             request.socket.destroy();
@@ -454,8 +461,13 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
         }
         const text = Buffer.concat(chunks).toString("utf8");
         if (method === "PATCH") record.keyIds = sentKeyIds(text);
-        answer ??= await route(method, rawPath, request.headers, text);
+        answer ??= await route(method, rawPath, request.headers, text, receivedAt);
         record.status = answer.status;
+        if (dropAfterApply) {
+          record.status = -1;
+          request.socket.destroy();
+          return;
+        }
         const payload = answer.body === undefined ? "" : JSON.stringify(answer.body);
         response.writeHead(answer.status, {
           ...(payload ? { "Content-Type": "application/json; charset=utf-8" } : {}),

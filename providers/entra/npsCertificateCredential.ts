@@ -1,6 +1,6 @@
 // One NPS server's certificate registered on the MFA Client service principal's keyCredentials.
-// Read, merge, write, read back, and read again after a pause: Graph has no lock on the collection, so a
-// concurrent writer may drop our key after we verified it; then we merge again, a bounded number of times.
+// Read, merge, write once, and confirm only after every older write could have landed (keyWrites.ts):
+// Graph has no lock on the collection, so a concurrent writer may drop our key; then we merge again.
 // Destroy forgets: removing a key would stop that NPS server's MFA, and other tooling may rely on it.
 import * as pulumi from "@pulumi/pulumi";
 import type { GraphClient } from "../../remote/graph/client";
@@ -16,11 +16,11 @@ import {
   keyStatus,
   KeyStatus,
   nextKeyCredentials,
-  sameKeyIds,
   thumbprintOfDer,
 } from "./keyCredentials";
+import { KeyWriteHistory, KeyWriteOptions, writeKeyCredentialsSafely } from "./keyWrites";
 import { tellOperator } from "./log";
-import { findServicePrincipal, readKeyCredentials, writeKeyCredentials } from "./servicePrincipals";
+import { findServicePrincipal, readKeyCredentials } from "./servicePrincipals";
 
 export interface NpsCertificateCredentialOutputs extends NpsCertificateCredentialInputs {
   /** Declared "registered"; after refresh, what the tenant has for this certificate. */
@@ -30,16 +30,12 @@ export interface NpsCertificateCredentialOutputs extends NpsCertificateCredentia
   keyId: string;
 }
 
-export interface KeyConvergenceOptions {
-  /** Reads (each possibly followed by a write) before giving up; default 8. */
-  maxAttempts?: number;
-  /** Pause before the confirming read that catches a concurrent writer; default 1500 ms. */
-  settleMs?: number;
-}
+/** Plain numbers: they are serialized with the provider. See keyWrites.ts for what they bound. */
+export type KeyConvergenceOptions = KeyWriteOptions;
 
 export interface KeyConvergence {
   keys: GraphKeyCredential[];
-  writes: number;
+  history: KeyWriteHistory;
 }
 
 /** Makes the live collection hold our certificate (and not our host's older one), preserving every other key. */
@@ -50,27 +46,12 @@ export async function convergeNpsKeyCredential(
   certificate: NpsCertificatePublicPart,
   options: KeyConvergenceOptions = {},
 ): Promise<KeyConvergence> {
-  const maxAttempts = options.maxAttempts ?? 8;
-  const settleMs = options.settleMs ?? 1500;
-  let writes = 0;
-  let confirmedOnce = false;
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const live = await readKeyCredentials(graph, servicePrincipalId);
-    const next = nextKeyCredentials(live, npsHostname, certificate);
-    if (sameKeyIds(live, next)) {
-      if (confirmedOnce) return { keys: live, writes };
-      confirmedOnce = true;
-      await new Promise((resolve) => setTimeout(resolve, settleMs));
-      continue;
-    }
-    confirmedOnce = false;
-    await writeKeyCredentials(graph, servicePrincipalId, next);
-    writes++;
-  }
-  throw new Error(
-    `${npsHostname}: certificate ${certificate.thumbprint} on the MFA Client service principal ` +
-      `(${servicePrincipalId}): expected it to stay registered, found it replaced again after ${maxAttempts} ` +
-      "reads: another tool keeps writing keyCredentials without merging. Stop it (or run one writer at a time) and run again.",
+  return writeKeyCredentialsSafely(
+    graph,
+    servicePrincipalId,
+    (live) => nextKeyCredentials(live, npsHostname, certificate),
+    `${npsHostname}: certificate ${certificate.thumbprint} on the MFA Client service principal (${servicePrincipalId})`,
+    options,
   );
 }
 

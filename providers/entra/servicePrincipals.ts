@@ -50,10 +50,16 @@ export async function readKeyCredentials(graph: GraphClient, id: string): Promis
   return sp.keyCredentials ?? [];
 }
 
-export function writeKeyCredentials(
+/** Sent once and abandoned at `deadline` (epoch ms): a stale collection is never resent (keyWrites.ts). */
+export function writeKeyCredentialsOnce(
   graph: GraphClient,
   id: string,
   keys: GraphKeyCredential[],
+  deadline: number,
 ): Promise<void> {
-  return graph.patch(`/servicePrincipals/${id}`, { keyCredentials: keys.map(keyCredentialForPatch) });
+  return graph.patchOnce(
+    `/servicePrincipals/${id}`,
+    { keyCredentials: keys.map(keyCredentialForPatch) },
+    deadline,
+  );
 }

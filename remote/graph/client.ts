@@ -16,7 +16,7 @@ import { batchChunks, batchRequestBody, batchResponsesInOrder, BatchResponse } f
 import { credentialFor } from "./credential";
 import { graphEndpointsFor, GraphEndpoints } from "./endpoints";
 import { graphStatusError } from "./errors";
-import { HttpsTransport } from "./transport";
+import { GraphUnreachableError, HttpsTransport, SingleAttempt } from "./transport";
 
 export interface GraphClientSettings {
   endpoints: GraphEndpoints;
@@ -143,6 +143,24 @@ export class GraphClient {
     return this.call("PATCH", path, () => this.sdk.api(path).patch(body));
   }
 
+  /**
+   * A PATCH sent exactly once and abandoned at `deadline` (epoch ms): no retry after 429/503/504 and no
+   * resend after a dropped connection. For bodies computed from an earlier read, which only the caller
+   * can recompute; the caller reads again and learns the outcome.
+   */
+  patchOnce(path: string, body: unknown, deadline: number): Promise<void> {
+    const { retryDelaySeconds, maxRetryDelaySeconds } = this.settings;
+    return this.call("PATCH", path, () =>
+      this.sdk
+        .api(path)
+        .middlewareOptions([
+          new CappedRetryOptions(retryDelaySeconds, 0, maxRetryDelaySeconds),
+          new SingleAttempt(deadline),
+        ])
+        .patch(body),
+    );
+  }
+
   /** Reads several objects in $batch round trips of at most 20; answers in the order of `paths`. */
   async getMany(paths: string[]): Promise<BatchResponse[]> {
     const answers: BatchResponse[] = [];
@@ -191,9 +209,26 @@ export class GraphClient {
       if (!(error instanceof GraphError)) throw error;
       if (error.statusCode === -1) {
         // The SDK wraps what a middleware threw; our transport and sign-in messages already name everything.
-        throw new Error(String(error.body ?? error.message).replace(/^[A-Za-z]+Error: /, ""));
+        // Inside a serialized provider the SDK's `instanceof Error` fails for our errors and it keeps the
+        // thrown object itself as `body`: read its message and name rather than printing "[object Object]".
+        const inner = error.body as { message?: unknown; name?: unknown } | string | undefined;
+        const thrown = typeof inner === "object" && inner !== null ? inner : undefined;
+        const text = typeof thrown?.message === "string" ? thrown.message : String(inner ?? error.message);
+        const message = text.replace(/^[A-Za-z]+Error: /, "");
+        // Keep "no answer" recognisable: for a write it means the outcome is unknown, not that it failed.
+        const unreachable =
+          error.code === "GraphUnreachableError" || thrown?.name === "GraphUnreachableError";
+        throw unreachable ? new GraphUnreachableError(message) : new Error(message);
       }
-      throw graphStatusError(method, url, error.statusCode, error.code ?? "", error.message);
+      const retryAfter = Number(error.headers?.get("Retry-After") ?? Number.NaN);
+      throw graphStatusError(
+        method,
+        url,
+        error.statusCode,
+        error.code ?? "",
+        error.message,
+        Number.isFinite(retryAfter) ? retryAfter : undefined,
+      );
     }
   }
 }

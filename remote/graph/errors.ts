@@ -11,6 +11,8 @@ export class GraphRequestError extends Error {
     readonly url: string,
     readonly status: number,
     readonly code: string,
+    /** Graph's Retry-After on a 429/503, in seconds. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     // Pulumi serializes providers with `Error.call(this, ...)` for super(), which sets no message: set it here.
@@ -48,6 +50,7 @@ export function graphStatusError(
   status: number,
   code: string,
   graphMessage: string,
+  retryAfterSeconds?: number,
 ): GraphRequestError {
   return new GraphRequestError(
     `Microsoft Graph ${method} ${url} failed: expected success, found ${status} ${code || "(no code)"}` +
@@ -56,5 +59,6 @@ export function graphStatusError(
     url,
     status,
     code,
+    retryAfterSeconds,
   );
 }

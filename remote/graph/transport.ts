@@ -4,7 +4,7 @@
 // It also bounds every attempt with a timeout and retries dropped connections for safe requests;
 // status-code retries (429/503/504, Retry-After) stay with the SDK's RetryHandler above it.
 import * as https from "node:https";
-import type { Context, Middleware } from "@microsoft/microsoft-graph-client";
+import type { Context, Middleware, MiddlewareOptions } from "@microsoft/microsoft-graph-client";
 
 export interface TransportOptions {
   agent?: https.Agent;
@@ -23,6 +23,16 @@ export class GraphUnreachableError extends Error {
     this.message = message;
     this.name = "GraphUnreachableError";
   }
+}
+
+/**
+ * Per-request option: send this request at most once, and give up on it at `deadline` (epoch ms). For a
+ * write whose body was computed from an earlier read (a whole keyCredentials collection): resending it
+ * after a dropped connection could replay stale data, and a bounded lifetime lets other writers know
+ * when it can no longer land. RFC 9110 section 9.2.2: clients do not retry non-idempotent requests.
+ */
+export class SingleAttempt implements MiddlewareOptions {
+  constructor(readonly deadline: number) {}
 }
 
 interface RawResponse {
@@ -95,11 +105,24 @@ export class HttpsTransport implements Middleware {
     const method = (context.options?.method ?? "GET").toUpperCase();
     const headers = headerRecord(context.options?.headers);
     const body = context.options?.body === undefined ? undefined : String(context.options.body);
-    const attempts = safeToResend(method, url) ? this.options.connectionAttempts : 1;
+    const single = context.middlewareControl?.getMiddlewareOptions(SingleAttempt) as
+      SingleAttempt | undefined;
+    const attempts = single || !safeToResend(method, url) ? 1 : this.options.connectionAttempts;
+    const timeoutMs = single
+      ? Math.min(this.options.requestTimeoutMs, single.deadline - Date.now())
+      : this.options.requestTimeoutMs;
+    if (timeoutMs <= 0) {
+      throw new GraphUnreachableError(
+        `Microsoft Graph ${method} ${url}: not sent, its deadline passed before it could be (sign-in was slow).`,
+      );
+    }
     let lastError: NodeJS.ErrnoException | undefined;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
-        const raw = await sendOnce(url, method, headers, body, this.options);
+        const raw = await sendOnce(url, method, headers, body, {
+          ...this.options,
+          requestTimeoutMs: timeoutMs,
+        });
         const emptyBody = raw.status === 204 || raw.status === 304 || raw.body === "";
         context.response = new Response(emptyBody ? null : raw.body, {
           status: raw.status,
@@ -118,7 +141,7 @@ export class HttpsTransport implements Middleware {
     throw new GraphUnreachableError(
       `Microsoft Graph ${method} ${url}: expected an answer, found ${lastError?.code ?? "a failure"} ` +
         `(${lastError?.message ?? "unknown"}) after ${attempts} attempt${attempts === 1 ? "" : "s"} of at most ` +
-        `${this.options.requestTimeoutMs} ms each. Check npsmfa:graph.endpoint, DNS, the proxy and that outbound ` +
+        `${timeoutMs} ms each. Check npsmfa:graph.endpoint, DNS, the proxy and that outbound ` +
         "HTTPS to that host is allowed.",
     );
   }

@@ -36,4 +36,34 @@ describe("reading the stack's config from Pulumi", () => {
     assert.match(result.message, /npsmfa:tenantId: expected the Entra tenant ID/);
     assert.deepEqual(resources, []);
   });
+
+  it("refuses a key under npsmfa: the schema does not know and a CA file that is not there", async () => {
+    const withMissingCa = { ...nps, winrm: { ...nps.winrm, caFile: "no-such-dir/corp-ca.pem" } };
+    const { result, resources } = await runProgram(
+      {
+        config: { tenantId, npsServers: [withMissingCa], npsServer: [nps], radiusTimeoutSeconds: "90" },
+        secretKeys: ["npsServers"],
+      },
+      () => {
+        try {
+          return buildProgram(loadStackConfig());
+        } catch (error) {
+          return error;
+        }
+      },
+    );
+    assert.ok(result instanceof ConfigError, String(result));
+    assert.deepEqual(
+      result.problems.map((problem) => problem.split(":").slice(0, 2).join(":")),
+      [
+        "npsmfa:npsServer",
+        "npsmfa:npsServers[0].winrm.caFile (host nps01.corp.example.com)",
+        "npsmfa:radiusTimeoutSeconds",
+      ],
+    );
+    assert.match(result.message, /did you mean "npsServers"\?/);
+    assert.match(result.message, /"no-such-dir\/corp-ca\.pem", which does not exist/);
+    assert.doesNotMatch(result.message, /ENOENT/);
+    assert.deepEqual(resources, []);
+  });
 });

@@ -256,4 +256,122 @@ describe("stack configuration", () => {
     const problem = onlyProblem({ ...validInput(), graph: { clientSecret: "graph-s3cret" } });
     assert.match(problem, /^npsmfa:graph\.clientId: expected the application \(client\) ID/);
   });
+
+  describe("settings that would be silently ignored", () => {
+    const problemsWith = (input: Record<string, unknown>, extra: Partial<RawStackConfig>) => {
+      try {
+        parseStackConfig({ ...raw(input), ...extra });
+      } catch (error) {
+        assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+        return error.problems;
+      }
+      assert.fail("expected the configuration to be rejected");
+    };
+
+    it("rejects a misspelt top-level setting with a did-you-mean, and the stack left without servers", () => {
+      const { npsServers, ...rest } = validInput();
+      const problems = problemsWith({ ...rest, vpnServers: [] }, { unknownKeys: ["npsServer"] });
+      assert.equal(problems.length, 2, problems.join("\n"));
+      assert.match(
+        problems.join("\n"),
+        /npsmfa:npsServer: .*found unknown "npsServer"; did you mean "npsServers"\?/,
+      );
+      assert.match(problems.join("\n"), /expected at least one NPS or VPN server, found neither/);
+      assert.ok(npsServers.length > 0);
+    });
+
+    it("rejects a server setting put at the top level, naming where it belongs", () => {
+      const problems = problemsWith(validInput(), { unknownKeys: ["radiusTimeoutSeconds"] });
+      assert.deepEqual(problems, [
+        'npsmfa:radiusTimeoutSeconds: expected only documented settings, found unknown "radiusTimeoutSeconds"; ' +
+          "it is not a setting here but of `vpnServers[].radiusTimeoutSeconds`",
+      ]);
+    });
+
+    it("offers the closest setting for a misspelt nested key", () => {
+      const input = validInput();
+      input.npsServers[0].winrm = { ...endpoint("nps01.corp.example.com"), usernme: "x" };
+      assert.match(
+        onlyProblem(input),
+        /winrm \(host nps01\.corp\.example\.com\): .*"usernme"; did you mean "username"\?/,
+      );
+    });
+
+    it("refuses a stack with no servers unless it says it manages only the tenant", () => {
+      assert.match(onlyProblem({ tenantId }), /^npsmfa:npsServers: expected at least one NPS or VPN server/);
+      assert.equal(parseStackConfig(raw({ tenantId, tenantOnly: "true" })).tenantOnly, true);
+      assert.match(
+        onlyProblem({ ...validInput(), tenantOnly: "true" }),
+        /^npsmfa:tenantOnly: expected it only on a stack without servers/,
+      );
+      assert.match(
+        onlyProblem({ ...validInput(), tenantOnly: "yes" }),
+        /^npsmfa:tenantOnly: expected true or false, found "yes"/,
+      );
+    });
+
+    it("refuses a WinRM URL whose host is neither a DNS name nor an IP address", () => {
+      const input = validInput();
+      input.npsServers[0].winrm = endpoint("nps01.corp.example.com", {
+        url: "https://nps_01.corp:5986/wsman",
+      });
+      assert.match(
+        onlyProblem(input),
+        /winrm\.url .*whose host is a DNS name or an IP address, .*found "https:\/\/nps_01/,
+      );
+      // Found by tests/reliability/configFuzz: URL parsing drops "\r" and hides what follows "#".
+      for (const url of [
+        "https://nps01\r:5986/wsman",
+        "https://nps01#x:5986/wsman",
+        "https://@nps01:5986/wsman",
+      ]) {
+        const bad = validInput();
+        bad.npsServers[0].winrm = endpoint("nps01.corp.example.com", { url });
+        assert.match(onlyProblem(bad), /winrm\.url .*expected a WinRM URL without/);
+      }
+      for (const url of ["https://10.1.2.3:5986/wsman", "https://[fd00::5]:5986/wsman"]) {
+        const ok = validInput();
+        ok.npsServers[0].winrm = endpoint("nps01.corp.example.com", { url });
+        assert.equal(parseStackConfig(raw(ok)).npsServers[0].winrm.url, url);
+      }
+    });
+
+    it("refuses missing and unparseable CA, client certificate and key files, never echoing a key", () => {
+      const files: Record<string, string> = {
+        "/pki/ca.pem": "not a certificate",
+        "/pki/client.pem": "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        "/pki/client.key": "-----BEGIN PRIVATE KEY-----\nS3cretKeyMaterial\n-----END PRIVATE KEY-----\n",
+      };
+      const readFile = (file: string) => {
+        if (file in files) return Buffer.from(files[file]);
+        throw Object.assign(new Error(`ENOENT: no such file or directory, open '${file}'`), {
+          code: "ENOENT",
+        });
+      };
+      const input = { ...validInput(), graph: { caFile: "/pki/graph-ca.pem" } };
+      input.npsServers[0].winrm = endpoint("nps01.corp.example.com", { caFile: "/pki/ca.pem" });
+      input.vpnServers[0].winrm = {
+        url: "https://vpn01.corp.example.com:5986/wsman",
+        auth: "certificate",
+        clientCertFile: "/pki/client.pem",
+        clientKeyFile: "/pki/client.key",
+      };
+      const problems = problemsWith(input, { readFile });
+      assert.deepEqual(
+        problems.map((problem) => problem.split(": expected")[0]),
+        [
+          "npsmfa:graph.caFile",
+          "npsmfa:npsServers[0].winrm.caFile (host nps01.corp.example.com)",
+          "npsmfa:vpnServers[0].winrm.clientCertFile (host vpn01.corp.example.com)",
+          "npsmfa:vpnServers[0].winrm.clientKeyFile (host vpn01.corp.example.com)",
+        ],
+      );
+      const text = problems.join("\n");
+      assert.match(text, /"\/pki\/graph-ca\.pem", which does not exist/);
+      assert.match(text, /"\/pki\/ca\.pem", which holds no PEM certificate/);
+      assert.match(text, /"\/pki\/client\.pem", which holds a certificate that does not parse/);
+      assert.match(text, /"\/pki\/client\.key", which holds no private key that can be read/);
+      assert.doesNotMatch(text, /ENOENT|S3cretKeyMaterial|at \S+ \(/);
+    });
+  });
 });

@@ -20,7 +20,7 @@ const graph = { clientId: "0a1b2c3d-0000-4000-8000-000000000001", clientSecret: 
 describe("MfaTenant in the program", () => {
   it("declares the MFA Client and Connector enabled, as children of one MfaTenant", async () => {
     const config = parseStackConfig({
-      values: { tenantId, graph: JSON.stringify(graph) },
+      values: { tenantId, graph: JSON.stringify(graph), tenantOnly: "true" },
       secretKeys: ["graph"],
     });
     const { resources } = await runProgram({ config: { tenantId, graph }, secretKeys: ["graph"] }, () =>

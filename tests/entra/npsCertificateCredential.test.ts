@@ -1,8 +1,7 @@
 import * as assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { mfaClientAppId } from "../../config/clouds";
-import { startGraphEmulator } from "../../lab/graph";
+import { RequestRecord, startGraphEmulator } from "../../lab/graph";
 import {
   driftedCredentialProperties,
   npsKeyDisplayName,
@@ -12,6 +11,11 @@ import {
 } from "../../providers/entra";
 import { NpsCertificateCredentialInputs, NpsCertificatePublicPart } from "../../providers/resourceTypes";
 import { foreignKey, Lab, labDir, npsCertificate, operatorSecret, startLab } from "./lab";
+import { raceWriters } from "./racingWriters";
+
+/** Writes here take well under the window, except where a test slows them (and widens it). */
+const quick = { writeWindowMs: 600, marginMs: 50 };
+const patient = { writeWindowMs: 3500, marginMs: 200 };
 
 const hosts = ["nps01.corp.example.com", "nps02.corp.example.com", "nps03.corp.example.com"];
 
@@ -45,7 +49,7 @@ describe("NpsCertificateCredential against the Graph emulator", () => {
     for (const host of hosts) certificates.set(host, npsCertificate(lab.ca, host));
     foreign = foreignKey(lab.ca);
     await lab.emulator.changeServicePrincipal(mfaClientAppId, (sp) => ({ ...sp, keyCredentials: [foreign] }));
-    provider = new NpsCertificateCredentialProvider({ settleMs: 20 });
+    provider = new NpsCertificateCredentialProvider(quick);
     await provider.configure({ config: lab.config } as never);
   });
   afterEach(() => lab.stop());
@@ -80,53 +84,25 @@ describe("NpsCertificateCredential against the Graph emulator", () => {
   });
 
   it("keeps every key when two processes sharing the tenant's state file register at once", async function () {
-    const dir = labDir();
-    const stateFile = path.join(dir, "tenant.json");
+    const stateFile = path.join(labDir(), "tenant.json");
     const shared = await startGraphEmulator({ ca: lab.ca, stateFile, seed: "healthy" });
     try {
       const { clientId } = await shared.registerClient({ secret: operatorSecret });
       await shared.changeServicePrincipal(mfaClientAppId, (sp) => ({ ...sp, keyCredentials: [foreign] }));
-      const children = hosts.slice(0, 2).map((host) => {
-        const args = JSON.stringify({
+      // Slow writes: both children read the collection before either write lands, so one write drops the other's key.
+      const results = await raceWriters(
+        hosts.slice(0, 2).map((host) => ({
           dir: lab.dir,
           stateFile,
           clientId,
           host,
-          certificate: certificates.get(host),
-        });
-        const child = spawn(
-          process.execPath,
-          ["-r", "ts-node/register/transpile-only", path.join(__dirname, "registerChild.ts"), args],
-          {
-            cwd: path.resolve(__dirname, "..", ".."),
-            stdio: ["pipe", "pipe", "pipe"],
-          },
-        );
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-        const ready = new Promise<void>((resolve, reject) => {
-          const poll = setInterval(() => stdout.includes("ready\n") && (clearInterval(poll), resolve()), 20);
-          child.once(
-            "exit",
-            (code) => (clearInterval(poll), reject(new Error(`child exited ${code}: ${stderr}`))),
-          );
-        });
-        const finished = new Promise<{ status: string; patches: number }>((resolve, reject) =>
-          child.once("exit", (code) =>
-            code === 0
-              ? resolve(JSON.parse(stdout.split("\n")[1]))
-              : reject(new Error(`child ${host}: ${stderr}`)),
-          ),
-        );
-        return { child, ready, finished };
-      });
-      await Promise.all(children.map((entry) => entry.ready));
-      for (const { child } of children) child.stdin.write("go\n");
-      const results = await Promise.all(children.map((entry) => entry.finished));
+          certificate: certificates.get(host)!,
+          faults: [{ kind: "latency", ms: 400, method: "PATCH", times: 1 }],
+          convergence: patient,
+        })),
+      );
       assert.deepEqual(
-        results.map((result) => result.status),
+        results.map((result) => result.status ?? result.error),
         ["registered", "registered"],
       );
       const keys = shared
@@ -141,6 +117,73 @@ describe("NpsCertificateCredential against the Graph emulator", () => {
     } finally {
       await shared.stop();
     }
+  });
+
+  /** Resolves once the emulator has answered a request matching `test` (an event, not a timer). */
+  const answered = async (test: (request: RequestRecord) => boolean) => {
+    while (!lab.emulator.requests().some(test)) await new Promise((resolve) => setTimeout(resolve, 10));
+  };
+  const addKeyBehindGraphsBack = (key: ReturnType<typeof foreignKey>) =>
+    lab.emulator.changeServicePrincipal(mfaClientAppId, (sp) => ({
+      ...sp,
+      keyCredentials: [...sp.keyCredentials, key],
+    }));
+
+  it("does not resend a throttled keyCredentials write: it reads again, so a key added meanwhile stays", async () => {
+    lab.emulator.injectFault({ kind: "status", status: 429, retryAfterSeconds: 1, method: "PATCH" });
+    const late = foreignKey(lab.ca);
+    const host = hosts[0];
+    const registering = provider.create(inputsFor(host, certificates.get(host)!));
+    await answered((request) => request.method === "PATCH" && request.status === 429);
+    await addKeyBehindGraphsBack(late);
+    await registering;
+    assert.deepEqual(liveThumbprints(), [...expectedThumbprints([host]), thumbprintOfDer(late.key)].sort());
+  });
+
+  it("does not resend a write whose connection dropped after Graph applied it", async () => {
+    lab.emulator.injectFault({ kind: "dropAfterApply", method: "PATCH" });
+    const late = foreignKey(lab.ca);
+    const host = hosts[0];
+    const registering = provider.create(inputsFor(host, certificates.get(host)!));
+    await answered((request) => request.method === "PATCH" && request.status === -1);
+    await addKeyBehindGraphsBack(late);
+    const outs = (await registering).outs as NpsCertificateCredentialOutputs;
+    assert.equal(outs.status, "registered");
+    assert.deepEqual(liveThumbprints(), [...expectedThumbprints([host]), thumbprintOfDer(late.key)].sort());
+  });
+
+  it("does not report success while a slower write based on an older read can still land", async () => {
+    const [slow, fast] = hosts;
+    // The first PATCH (the slow writer's) takes 2.5 s; the fast writer reads and writes inside that time.
+    lab.emulator.injectFault({ kind: "latency", ms: 2500, method: "PATCH" });
+    const writer = new NpsCertificateCredentialProvider(patient);
+    await writer.configure({ config: lab.config } as never);
+    const slowWriter = writer.create(inputsFor(slow, certificates.get(slow)!));
+    await answered((request) => request.method === "PATCH");
+    const fastOuts = (await writer.create(inputsFor(fast, certificates.get(fast)!)))
+      .outs as NpsCertificateCredentialOutputs;
+    assert.equal(fastOuts.status, "registered");
+    assert.ok(
+      liveThumbprints().includes(certificates.get(fast)!.thumbprint),
+      "reported registered, so the key is there once the slow write has landed",
+    );
+    await slowWriter;
+    assert.deepEqual(liveThumbprints(), expectedThumbprints([slow, fast]));
+  });
+
+  it("says Graph refused the writes when every PATCH gets 503, without blaming another tool", async () => {
+    lab.emulator.injectFault({ kind: "status", status: 503, method: "PATCH", times: Infinity });
+    const strict = new NpsCertificateCredentialProvider({ ...quick, maxWrites: 3, maxPauseMs: 10 });
+    await strict.configure({ config: lab.config } as never);
+    const host = hosts[0];
+    await assert.rejects(strict.create(inputsFor(host, certificates.get(host)!)), (error: Error) => {
+      assert.match(error.message, /nps01\.corp\.example\.com: certificate [0-9A-F]{40}/);
+      assert.match(error.message, /after 3 writes: 3 refused as unavailable \(503\/504\), so not applied/);
+      assert.match(error.message, /run again in a few minutes/);
+      assert.doesNotMatch(error.message, /another (tool|writer)/);
+      return true;
+    });
+    assert.deepEqual(liveThumbprints(), expectedThumbprints([]), "nothing was written");
   });
 
   it("adds a renewed certificate before removing the host's old key, and leaves other keys alone", async () => {
