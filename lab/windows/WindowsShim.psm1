@@ -9,8 +9,10 @@ $script:SidNames = @{
     'S-1-5-18' = 'NT AUTHORITY\SYSTEM'
     'S-1-5-20' = 'NT AUTHORITY\NETWORK SERVICE'
     'S-1-5-32-544' = 'BUILTIN\Administrators'
+    'S-1-5-32-545' = 'BUILTIN\Users'
+    'S-1-5-11' = 'NT AUTHORITY\Authenticated Users'
+    'S-1-1-0' = 'Everyone'
 }
-$script:MachineKeysFolder = 'Microsoft\Crypto\RSA\MachineKeys'
 $script:LockAttempts = 200
 
 # ---------------------------------------------------------------- state file
@@ -84,8 +86,16 @@ function Resolve-ShimPath {
         return [pscustomobject]@{ Kind = 'Cert'; Thumbprint = $Matches[1].ToUpperInvariant() }
     }
     if ($text -match '^(?i)Cert:') { return [pscustomobject]@{ Kind = 'CertOther'; Path = $text } }
+    # Machine keys: a CAPI (CSP) key's container file under Crypto\RSA\MachineKeys, a CNG (KSP) key's file under
+    # Crypto\Keys, both in %ProgramData% ("Key Storage and Retrieval", Learn: windows/win32/seccng/key-storage-and-retrieval).
     if ($text -match '(?i)\\Microsoft\\Crypto\\RSA\\MachineKeys\\([^\\]+)$') {
-        return [pscustomobject]@{ Kind = 'KeyFile'; Container = $Matches[1] }
+        return [pscustomobject]@{ Kind = 'KeyFile'; Container = $Matches[1]; Storage = 'capi' }
+    }
+    if ($text -match '(?i)\\Microsoft\\Crypto\\Keys\\([^\\]+)$') {
+        return [pscustomobject]@{ Kind = 'KeyFile'; Container = $Matches[1]; Storage = 'cng' }
+    }
+    if ($text -match '(?i)\\Microsoft\\AzureMfa\\Extensions\\([^\\]+\.dll)$') {
+        return [pscustomobject]@{ Kind = 'ExtensionFile'; Name = $Matches[1] }
     }
     [pscustomobject]@{ Kind = 'Other'; Path = $Path }
 }
@@ -242,7 +252,7 @@ function Test-Path {
             'Cert' {
                 if (-not $target.Thumbprint) { $true } else { @((Read-ShimState).certificates | Where-Object { $_.thumbprint -ieq $target.Thumbprint }).Count -gt 0 }
             }
-            'KeyFile' { @((Read-ShimState).certificates | Where-Object { $_.keyContainer -eq $target.Container }).Count -gt 0 }
+            'KeyFile' { @(Find-ShimKeyEntry (Read-ShimState) $target).Count -gt 0 }
             default { Microsoft.PowerShell.Management\Test-Path @PSBoundParameters }
         }
     }
@@ -285,16 +295,59 @@ function New-Item {
 
 # ---------------------------------------------------------------- certificates (Cert:\LocalMachine\My)
 
-# A real X509Certificate2 with its private key, plus a PrivateKey member shaped as on Windows for a CAPI
-# key (CspKeyContainerInfo.UniqueKeyContainerName): the container names the key file whose ACL matters.
+# A real X509Certificate2 with its private key, shaped as Windows PowerShell 5.1 (.NET Framework) shows it:
+# - PrivateKey returns the CAPI key (RSACryptoServiceProvider, CspKeyContainerInfo.UniqueKeyContainerName
+#   naming the key file) and throws for a CNG key, as .NET Framework does for a key held by a key storage
+#   provider ("Invalid provider type specified"; Learn: dotnet/api/system.security.cryptography.x509certificates
+#   .x509certificate2.privatekey, remarks: obsolete, use GetRSAPrivateKey).
+# - RSACertificateExtensions.GetRSAPrivateKey (a static .NET call the shim cannot shadow) returns the real
+#   key; the type data registered below gives it what Windows' key objects have: Key.UniqueName for a CNG
+#   key (RSACng.Key, a CngKey), CspKeyContainerInfo for a CAPI key (RSACryptoServiceProvider).
 function ConvertTo-ShimCertificate {
     param($Entry)
     $bytes = [Convert]::FromBase64String($Entry.pfxBase64)
     $certificate = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($bytes, [string]$null, [System.Security.Cryptography.X509Certificates.X509KeyStorageFlags]::Exportable)
-    $privateKey = [pscustomobject]@{ CspKeyContainerInfo = [pscustomobject]@{ UniqueKeyContainerName = $Entry.keyContainer } }
-    $certificate | Add-Member -NotePropertyName PrivateKey -NotePropertyValue $privateKey -Force
+    $storage = Get-ShimKeyStorage $Entry
+    $modulus = [Convert]::ToBase64String($certificate.PublicKey.GetRSAPublicKey().ExportParameters($false).Modulus)
+    $script:ShimKeys[$modulus] = @{ storage = $storage; name = $Entry.keyContainer }
+    $capiKey = [pscustomobject]@{ CspKeyContainerInfo = [pscustomobject]@{ UniqueKeyContainerName = $Entry.keyContainer } }
+    if ($storage -eq 'cng') {
+        $getter = { throw [System.Security.Cryptography.CryptographicException]::new('Invalid provider type specified.') }
+    } else {
+        $getter = { $capiKey }.GetNewClosure()
+    }
+    $certificate | Add-Member -MemberType ScriptProperty -Name PrivateKey -Value $getter -Force
     $certificate | Add-Member -NotePropertyName PSPath -NotePropertyValue ('Microsoft.PowerShell.Security\Certificate::LocalMachine\My\' + $Entry.thumbprint) -Force
     $certificate
+}
+
+function Get-ShimKeyStorage {
+    param($Entry)
+    if ($Entry.ContainsKey('keyStorage') -and $Entry.keyStorage) { return [string]$Entry.keyStorage }
+    'capi'
+}
+
+# Keys the shim handed out, by public modulus: the type data below finds a key object's storage and name here.
+# Kept in the AppDomain because type data script blocks run outside this module's scope.
+$script:ShimKeys = [AppDomain]::CurrentDomain.GetData('NpsmfaShimKeys')
+if ($null -eq $script:ShimKeys) {
+    $script:ShimKeys = [hashtable]::Synchronized(@{})
+    [AppDomain]::CurrentDomain.SetData('NpsmfaShimKeys', $script:ShimKeys)
+}
+
+Update-TypeData -TypeName System.Security.Cryptography.RSA -MemberType ScriptProperty -MemberName Key -Force -Value {
+    $info = [AppDomain]::CurrentDomain.GetData('NpsmfaShimKeys')[[Convert]::ToBase64String($this.ExportParameters($false).Modulus)]
+    if ($null -ne $info -and $info.storage -eq 'cng') { [pscustomobject]@{ UniqueName = $info.name } }
+}
+Update-TypeData -TypeName System.Security.Cryptography.RSA -MemberType ScriptProperty -MemberName CspKeyContainerInfo -Force -Value {
+    $info = [AppDomain]::CurrentDomain.GetData('NpsmfaShimKeys')[[Convert]::ToBase64String($this.ExportParameters($false).Modulus)]
+    if ($null -ne $info -and $info.storage -eq 'capi') { [pscustomobject]@{ UniqueKeyContainerName = $info.name } }
+}
+
+# The certificate entry whose key file a KeyFile path names: same name, same kind of storage.
+function Find-ShimKeyEntry {
+    param($State, $Target)
+    @($State.certificates | Where-Object { $_.keyContainer -eq $Target.Container -and (Get-ShimKeyStorage $_) -eq $Target.Storage })
 }
 
 function Get-ChildItem {
@@ -349,7 +402,7 @@ function Remove-Item {
 }
 
 function New-ShimCertificateEntry {
-    param([string] $Subject, [DateTimeOffset] $NotBefore, [DateTimeOffset] $NotAfter, [int] $KeyLength = 2048)
+    param([string] $Subject, [DateTimeOffset] $NotBefore, [DateTimeOffset] $NotAfter, [int] $KeyLength = 2048, [ValidateSet('capi', 'cng')][string] $KeyStorage = 'capi')
     $rsa = [System.Security.Cryptography.RSA]::Create($KeyLength)
     try {
         $request = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new($Subject, $rsa, [System.Security.Cryptography.HashAlgorithmName]::SHA256, [System.Security.Cryptography.RSASignaturePadding]::Pkcs1)
@@ -367,10 +420,11 @@ function New-ShimCertificateEntry {
             notBefore = Format-ShimTime ([DateTimeOffset]$certificate.NotBefore)
             notAfter = Format-ShimTime ([DateTimeOffset]$certificate.NotAfter)
             pfxBase64 = [Convert]::ToBase64String($certificate.Export([System.Security.Cryptography.X509Certificates.X509ContentType]::Pfx))
+            keyStorage = $KeyStorage
             keyContainer = $container
             keyAcl = @(
-                @{ sid = 'S-1-5-18'; rights = 'FullControl'; type = 'Allow' },
-                @{ sid = 'S-1-5-32-544'; rights = 'FullControl'; type = 'Allow' }
+                @{ sid = 'S-1-5-18'; rights = [int][System.Security.AccessControl.FileSystemRights]::FullControl; type = 'Allow' },
+                @{ sid = 'S-1-5-32-544'; rights = [int][System.Security.AccessControl.FileSystemRights]::FullControl; type = 'Allow' }
             )
         }
     } finally {
@@ -378,36 +432,74 @@ function New-ShimCertificateEntry {
     }
 }
 
+# The host's Windows version as the registry records it (HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion);
+# a host seeded without that key counts as a current Windows Server.
+function Test-ShimWindows2012R2 {
+    $state = Read-ShimState
+    $key = Find-RegistryKeyName $state 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
+    if ($null -eq $key) { return $false }
+    $values = $state.registry[$key]
+    -not $values.ContainsKey('CurrentMajorVersionNumber') -and "$($values['CurrentVersion'])" -eq '6.3'
+}
+
+# Parameters as the Windows Server 2016-2025 reference documents them (lab/windows/cmdletReference.json).
+# Windows Server 2012 R2's cmdlet has only -DnsName, -CloneCert and -CertStoreLocation: any other parameter
+# fails to bind there (MicrosoftDocs/windows-powershell-docs, docset/winserver2012r2-ps/pki/
+# New-SelfSignedCertificate.md, removed as archived in 374feaa9).
+# The key goes to the provider named: a CSP ("... Cryptographic Provider") keeps a CAPI key, anything else,
+# and the default "Microsoft Software Key Storage Provider", a CNG key.
 function New-SelfSignedCertificate {
     [CmdletBinding()]
     param(
         [string] $Subject,
+        [string[]] $DnsName,
         [string] $CertStoreLocation = 'Cert:\CurrentUser\My',
         [datetime] $NotBefore = ([datetime]::Now.AddMinutes(-10)),
         [datetime] $NotAfter = ([datetime]::Now.AddYears(1)),
         [int] $KeyLength = 2048,
-        [string] $KeySpec,
-        [string] $Provider,
-        [string] $KeyExportPolicy,
+        [ValidateSet('None', 'KeyExchange', 'Signature')][string] $KeySpec,
+        [string] $Provider = 'Microsoft Software Key Storage Provider',
+        [ValidateSet('Exportable', 'ExportableEncrypted', 'NonExportable')][string[]] $KeyExportPolicy,
         [string] $HashAlgorithm,
         [string[]] $KeyUsage,
         [string] $FriendlyName
     )
     Sync-CallerPreference $PSCmdlet
+    if (Test-ShimWindows2012R2) {
+        $unknown = @($PSBoundParameters.Keys | Where-Object { $_ -notin 'DnsName', 'CertStoreLocation' -and $_ -notin [System.Management.Automation.PSCmdlet]::CommonParameters })
+        if ($unknown.Count -gt 0) {
+            $exception = [System.Management.Automation.ParameterBindingException]::new("A parameter cannot be found that matches parameter name '$($unknown[0])'.")
+            $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new($exception, 'NamedParameterNotFound,Microsoft.CertificateServices.Commands.NewSelfSignedCertificateCommand', 'InvalidArgument', $null))
+        }
+    }
     if ((Resolve-ShimPath $CertStoreLocation).Kind -ne 'Cert') { throw "WindowsShim: only Cert:\LocalMachine\My is emulated, not $CertStoreLocation" }
-    $entry = New-ShimCertificateEntry -Subject $Subject -NotBefore ([DateTimeOffset]$NotBefore) -NotAfter ([DateTimeOffset]$NotAfter) -KeyLength $KeyLength
+    $storage = if ($Provider -match 'Cryptographic Provider') { 'capi' } else { 'cng' }
+    $entry = New-ShimCertificateEntry -Subject $Subject -NotBefore ([DateTimeOffset]$NotBefore) -NotAfter ([DateTimeOffset]$NotAfter) -KeyLength $KeyLength -KeyStorage $storage
     Update-ShimState { param($state) [void]$state.certificates.Add($entry) }
     ConvertTo-ShimCertificate $entry
 }
 
 # ---------------------------------------------------------------- private key ACL
 
+# FileSystemRights as Get-Acl shows it on Windows: the ACE's access mask as the enum, whatever bits it holds
+# (Learn: dotnet/api/system.security.accesscontrol.filesystemaccessrule.filesystemrights). Names ("Read") and
+# masks (-2147483648 for GENERIC_READ) are both accepted from seeds.
+function ConvertTo-ShimRights {
+    param($Rights)
+    $type = [System.Security.AccessControl.FileSystemRights]
+    if ($Rights -is [System.Enum]) { return [Enum]::ToObject($type, [int]$Rights) }
+    if ($Rights -is [string] -and $Rights -notmatch '^-?\d+$') { return [Enum]::ToObject($type, [int]($Rights -as $type)) }
+    $mask = [long]$Rights
+    if ($mask -gt [int]::MaxValue) { $mask -= 4294967296 }
+    [Enum]::ToObject($type, [int]$mask)
+}
+
 function New-ShimAccessRule {
-    param([string] $Sid, [string] $Rights, [string] $Type)
+    param([string] $Sid, $Rights, [string] $Type)
     $name = if ($script:SidNames.ContainsKey($Sid)) { $script:SidNames[$Sid] } else { $Sid }
     [pscustomobject]@{
         IdentityReference = [pscustomobject]@{ Value = $name; Sid = $Sid }
-        FileSystemRights = $Rights
+        FileSystemRights = ConvertTo-ShimRights $Rights
         AccessControlType = $Type
         IsInherited = $false
     }
@@ -428,7 +520,7 @@ function New-Object {
                 $match = @($script:SidNames.GetEnumerator() | Where-Object { $_.Value -ieq $identity -or $_.Value.Split('\')[-1] -ieq $identity })
                 if ($match.Count -gt 0) { $match[0].Key } else { $identity }
             } else { $identity.Sid }
-            return New-ShimAccessRule -Sid $sid -Rights ([string]$ArgumentList[1]) -Type ([string]$ArgumentList[-1])
+            return New-ShimAccessRule -Sid $sid -Rights $ArgumentList[1] -Type ([string]$ArgumentList[-1])
         }
         default { Microsoft.PowerShell.Utility\New-Object @PSBoundParameters }
     }
@@ -465,7 +557,7 @@ function Get-Acl {
     Sync-CallerPreference $PSCmdlet
     $target = Resolve-ShimPath $Path
     if ($target.Kind -ne 'KeyFile') { Microsoft.PowerShell.Security\Get-Acl -Path $Path; return }
-    $entry = @((Read-ShimState).certificates | Where-Object { $_.keyContainer -eq $target.Container })
+    $entry = @(Find-ShimKeyEntry (Read-ShimState) $target)
     if ($entry.Count -eq 0) { Write-PathNotFound $PSCmdlet $Path; return }
     New-ShimAcl -Container $target.Container -Entries $entry[0].keyAcl
 }
@@ -479,9 +571,11 @@ function Set-Acl {
     $cmdlet = $PSCmdlet
     Update-ShimState {
         param($state)
-        $entry = @($state.certificates | Where-Object { $_.keyContainer -eq $target.Container })
+        $entry = @(Find-ShimKeyEntry $state $target)
         if ($entry.Count -eq 0) { Write-PathNotFound $cmdlet $Path; return }
-        $entry[0].keyAcl = @($AclObject.Access | ForEach-Object { @{ sid = $_.IdentityReference.Sid; rights = [string]$_.FileSystemRights; type = [string]$_.AccessControlType } })
+        # Stored as the access mask Windows keeps in the ACE, not as a name: a grant made elsewhere may be
+        # GENERIC_READ (0x80000000) or GENERIC_ALL, which no FileSystemRights name covers.
+        $entry[0].keyAcl = @($AclObject.Access | ForEach-Object { @{ sid = $_.IdentityReference.Sid; rights = [int]$_.FileSystemRights; type = [string]$_.AccessControlType } })
     }
 }
 

@@ -16,9 +16,13 @@ export const networkServiceSid = "S-1-5-20";
 /** REG_SZ as a string, REG_DWORD as a number, REG_MULTI_SZ as a list of strings. */
 export type RegistryValue = string | number | string[];
 
+/** FileSystemRights masks as Windows keeps them in an ACE (FileSystemRights.Read, .FullControl, GENERIC_READ). */
+export const fileRights = { read: 131209, fullControl: 2032127, genericRead: -2147483648 } as const;
+
 export interface KeyAccessRule {
   sid: string;
-  rights: string;
+  /** The access mask (a FileSystemRights value; generic bits as Windows stores them). Names are accepted too. */
+  rights: number | string;
   type: "Allow" | "Deny";
 }
 
@@ -29,7 +33,9 @@ export interface HostCertificate {
   notAfter: string;
   /** PKCS#12 with the private key, no password. */
   pfxBase64: string;
-  /** File name of the key under %ProgramData%\Microsoft\Crypto\RSA\MachineKeys. */
+  /** Who holds the key: a CAPI CSP (file under Crypto\RSA\MachineKeys) or a CNG KSP (under Crypto\Keys). */
+  keyStorage?: "capi" | "cng";
+  /** File name of the key under %ProgramData%\Microsoft\Crypto\RSA\MachineKeys (capi) or ...\Crypto\Keys (cng). */
   keyContainer: string;
   keyAcl: KeyAccessRule[];
 }
@@ -193,7 +199,7 @@ export function healthyNpsHost(hostname: string, tenantId: string, cloud: CloudN
 /** A real self-signed NPS certificate (CN=<tenant>, OU=Microsoft NPS Extension) as the shim stores it. */
 export function selfSignedNpsCertificate(
   tenantId: string,
-  options: { notBefore?: Date; notAfter?: Date; networkServiceCanRead?: boolean } = {},
+  options: { notBefore?: Date; notAfter?: Date; networkServiceCanRead?: boolean; keyStorage?: "capi" | "cng" } = {},
 ): HostCertificate {
   const notBefore = options.notBefore ?? new Date(Date.now() - 600_000);
   const notAfter = options.notAfter ?? new Date(notBefore.getTime() + 730 * 86_400_000);
@@ -217,17 +223,18 @@ export function selfSignedNpsCertificate(
   const der = Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(certificate)).getBytes(), "binary");
   const pfx = forge.pkcs12.toPkcs12Asn1(privateKey, [certificate], null, { algorithm: "3des" });
   const keyAcl: KeyAccessRule[] = [
-    { sid: "S-1-5-18", rights: "FullControl", type: "Allow" },
-    { sid: "S-1-5-32-544", rights: "FullControl", type: "Allow" },
+    { sid: "S-1-5-18", rights: fileRights.fullControl, type: "Allow" },
+    { sid: "S-1-5-32-544", rights: fileRights.fullControl, type: "Allow" },
   ];
   if (options.networkServiceCanRead ?? true)
-    keyAcl.push({ sid: networkServiceSid, rights: "Read", type: "Allow" });
+    keyAcl.push({ sid: networkServiceSid, rights: fileRights.read, type: "Allow" });
   return {
     thumbprint: crypto.createHash("sha1").update(der).digest("hex").toUpperCase(),
     subject: `CN=${tenantId}, OU=Microsoft NPS Extension`,
     notBefore: notBefore.toISOString(),
     notAfter: notAfter.toISOString(),
     pfxBase64: Buffer.from(forge.asn1.toDer(pfx).getBytes(), "binary").toString("base64"),
+    keyStorage: options.keyStorage ?? "capi",
     keyContainer: `${crypto.randomBytes(16).toString("hex")}_${crypto.randomUUID()}`,
     keyAcl,
   };
