@@ -675,24 +675,47 @@ function Restart-Service {
 
 # ---------------------------------------------------------------- RRAS RADIUS servers, NPS remote groups
 
+# Get-RemoteAccessRadius returns CIM instances of RemoteAccessRadiusServer (root\Microsoft\Windows\RemoteAccess):
+# Score, Timeout, Port, SharedSecret (never populated), AccountingOnOffMsg, MsgAuthenticator, and ServerPurpose,
+# an embedded RemoteAccessRadiusServerPurpose holding ServerName and Purpose: there is no top-level ServerName
+# (Learn: previous-versions/windows/desktop/ramgmtpsprov/remoteaccessradiusserver and
+# .../remoteaccessradiusserverpurpose; cmdlet reference in lab/windows/cmdletReference.json). Real CIM instances
+# need libmi, which Linux lacks: these objects carry the same properties and type names.
 function ConvertTo-ShimRadiusServer {
     param($Entry)
-    [pscustomobject]@{
-        ServerName = $Entry.serverName
-        Purpose = $Entry.purpose
-        Timeout = [uint32]$Entry.timeout
+    $purpose = [pscustomobject]@{ ServerName = $Entry.serverName; Purpose = $Entry.purpose }
+    $purpose.PSObject.TypeNames.Insert(0, 'Microsoft.Management.Infrastructure.CimInstance#root/Microsoft/Windows/RemoteAccess/RemoteAccessRadiusServerPurpose')
+    $server = [pscustomobject]@{
+        ServerPurpose = $purpose
         Score = [uint32]$(if ($Entry.ContainsKey('score')) { $Entry.score } else { 30 })
+        Timeout = [uint32]$Entry.timeout
         Port = [uint32]$(if ($Entry.ContainsKey('port')) { $Entry.port } else { 1812 })
+        SharedSecret = ''
+        AccountingOnOffMsg = $(if ($Entry.purpose -eq 'Accounting') { 'Disabled' } else { '' })
+        MsgAuthenticator = $(if ($Entry.purpose -eq 'Authentication') { 'Disabled' } else { '' })
     }
+    $server.PSObject.TypeNames.Insert(0, 'Microsoft.Management.Infrastructure.CimInstance#root/Microsoft/Windows/RemoteAccess/RemoteAccessRadiusServer')
+    $server
+}
+
+# The RemoteAccess module comes with the Remote Access role (RSAT-RemoteAccess-PowerShell); on a host without
+# it the cmdlets do not exist, and PowerShell fails as for any unknown command.
+function Assert-ShimRemoteAccessRole {
+    param($Cmdlet, [string] $Name)
+    $state = Read-ShimState
+    foreach ($key in @($state.services.Keys)) { if ($key -ieq 'RemoteAccess') { return } }
+    $exception = [System.Management.Automation.CommandNotFoundException]::new("The term '$Name' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.")
+    $exception.CommandName = $Name
+    $Cmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new($exception, 'CommandNotFoundException', 'ObjectNotFound', $Name))
 }
 
 function Get-RemoteAccessRadius {
     [CmdletBinding()]
-    param([string] $ServerName, [string] $Purpose)
+    param([Parameter(Position = 0)][ValidateSet('Authentication', 'Accounting', 'Otp')][string] $Purpose, [string] $ComputerName, [string] $EntrypointName)
     Sync-CallerPreference $PSCmdlet
+    Assert-ShimRemoteAccessRole $PSCmdlet 'Get-RemoteAccessRadius'
     $state = Read-ShimState
     foreach ($entry in $state.remoteAccessRadius) {
-        if ($ServerName -and $entry.serverName -ine $ServerName) { continue }
         if ($Purpose -and $entry.purpose -ine $Purpose) { continue }
         ConvertTo-ShimRadiusServer $entry
     }
@@ -700,8 +723,21 @@ function Get-RemoteAccessRadius {
 
 function Set-RemoteAccessRadius {
     [CmdletBinding()]
-    param([Parameter(Mandatory)][string] $ServerName, [Parameter(Mandatory)][string] $Purpose, [uint32] $Timeout, [uint32] $Score, [switch] $PassThru)
+    param(
+        [Parameter(Mandatory, Position = 0)][string] $ServerName,
+        [Parameter(Mandatory, Position = 1)][ValidateSet('Authentication', 'Accounting', 'Otp')][string] $Purpose,
+        [uint32] $Timeout,
+        [byte] $Score,
+        [uint16] $Port,
+        [string] $SharedSecret,
+        [ValidateSet('Enabled', 'Disabled')][string] $AccountingOnOffMsg,
+        [ValidateSet('Enabled', 'Disabled')][string] $MsgAuthenticator,
+        [string] $ComputerName,
+        [string] $EntrypointName,
+        [switch] $PassThru
+    )
     Sync-CallerPreference $PSCmdlet
+    Assert-ShimRemoteAccessRole $PSCmdlet 'Set-RemoteAccessRadius'
     $cmdlet = $PSCmdlet
     $bound = $PSBoundParameters
     $updated = Update-ShimState {
@@ -714,6 +750,7 @@ function Set-RemoteAccessRadius {
         }
         if ($bound.ContainsKey('Timeout')) { $entry[0].timeout = [int]$Timeout }
         if ($bound.ContainsKey('Score')) { $entry[0].score = [int]$Score }
+        if ($bound.ContainsKey('Port')) { $entry[0].port = [int]$Port }
         $entry[0]
     }
     if ($PassThru -and $updated) { ConvertTo-ShimRadiusServer $updated }
