@@ -253,6 +253,7 @@ function Test-Path {
                 if (-not $target.Thumbprint) { $true } else { @((Read-ShimState).certificates | Where-Object { $_.thumbprint -ieq $target.Thumbprint }).Count -gt 0 }
             }
             'KeyFile' { @(Find-ShimKeyEntry (Read-ShimState) $target).Count -gt 0 }
+            'ExtensionFile' { $null -ne (ConvertTo-ShimExtensionFile (Read-ShimState) $target $one) }
             default { Microsoft.PowerShell.Management\Test-Path @PSBoundParameters }
         }
     }
@@ -368,12 +369,35 @@ function Get-ChildItem {
     }
 }
 
+# The extension's DLLs as Get-Item shows a file: a FileInfo whose VersionInfo is the file's
+# System.Diagnostics.FileVersionInfo (FileVersion, FileMajorPart...; Learn: dotnet/api/system.diagnostics.fileversioninfo).
+# The host's state holds the installed version (npsExtensionVersion); without it the files are absent.
+function ConvertTo-ShimExtensionFile {
+    param($State, $Target, [string] $Path)
+    $version = if ($State.ContainsKey('npsExtensionVersion')) { [string]$State.npsExtensionVersion } else { '' }
+    if (-not $version -or $Target.Name -notin 'MfaNpsAuthzExt.dll', 'MfaNpsAuthnExt.dll') { return $null }
+    $parsed = [version]$version
+    [pscustomobject]@{
+        Name = $Target.Name
+        FullName = $Path
+        VersionInfo = [pscustomobject]@{
+            FileName = $Path; FileVersion = $version; ProductVersion = $version
+            FileMajorPart = $parsed.Major; FileMinorPart = $parsed.Minor; FileBuildPart = $parsed.Build; FilePrivatePart = $parsed.Revision
+        }
+    }
+}
+
 function Get-Item {
     [CmdletBinding()]
     param([Parameter(Mandatory, Position = 0)][Alias('LiteralPath')][string[]] $Path)
     Sync-CallerPreference $PSCmdlet
     foreach ($one in $Path) {
         $target = Resolve-ShimPath $one
+        if ($target.Kind -eq 'ExtensionFile') {
+            $file = ConvertTo-ShimExtensionFile (Read-ShimState) $target $one
+            if ($null -eq $file) { Write-PathNotFound $PSCmdlet $one } else { $file }
+            continue
+        }
         if ($target.Kind -ne 'Cert' -or -not $target.Thumbprint) { Microsoft.PowerShell.Management\Get-Item -Path $one; continue }
         $entry = @((Read-ShimState).certificates | Where-Object { $_.thumbprint -ieq $target.Thumbprint })
         if ($entry.Count -eq 0) { Write-PathNotFound $PSCmdlet $one; continue }

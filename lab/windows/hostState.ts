@@ -86,6 +86,8 @@ export interface HostState {
   events: HostEvent[];
   /** RRAS: Get-RemoteAccessRadius. */
   remoteAccessRadius: RemoteAccessRadiusEntry[];
+  /** NPS: file version of the extension's DLLs (Get-Item ...\MfaNpsAuthzExt.dll).VersionInfo; absent: no files. */
+  npsExtensionVersion?: string;
   /** NPS: remote RADIUS server groups this NPS forwards to (netsh nps show remoteserver). */
   remoteRadiusServerGroups: RemoteRadiusServerGroup[];
   network: {
@@ -95,6 +97,9 @@ export interface HostState {
     iasUdpPorts?: number[];
   };
 }
+
+/** The extension version lab NPS hosts run: the first to honour CLIENT_CERT_IDENTIFIER as a thumbprint. */
+export const currentExtensionVersion = "1.2.2893.1";
 
 const extensionDir = "%ProgramFiles%\\Microsoft\\AzureMfa\\Extensions";
 
@@ -148,6 +153,7 @@ function emptyHost(hostname: string): HostState {
 export function articleNpsHost(hostname: string, tenantId: string): HostState {
   const host = emptyHost(hostname);
   host.registry[authSrvParametersKey] = extensionDllRegistration();
+  host.npsExtensionVersion = currentExtensionVersion;
   host.registry[azureMfaKey] = { TENANT_ID: tenantId };
   host.services.IAS = iasService();
   const yesterday = new Date(Date.now() - 86_400_000).toISOString();

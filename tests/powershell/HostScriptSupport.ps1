@@ -78,6 +78,7 @@ function New-ArticleNpsHost {
             }
             $script:AzureMfaKey = @{ TENANT_ID = $script:TenantId }
         }
+        npsExtensionVersion = '1.2.2893.1'
         certificates = @()
         services = @{ IAS = @{ displayName = 'Network Policy Server'; status = 'Running'; history = @() } }
         events = @()
