@@ -5,7 +5,15 @@
 export const configNamespace = "npsmfa";
 
 /** Top-level keys; object-valued ones arrive from Pulumi as JSON text. */
-export const configKeys = ["tenantId", "cloud", "npsServers", "vpnServers", "extension", "graph"] as const;
+export const configKeys = [
+  "tenantId",
+  "cloud",
+  "npsServers",
+  "vpnServers",
+  "radiusProxies",
+  "extension",
+  "graph",
+] as const;
 export type ConfigKey = (typeof configKeys)[number];
 
 export const configDefaults = {

@@ -160,6 +160,15 @@ const npsServerSchema = z
   })
   .strict();
 
+const radiusTimeoutSeconds = z
+  .number({ error: expected("a whole number of seconds") })
+  .int({ error: expected("a whole number of seconds") })
+  .min(minimumRadiusTimeoutSeconds, {
+    error: expected(`at least ${minimumRadiusTimeoutSeconds} seconds`, radiusTimeoutWhy),
+  })
+  .max(maximumRadiusTimeoutSeconds, { error: expected(`at most ${maximumRadiusTimeoutSeconds} seconds`) })
+  .default(configDefaults.radiusTimeoutSeconds);
+
 const vpnServerSchema = z
   .object({
     hostname,
@@ -167,16 +176,13 @@ const vpnServerSchema = z
     npsServers: z.array(hostname, { error: expected("a list of NPS host names") }).min(1, {
       error: expected("at least one NPS server this VPN server sends RADIUS to"),
     }),
-    radiusTimeoutSeconds: z
-      .number({ error: expected("a whole number of seconds") })
-      .int({ error: expected("a whole number of seconds") })
-      .min(minimumRadiusTimeoutSeconds, {
-        error: expected(`at least ${minimumRadiusTimeoutSeconds} seconds`, radiusTimeoutWhy),
-      })
-      .max(maximumRadiusTimeoutSeconds, { error: expected(`at most ${maximumRadiusTimeoutSeconds} seconds`) })
-      .default(configDefaults.radiusTimeoutSeconds),
+    radiusTimeoutSeconds,
   })
   .strict();
+
+// An NPS server that forwards RADIUS (remote RADIUS server groups) to the extension NPS servers. Its own role:
+// Microsoft documents that an NPS running the MFA extension cannot also forward to a remote server.
+const radiusProxySchema = z.object({ hostname, winrm: winrmEndpointSchema, radiusTimeoutSeconds }).strict();
 
 const extensionSchema = z
   .object({
@@ -242,10 +248,16 @@ const stackConfigSchema = z
       .default(configDefaults.cloud),
     npsServers: z.array(npsServerSchema, { error: expected("a list of NPS servers") }).default([]),
     vpnServers: z.array(vpnServerSchema, { error: expected("a list of VPN (RRAS) servers") }).default([]),
+    radiusProxies: z
+      .array(radiusProxySchema, { error: expected("a list of RADIUS proxy NPS servers") })
+      .default([]),
     extension: extensionSchema.default({}),
     graph: graphSchema.default({}),
   })
   .strict();
+
+const serverLists = ["npsServers", "vpnServers", "radiusProxies"] as const;
+type ServerList = (typeof serverLists)[number];
 
 /**
  * Checks across servers, run on the raw input so they are reported even when a server has other
@@ -253,14 +265,14 @@ const stackConfigSchema = z
  */
 function crossServerProblems(input: Record<string, unknown>): string[] {
   const problems: string[] = [];
-  const hostnamesOf = (list: "npsServers" | "vpnServers") => {
+  const hostnamesOf = (list: ServerList) => {
     const servers = input[list];
     if (!Array.isArray(servers)) return [];
     return servers.map((server) =>
       typeof server?.hostname === "string" ? (server.hostname as string) : undefined,
     );
   };
-  for (const list of ["npsServers", "vpnServers"] as const) {
+  for (const list of serverLists) {
     const seen = new Map<string, number>();
     hostnamesOf(list).forEach((name, index) => {
       if (name === undefined) return;
@@ -277,6 +289,15 @@ function crossServerProblems(input: Record<string, unknown>): string[] {
   }
   const npsNames = hostnamesOf("npsServers").filter((name): name is string => name !== undefined);
   const known = new Set(npsNames.map((name) => name.toLowerCase()));
+  hostnamesOf("radiusProxies").forEach((name, index) => {
+    if (name === undefined || !known.has(name.toLowerCase())) return;
+    problems.push(
+      `${configNamespace}:radiusProxies[${index}].hostname: expected an NPS server without the MFA extension, found ` +
+        `${JSON.stringify(name)}, which is also in ${configNamespace}:npsServers. An NPS server running the extension ` +
+        "cannot forward RADIUS to another server (Microsoft Learn, howto-mfa-nps-extension): make the proxy a " +
+        "separate NPS server that forwards to the extension servers",
+    );
+  });
   const vpnServers = Array.isArray(input.vpnServers) ? input.vpnServers : [];
   vpnServers.forEach((vpn, vpnIndex) => {
     const targets: unknown = vpn?.npsServers;
@@ -297,6 +318,7 @@ function crossServerProblems(input: Record<string, unknown>): string[] {
 export type StackConfig = z.infer<typeof stackConfigSchema>;
 export type NpsServerConfig = StackConfig["npsServers"][number];
 export type VpnServerConfig = StackConfig["vpnServers"][number];
+export type RadiusProxyConfig = StackConfig["radiusProxies"][number];
 export type WinrmEndpointConfig = NpsServerConfig["winrm"];
 export type ExtensionConfig = StackConfig["extension"];
 export type GraphConfig = StackConfig["graph"];
@@ -317,7 +339,7 @@ export class ConfigError extends Error {
   }
 }
 
-const objectKeys: ReadonlySet<ConfigKey> = new Set(["npsServers", "vpnServers", "extension", "graph"]);
+const objectKeys: ReadonlySet<ConfigKey> = new Set([...serverLists, "extension", "graph"]);
 
 /** Validates raw stack config; throws one ConfigError naming every problem. */
 export function parseStackConfig(raw: RawStackConfig): StackConfig {
@@ -369,7 +391,7 @@ function plaintextSecretProblems(config: StackConfig, secretKeys: ConfigKey[]): 
       );
     }
   };
-  for (const list of ["npsServers", "vpnServers"] as const) {
+  for (const list of serverLists) {
     config[list].forEach((server, index) =>
       check(list, `${list}[${index}].winrm.password`, server.winrm.password),
     );
@@ -399,8 +421,8 @@ function unknownKeysMessage(keys: string[]): string {
 /** The host a problem belongs to, so an admin with ten servers knows which one to fix. */
 function hostOf(path: PropertyKey[], input: Record<string, unknown>): string | undefined {
   const [list, index] = path;
-  if ((list !== "npsServers" && list !== "vpnServers") || typeof index !== "number") return undefined;
-  const servers = input[list];
+  if (!serverLists.includes(list as ServerList) || typeof index !== "number") return undefined;
+  const servers = input[list as ServerList];
   if (!Array.isArray(servers)) return undefined;
   const server = servers[index] as { hostname?: unknown } | undefined;
   return typeof server?.hostname === "string" && path[2] !== "hostname" ? server.hostname : undefined;

@@ -205,7 +205,12 @@ export function healthyNpsHost(hostname: string, tenantId: string, cloud: CloudN
 /** A real self-signed NPS certificate (CN=<tenant>, OU=Microsoft NPS Extension) as the shim stores it. */
 export function selfSignedNpsCertificate(
   tenantId: string,
-  options: { notBefore?: Date; notAfter?: Date; networkServiceCanRead?: boolean; keyStorage?: "capi" | "cng" } = {},
+  options: {
+    notBefore?: Date;
+    notAfter?: Date;
+    networkServiceCanRead?: boolean;
+    keyStorage?: "capi" | "cng";
+  } = {},
 ): HostCertificate {
   const notBefore = options.notBefore ?? new Date(Date.now() - 600_000);
   const notAfter = options.notAfter ?? new Date(notBefore.getTime() + 730 * 86_400_000);
