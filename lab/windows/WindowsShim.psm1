@@ -531,9 +531,15 @@ function New-ShimAccessRule {
 
 # Windows' FileSystemAccessRule and SecurityIdentifier exist on Linux but throw; the shim builds look-alikes.
 function New-Object {
-    [CmdletBinding()]
-    param([Parameter(Mandatory, Position = 0)][string] $TypeName, [Parameter(Position = 1)][object[]] $ArgumentList, [System.Collections.IDictionary] $Property)
+    [CmdletBinding(DefaultParameterSetName = 'Net')]
+    param(
+        [Parameter(ParameterSetName = 'Net', Mandatory, Position = 0)][string] $TypeName,
+        [Parameter(ParameterSetName = 'Net', Position = 1)][object[]] $ArgumentList,
+        [Parameter(ParameterSetName = 'Com', Mandatory, Position = 0)][string] $ComObject,
+        [System.Collections.IDictionary] $Property
+    )
     Sync-CallerPreference $PSCmdlet
+    if ($PSCmdlet.ParameterSetName -eq 'Com') { return New-ShimComObject $PSCmdlet $ComObject }
     switch -Regex ($TypeName) {
         '^(System\.)?Security\.Principal\.SecurityIdentifier$' {
             return [pscustomobject]@{ Value = [string]$ArgumentList[0]; Sid = [string]$ArgumentList[0] }
@@ -780,47 +786,91 @@ function Set-RemoteAccessRadius {
     if ($PassThru -and $updated) { ConvertTo-ShimRadiusServer $updated }
 }
 
-# `netsh nps show remoteserver` and `netsh nps set remoteserver remoteservergroup = G address = A timeout = T`,
-# printing in the layout remote/scripts/RadiusTimeout.ps1 parses (docs/windows.md shows it).
-function netsh {
-    $words = @($args | ForEach-Object { [string]$_ })
-    $line = ($words -join ' ')
-    if ($line -match '^(?i)nps\s+show\s+remoteserver') {
-        $state = Read-ShimState
-        foreach ($group in $state.remoteRadiusServerGroups) {
-            foreach ($server in $group.servers) {
-                'Remote RADIUS server group name = ' + $group.name
-                'Address                         = ' + $server.address
-                'Timeout (seconds)               = ' + $server.timeout
-                ''
-            }
-        }
-        'Ok.'
-        $global:LASTEXITCODE = 0
-        return
+# NPS's Server Data Objects (SDO), the documented COM API its console uses (Learn: windows/win32/nps/
+# sdo-obtaining-a-machine-sdo, sdo-attaching-to-an-sdo-enabled-computer; windows/win32/api/sdoias): the
+# machine SDO ("IAS.SdoMachine") attaches to the local computer, GetServiceSDO(DATA_STORE_LOCAL, "IAS")
+# returns the service SDO, and properties are read and written by the numeric IDs of sdoias.h:
+# IASPROPERTIES.PROPERTY_IAS_RADIUSSERVERGROUPS_COLLECTION = 0x400 on the service, PROPERTY_SDO_NAME = 2 and
+# RADIUSSERVERGROUPPROPERTIES.PROPERTY_RADIUSSERVERGROUP_SERVERS_COLLECTION = 0x400 on a group,
+# RADIUSSERVERPROPERTIES.PROPERTY_RADIUSSERVER_ADDRESS = 0x404 and _TIMEOUT = 0x408 on a server; ISdo.Apply
+# saves a server's changes. Without the NPS role the class is not registered and creating it fails (REGDB_E_CLASSNOTREG).
+$script:SdoIds = @{ Name = 2; Collection = 0x400; Address = 0x404; Timeout = 0x408 }
+
+function New-ShimComObject {
+    param($Cmdlet, [string] $ProgId)
+    $state = Read-ShimState
+    $hasIas = @($state.services.Keys | Where-Object { $_ -ieq 'IAS' }).Count -gt 0
+    if ($ProgId -ine 'IAS.SdoMachine' -or -not $hasIas) {
+        $exception = [System.Runtime.InteropServices.COMException]::new("Retrieving the COM class factory for component with ProgID $ProgId failed due to the following error: 80040154 Class not registered (Exception from HRESULT: 0x80040154 (REGDB_E_CLASSNOTREG)).", -2147221164)
+        $Cmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new($exception, 'NoCOMClassIdentified,Microsoft.PowerShell.Commands.NewObjectCommand', 'ResourceUnavailable', $ProgId))
     }
-    if ($line -match '^(?i)nps\s+set\s+remoteserver\s') {
-        $pairs = @{}
-        foreach ($word in $words) {
-            if ($word -match '^(\w+)\s*=\s*(.*)$') { $pairs[$Matches[1].ToLowerInvariant()] = $Matches[2].Trim('"') }
-        }
-        $found = Update-ShimState {
-            param($state)
-            foreach ($group in $state.remoteRadiusServerGroups) {
-                if ($group.name -ine $pairs['remoteservergroup']) { continue }
-                foreach ($server in $group.servers) {
-                    if ($server.address -ine $pairs['address']) { continue }
-                    $server.timeout = [int]$pairs['timeout']
-                    return $true
-                }
-            }
-            $false
-        }
-        if ($found) { 'Ok.'; $global:LASTEXITCODE = 0 } else { 'The parameter is incorrect.'; $global:LASTEXITCODE = 1 }
-        return
+    $machine = [pscustomobject]@{ Attached = $false }
+    $machine | Add-Member -MemberType ScriptMethod -Name Attach -Value { param($computer) if ($computer) { throw 'WindowsShim: SDO attaches only to the local computer' }; $this.Attached = $true }
+    $machine | Add-Member -MemberType ScriptMethod -Name GetServiceSDO -Value {
+        param($dataStore, $serviceName)
+        if (-not $this.Attached) { throw [System.Runtime.InteropServices.COMException]::new('The SDO machine is not attached (call Attach first).', -2147418113) }
+        if ([int]$dataStore -ne 0 -or "$serviceName" -ne 'IAS') { throw [System.ArgumentException]::new("GetServiceSDO: expected DATA_STORE_LOCAL (0) and service IAS, found $dataStore and $serviceName") }
+        New-ShimSdoService
     }
-    "netsh (lab): unsupported command: $line"
-    $global:LASTEXITCODE = 1
+    $machine
+}
+
+function Assert-ShimSdoId {
+    param([int] $Id, [int[]] $Known)
+    if ($Known -notcontains $Id) { throw [System.ArgumentException]::new("The parameter is incorrect: no SDO property $Id here (E_INVALIDARG).") }
+}
+
+function New-ShimSdoService {
+    $service = [pscustomobject]@{}
+    $service | Add-Member -MemberType ScriptMethod -Name GetProperty -Value {
+        param($id)
+        Assert-ShimSdoId $id @($script:SdoIds.Collection)
+        $groups = @((Read-ShimState).remoteRadiusServerGroups)
+        , @(for ($g = 0; $g -lt $groups.Count; $g++) { New-ShimSdoGroup $g $groups[$g] })
+    }
+    $service
+}
+
+function New-ShimSdoGroup {
+    param([int] $GroupIndex, $Group)
+    $sdo = [pscustomobject]@{ GroupIndex = $GroupIndex; GroupName = $Group.name; ServerCount = @($Group.servers).Count }
+    $sdo | Add-Member -MemberType ScriptMethod -Name GetProperty -Value {
+        param($id)
+        Assert-ShimSdoId $id @($script:SdoIds.Name, $script:SdoIds.Collection)
+        if ($id -eq $script:SdoIds.Name) { return $this.GroupName }
+        $groupIndex = $this.GroupIndex
+        $servers = @((Read-ShimState).remoteRadiusServerGroups[$groupIndex].servers)
+        , @(for ($i = 0; $i -lt $servers.Count; $i++) { New-ShimSdoServer $groupIndex $i $servers[$i] })
+    }
+    $sdo
+}
+
+function New-ShimSdoServer {
+    param([int] $GroupIndex, [int] $ServerIndex, $Server)
+    $sdo = [pscustomobject]@{ GroupIndex = $GroupIndex; ServerIndex = $ServerIndex; Address = $Server.address; Timeout = [int]$Server.timeout; Pending = $null }
+    $sdo | Add-Member -MemberType ScriptMethod -Name GetProperty -Value {
+        param($id)
+        Assert-ShimSdoId $id @($script:SdoIds.Address, $script:SdoIds.Timeout)
+        if ($id -eq $script:SdoIds.Address) { return $this.Address }
+        if ($null -ne $this.Pending) { return $this.Pending }
+        $this.Timeout
+    }
+    $sdo | Add-Member -MemberType ScriptMethod -Name PutProperty -Value {
+        param($id, $value)
+        Assert-ShimSdoId $id @($script:SdoIds.Timeout)
+        if ([int]$value -lt 1) { throw [System.ArgumentException]::new('The parameter is incorrect: a RADIUS server timeout is at least 1 second (E_INVALIDARG).') }
+        $this.Pending = [int]$value
+    }
+    $sdo | Add-Member -MemberType ScriptMethod -Name Apply -Value {
+        if ($null -eq $this.Pending) { return }
+        $groupIndex = $this.GroupIndex
+        $serverIndex = $this.ServerIndex
+        $timeout = $this.Pending
+        Update-ShimState { param($state) @($state.remoteRadiusServerGroups[$groupIndex].servers)[$serverIndex].timeout = $timeout }
+        $this.Timeout = $timeout
+        $this.Pending = $null
+    }
+    $sdo
 }
 
 # ---------------------------------------------------------------- events, network
@@ -892,7 +942,7 @@ Export-ModuleMember -Function @(
     'Get-ItemProperty', 'Get-ItemPropertyValue', 'Set-ItemProperty', 'New-ItemProperty', 'Remove-ItemProperty', 'Test-Path', 'New-Item',
     'Get-ChildItem', 'Get-Item', 'Remove-Item', 'New-SelfSignedCertificate', 'New-Object', 'Get-Acl', 'Set-Acl',
     'Get-Service', 'Start-Service', 'Stop-Service', 'Restart-Service',
-    'Get-RemoteAccessRadius', 'Set-RemoteAccessRadius', 'netsh',
+    'Get-RemoteAccessRadius', 'Set-RemoteAccessRadius',
     'Get-WinEvent', 'Test-NetConnection', 'Get-NetUDPEndpoint',
     'New-ShimCertificateEntry'
 )

@@ -88,7 +88,7 @@ export interface HostState {
   remoteAccessRadius: RemoteAccessRadiusEntry[];
   /** NPS: file version of the extension's DLLs (Get-Item ...\MfaNpsAuthzExt.dll).VersionInfo; absent: no files. */
   npsExtensionVersion?: string;
-  /** NPS: remote RADIUS server groups this NPS forwards to (netsh nps show remoteserver). */
+  /** RADIUS proxy NPS: its remote RADIUS server groups (NPS's SDO API, New-Object -ComObject IAS.SdoMachine). */
   remoteRadiusServerGroups: RemoteRadiusServerGroup[];
   network: {
     /** "host:port" to whether a TCP connection succeeds (Test-NetConnection). */
@@ -192,12 +192,16 @@ export function articleVpnHost(hostname: string, npsServers: string[], timeoutSe
   return host;
 }
 
-/** A healthy NPS server: complete registry pinned to a valid certificate NETWORK SERVICE can read. */
+/** A healthy NPS server: complete registry (IP_WHITELIST empty) pinned to a valid certificate NETWORK SERVICE can read. */
 export function healthyNpsHost(hostname: string, tenantId: string, cloud: CloudName = "public"): HostState {
   const host = articleNpsHost(hostname, tenantId);
   const certificate = selfSignedNpsCertificate(tenantId);
   host.certificates.push(certificate);
-  host.registry[azureMfaKey] = completeExtensionSettings(tenantId, cloud, certificate.thumbprint);
+  // IP_WHITELIST empty, as Learn advises when no client skips MFA (the extension logs an error without it).
+  host.registry[azureMfaKey] = {
+    ...completeExtensionSettings(tenantId, cloud, certificate.thumbprint),
+    IP_WHITELIST: "",
+  };
   host.events = [];
   return host;
 }

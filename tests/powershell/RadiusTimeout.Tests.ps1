@@ -90,4 +90,22 @@ Describe 'RadiusTimeout.ps1 on an NPS server forwarding to a remote RADIUS serve
         @((Get-LabState).remoteRadiusServerGroups[0].servers.timeout) | Should -Be @(60, 90)
         @((Invoke-HostScriptFile RadiusTimeout @{ mode = 'set'; npsServers = @(); timeoutSeconds = 60; remoteServerGroups = $true }).Document.result.changed).Count | Should -Be 0
     }
+
+    It 'reads groups through NPS''s SDO API, not netsh output' {
+        Import-Module $ShimPath -Scope Local -Force
+        Get-Command netsh -Module WindowsShim -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $machine = New-Object -ComObject IAS.SdoMachine
+        $machine.Attach($null)
+        $group = @($machine.GetServiceSDO(0, 'IAS').GetProperty(0x400))[0]
+        $group.GetProperty(2) | Should -Be 'MFA NPS'
+        @($group.GetProperty(0x400) | ForEach-Object { $_.GetProperty(0x404) }) | Should -Be @('10.0.0.7', '10.0.0.8')
+        { $group.GetProperty(0x401) } | Should -Throw '*E_INVALIDARG*'
+    }
+
+    It 'fails with NpsNotInstalled on a host without Network Policy Server' {
+        New-ArticleVpnHost
+        $run = Invoke-HostScriptFile RadiusTimeout @{ mode = 'get'; npsServers = @(); timeoutSeconds = 60; remoteServerGroups = $true }
+        $run.ExitCode | Should -Be 1
+        $run.Document.error.code | Should -Be 'NpsNotInstalled'
+    }
 }
