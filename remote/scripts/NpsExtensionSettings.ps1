@@ -1,6 +1,7 @@
 # Get/Test/Set of the Entra MFA NPS extension's registry values (HKLM\SOFTWARE\Microsoft\AzureMfa).
 # Input:  { mode: "get" | "set", settings: { NAME: "value", ... } }  (only these names are managed)
-# Result: { installed, missingDlls, extensionVersion, keyExists, values, drift: [{ name, expected, found }], changed: [names] }
+# Result: { installed, missingDlls, extensionVersion, keyExists, values, drift: [{ name, expected, found }], changed: [names],
+#           createdDefaults: [names] }
 # A host without the extension's DLLs registered is reported and left unchanged.
 
 $AzureMfaKey = 'HKLM:\SOFTWARE\Microsoft\AzureMfa'
@@ -110,6 +111,7 @@ function Invoke-NpsExtensionSettings {
     $live = Get-ExtensionValue
     $drift = @(Get-SettingsDrift -Desired $desired -Live $live)
     $changed = @()
+    $createdDefaults = @()
     $version = $null
     if ($missingDlls.Count -eq 0) {
         Set-Step 'read the extension version'
@@ -145,11 +147,12 @@ function Invoke-NpsExtensionSettings {
     if ($mode -eq 'set' -and $missingDlls.Count -eq 0 -and -not (Test-ValuePresent -Live $live -Name 'IP_WHITELIST')) {
         # Not declared and absent: Learn advises creating IP_WHITELIST empty, or the extension logs an error for
         # the missing value each time IAS starts (howto-mfa-nps-extension-advanced, "IP exceptions"). An
-        # existing value, declared or not, is left as it is.
+        # existing value, declared or not, is left as it is. Reported apart from `changed`: an empty list
+        # changes no authentication, so it is no reason to restart IAS.
         Set-Step 'create an empty IP_WHITELIST'
         if (-not (Test-Path -Path $AzureMfaKey)) { $null = New-Item -Path 'HKLM:\SOFTWARE\Microsoft' -Name 'AzureMfa' }
         $null = New-ItemProperty -Path $AzureMfaKey -Name 'IP_WHITELIST' -Value '' -PropertyType String
-        $changed += 'IP_WHITELIST'
+        $createdDefaults += 'IP_WHITELIST'
         $live = Get-ExtensionValue
     }
 
@@ -163,6 +166,7 @@ function Invoke-NpsExtensionSettings {
         values = $values
         drift = @($drift | ForEach-Object { @{ name = $_.name; expected = $_.expected; found = $_.found } })
         changed = $changed
+        createdDefaults = $createdDefaults
     }
 }
 

@@ -20,8 +20,8 @@ Describe 'NpsExtensionSettings.ps1' {
         $settings = Get-CompleteSettings
         $first = Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'set'; settings = $settings }
         $first.ExitCode | Should -Be 0
-        @($first.Document.result.changed).Count | Should -Be 7
-        @($first.Document.result.changed) | Should -Contain 'IP_WHITELIST'
+        @($first.Document.result.changed).Count | Should -Be 6
+        @($first.Document.result.createdDefaults) | Should -Be @('IP_WHITELIST')
         @($first.Document.result.drift).Count | Should -Be 0
         (Get-LabState).registry[$AzureMfaKey].CLIENT_CERT_IDENTIFIER | Should -Be $settings.CLIENT_CERT_IDENTIFIER
         $afterFirst = [System.IO.File]::ReadAllText($env:NPSMFA_HOST_STATE)
@@ -32,7 +32,7 @@ Describe 'NpsExtensionSettings.ps1' {
     }
 
     It 'Set corrects a drifted value and leaves values it does not manage alone' {
-        Update-LabState { param($s) $s.registry[$AzureMfaKey].STS_URL = 'https://wrong.example/'; $s.registry[$AzureMfaKey].CUSTOM = 'kept'; $s.registry[$AzureMfaKey].IP_WHITELIST = '' }
+        Update-LabState { param($s) $s.registry[$AzureMfaKey].STS_URL = 'https://wrong.example/'; $s.registry[$AzureMfaKey].CUSTOM = 'kept' }
         $run = Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'set'; settings = @{ STS_URL = 'https://login.microsoftonline.com/' } }
         @($run.Document.result.changed) | Should -Be @('STS_URL')
         (Get-LabState).registry[$AzureMfaKey].CUSTOM | Should -Be 'kept'
@@ -130,14 +130,15 @@ Describe 'NpsExtensionSettings.ps1 and IP_WHITELIST' {
 
     It 'creates IP_WHITELIST empty when it is neither declared nor present' {
         $run = Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'set'; settings = @{ TENANT_ID = $TenantId } }
-        @($run.Document.result.changed) | Should -Be @('IP_WHITELIST')
+        @($run.Document.result.createdDefaults) | Should -Be @('IP_WHITELIST')
+        @($run.Document.result.changed).Count | Should -Be 0
         (Get-LabState).registry[$AzureMfaKey].IP_WHITELIST | Should -Be ''
-        @((Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'set'; settings = @{ TENANT_ID = $TenantId } }).Document.result.changed).Count | Should -Be 0
+        @((Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'set'; settings = @{ TENANT_ID = $TenantId } }).Document.result.createdDefaults).Count | Should -Be 0
     }
 
     It 'leaves an existing IP_WHITELIST alone, and changes nothing in Get' {
         Update-LabState { param($s) $s.registry[$AzureMfaKey].IP_WHITELIST = '10.0.0.5' }
-        @((Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'set'; settings = @{ TENANT_ID = $TenantId } }).Document.result.changed).Count | Should -Be 0
+        @((Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'set'; settings = @{ TENANT_ID = $TenantId } }).Document.result.createdDefaults).Count | Should -Be 0
         (Get-LabState).registry[$AzureMfaKey].IP_WHITELIST | Should -Be '10.0.0.5'
         Update-LabState { param($s) $s.registry[$AzureMfaKey].Remove('IP_WHITELIST') }
         $null = Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'get'; settings = @{} }
