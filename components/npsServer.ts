@@ -3,7 +3,6 @@
 // changed) after the previous server's restart passed its health check.
 import * as pulumi from "@pulumi/pulumi";
 import { cloudEndpoints, CloudName, mfaClientAppId, mfaTargetPath } from "../config/clouds";
-import { minimumRadiusTimeoutSeconds } from "../config/schema";
 import type { ExtensionConfig, NpsServerConfig, StackConfig, WinrmEndpointConfig } from "../config/schema";
 import { NpsCertificateCredential } from "../providers/entra/npsCertificateCredential";
 import { componentTypes, WinrmEndpointInputs } from "../providers/resourceTypes";
@@ -11,7 +10,6 @@ import {
   IasRestart,
   NpsCertificate,
   NpsExtensionSettings,
-  RadiusTimeout,
   WindowsProviderOptions,
 } from "../providers/windows";
 
@@ -61,8 +59,6 @@ export interface NpsServerArgs {
   previousRestart?: { hostname: string; restart: IasRestart };
   /** What the certificate's registration waits for (the MfaTenant's service principals). */
   tenantReady?: pulumi.Input<pulumi.Resource>[];
-  /** Minimum timeout for remote RADIUS server groups this NPS forwards to; none manages no groups. */
-  forwardingTimeoutSeconds?: number;
   /** Seconds IAS must stay healthy after its restart (default 10). */
   healthCheckSeconds?: number;
   /** Tests only: how providers reach the host. */
@@ -75,7 +71,6 @@ export class NpsServer extends pulumi.ComponentResource {
   readonly credential: NpsCertificateCredential;
   readonly settings: NpsExtensionSettings;
   readonly restart: IasRestart;
-  readonly forwardingTimeout?: RadiusTimeout;
 
   constructor(name: string, args: NpsServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super(componentTypes.npsServer, name, {}, opts);
@@ -112,14 +107,6 @@ export class NpsServer extends pulumi.ComponentResource {
       { parent: this, dependsOn: [this.credential] },
       options,
     );
-    if (args.forwardingTimeoutSeconds !== undefined) {
-      this.forwardingTimeout = new RadiusTimeout(
-        `${name}-forwarding-timeout`,
-        { ...host, npsServers: [], timeoutSeconds: args.forwardingTimeoutSeconds, remoteServerGroups: true },
-        { parent: this, dependsOn: afterPrevious },
-        options,
-      );
-    }
     this.restart = new IasRestart(
       `${name}-ias-restart`,
       {
@@ -128,7 +115,6 @@ export class NpsServer extends pulumi.ComponentResource {
         triggers: {
           certificate: this.certificate.changedAt,
           settings: this.settings.changedAt,
-          ...(this.forwardingTimeout ? { forwardingTimeout: this.forwardingTimeout.changedAt } : {}),
         },
         healthCheckSeconds: args.healthCheckSeconds,
         retireCertificates: {
@@ -138,11 +124,7 @@ export class NpsServer extends pulumi.ComponentResource {
       },
       {
         parent: this,
-        dependsOn: [
-          this.settings,
-          ...(this.forwardingTimeout ? [this.forwardingTimeout] : []),
-          ...afterPrevious,
-        ],
+        dependsOn: [this.settings, ...afterPrevious],
       },
       options,
     );
@@ -151,15 +133,6 @@ export class NpsServer extends pulumi.ComponentResource {
       restartedAt: this.restart.restartedAt,
     });
   }
-}
-
-/** Longest RADIUS timeout the VPN servers ask for when they use this NPS (at least the 60 s minimum). */
-export function forwardingTimeoutFor(config: StackConfig, npsHostname: string): number {
-  const wanted = npsHostname.toLowerCase();
-  const timeouts = config.vpnServers
-    .filter((vpn) => vpn.npsServers.some((nps) => nps.toLowerCase() === wanted))
-    .map((vpn) => vpn.radiusTimeoutSeconds);
-  return Math.max(minimumRadiusTimeoutSeconds, ...timeouts);
 }
 
 export interface NpsRolloutOptions {
@@ -181,7 +154,6 @@ export function npsRollout(config: StackConfig, options: NpsRolloutOptions = {})
         extension: config.extension,
         previousRestart: previous && { hostname: previous.hostname, restart: previous.restart },
         tenantReady: options.tenantReady,
-        forwardingTimeoutSeconds: forwardingTimeoutFor(config, server.hostname),
         healthCheckSeconds: options.healthCheckSeconds,
         providerOptions: options.providerOptions,
       }),

@@ -1,7 +1,7 @@
 // Endpoints per Microsoft cloud. The NPS extension's registry values and the Graph/login
 // hosts must agree with the tenant's cloud, or token requests go to a tenant that does not exist.
 
-export const cloudNames = ["public", "usgov", "china"] as const;
+export const cloudNames = ["public", "usgov", "usgovdod", "china"] as const;
 export type CloudName = (typeof cloudNames)[number];
 
 export interface CloudEndpoints {
@@ -25,6 +25,14 @@ export const cloudEndpoints: Record<CloudName, CloudEndpoints> = {
   usgov: {
     loginUrl: "https://login.microsoftonline.us/",
     graphUrl: "https://graph.microsoft.us",
+    mfaHostname: "strongauthenticationservice.auth.microsoft.us",
+    mfaResourceHostname: "adnotifications.windowsazure.us",
+  },
+  // US Government L5 (DoD): its own Graph root (Learn: graph/deployments); sign-in and the MFA service are
+  // Azure Government's, the values Learn gives for Azure Government in howto-mfa-nps-extension.
+  usgovdod: {
+    loginUrl: "https://login.microsoftonline.us/",
+    graphUrl: "https://dod-graph.microsoft.us",
     mfaHostname: "strongauthenticationservice.auth.microsoft.us",
     mfaResourceHostname: "adnotifications.windowsazure.us",
   },

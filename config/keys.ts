@@ -10,6 +10,7 @@ export const configKeys = [
   "cloud",
   "npsServers",
   "vpnServers",
+  "radiusProxies",
   "extension",
   "graph",
   "tenantOnly",

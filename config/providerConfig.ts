@@ -55,11 +55,16 @@ export function readProviderConfig(source: ProviderConfigSource): StackConfig {
     npsServers: [] as string[],
     ...withEndpointDefaults(server),
   }));
+  const radiusProxies = jsonSetting<RawServer[]>(source, "radiusProxies", []).map((server) => ({
+    radiusTimeoutSeconds: configDefaults.radiusTimeoutSeconds,
+    ...withEndpointDefaults(server),
+  }));
   return {
     tenantId,
     cloud: (source.get(`${configNamespace}:cloud`) ?? configDefaults.cloud) as StackConfig["cloud"],
     npsServers,
     vpnServers,
+    radiusProxies,
     extension: jsonSetting(source, "extension", {}),
     graph: jsonSetting(source, "graph", {}),
     tenantOnly: source.get(`${configNamespace}:tenantOnly`) === "true",
@@ -69,7 +74,7 @@ export function readProviderConfig(source: ProviderConfigSource): StackConfig {
 /** The WinRM endpoint (with password) configured for a host, NPS or VPN; throws naming the host if none. */
 export function winrmEndpointFor(config: StackConfig, hostname: string): WinrmEndpointConfig {
   const wanted = hostname.toLowerCase();
-  const server = [...config.npsServers, ...config.vpnServers].find(
+  const server = [...config.npsServers, ...config.vpnServers, ...config.radiusProxies].find(
     (entry) => entry.hostname.toLowerCase() === wanted,
   );
   if (!server) {

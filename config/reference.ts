@@ -19,6 +19,13 @@ export const settingDescriptions: Record<string, string> = {
   "vpnServers[].npsServers": "Host names of the NPS servers this server sends RADIUS authentication to.",
   "vpnServers[].radiusTimeoutSeconds":
     "RADIUS timeout for each of those NPS servers. MFA waits for a person: at least 60 s, 90-120 s recommended.",
+  radiusProxies:
+    "NPS servers without the extension that forward RADIUS (remote RADIUS server groups) to the NPS servers.",
+  "radiusProxies[].hostname":
+    "The proxy's DNS name. Never one of `npsServers`: an extension NPS cannot forward.",
+  "radiusProxies[].winrm": "How to reach the server over WinRM (see `winrm.*` below).",
+  "radiusProxies[].radiusTimeoutSeconds":
+    "Timeout of each server in its remote RADIUS server groups; like the VPN servers', at least 60 s.",
   "winrm.url":
     "WS-Management endpoint, `https://<host>:5986/wsman`, or `http://<host>:5985/wsman` with `ntlm` (every message encrypted).",
   "winrm.auth": "`ntlm` (domain account), `basic` (local account, HTTPS only) or `certificate`.",

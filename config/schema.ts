@@ -187,6 +187,15 @@ const npsServerSchema = z
   })
   .strict();
 
+const radiusTimeoutSeconds = z
+  .number({ error: expected("a whole number of seconds") })
+  .int({ error: expected("a whole number of seconds") })
+  .min(minimumRadiusTimeoutSeconds, {
+    error: expected(`at least ${minimumRadiusTimeoutSeconds} seconds`, radiusTimeoutWhy),
+  })
+  .max(maximumRadiusTimeoutSeconds, { error: expected(`at most ${maximumRadiusTimeoutSeconds} seconds`) })
+  .default(configDefaults.radiusTimeoutSeconds);
+
 const vpnServerSchema = z
   .object({
     hostname,
@@ -194,16 +203,13 @@ const vpnServerSchema = z
     npsServers: z.array(hostname, { error: expected("a list of NPS host names") }).min(1, {
       error: expected("at least one NPS server this VPN server sends RADIUS to"),
     }),
-    radiusTimeoutSeconds: z
-      .number({ error: expected("a whole number of seconds") })
-      .int({ error: expected("a whole number of seconds") })
-      .min(minimumRadiusTimeoutSeconds, {
-        error: expected(`at least ${minimumRadiusTimeoutSeconds} seconds`, radiusTimeoutWhy),
-      })
-      .max(maximumRadiusTimeoutSeconds, { error: expected(`at most ${maximumRadiusTimeoutSeconds} seconds`) })
-      .default(configDefaults.radiusTimeoutSeconds),
+    radiusTimeoutSeconds,
   })
   .strict();
+
+// An NPS server that forwards RADIUS (remote RADIUS server groups) to the extension NPS servers. Its own role:
+// Microsoft documents that an NPS running the MFA extension cannot also forward to a remote server.
+const radiusProxySchema = z.object({ hostname, winrm: winrmEndpointSchema, radiusTimeoutSeconds }).strict();
 
 const extensionSchema = z
   .object({
@@ -269,11 +275,17 @@ const stackConfigSchema = z
       .default(configDefaults.cloud),
     npsServers: z.array(npsServerSchema, { error: expected("a list of NPS servers") }).default([]),
     vpnServers: z.array(vpnServerSchema, { error: expected("a list of VPN (RRAS) servers") }).default([]),
+    radiusProxies: z
+      .array(radiusProxySchema, { error: expected("a list of RADIUS proxy NPS servers") })
+      .default([]),
     extension: extensionSchema.default({}),
     graph: graphSchema.default({}),
     tenantOnly: z.boolean({ error: expected("true or false") }).default(false),
   })
   .strict();
+
+const serverLists = ["npsServers", "vpnServers", "radiusProxies"] as const;
+type ServerList = (typeof serverLists)[number];
 
 /**
  * Checks across servers, run on the raw input so they are reported even when a server has other
@@ -281,14 +293,14 @@ const stackConfigSchema = z
  */
 function crossServerProblems(input: Record<string, unknown>): string[] {
   const problems: string[] = [];
-  const hostnamesOf = (list: "npsServers" | "vpnServers") => {
+  const hostnamesOf = (list: ServerList) => {
     const servers = input[list];
     if (!Array.isArray(servers)) return [];
     return servers.map((server) =>
       typeof server?.hostname === "string" ? (server.hostname as string) : undefined,
     );
   };
-  for (const list of ["npsServers", "vpnServers"] as const) {
+  for (const list of serverLists) {
     const seen = new Map<string, number>();
     hostnamesOf(list).forEach((name, index) => {
       if (name === undefined) return;
@@ -305,6 +317,15 @@ function crossServerProblems(input: Record<string, unknown>): string[] {
   }
   const npsNames = hostnamesOf("npsServers").filter((name): name is string => name !== undefined);
   const known = new Set(npsNames.map((name) => name.toLowerCase()));
+  hostnamesOf("radiusProxies").forEach((name, index) => {
+    if (name === undefined || !known.has(name.toLowerCase())) return;
+    problems.push(
+      `${configNamespace}:radiusProxies[${index}].hostname: expected an NPS server without the MFA extension, found ` +
+        `${JSON.stringify(name)}, which is also in ${configNamespace}:npsServers. An NPS server running the extension ` +
+        "cannot forward RADIUS to another server (Microsoft Learn, howto-mfa-nps-extension): make the proxy a " +
+        "separate NPS server that forwards to the extension servers",
+    );
+  });
   const vpnServers = Array.isArray(input.vpnServers) ? input.vpnServers : [];
   vpnServers.forEach((vpn, vpnIndex) => {
     const targets: unknown = vpn?.npsServers;
@@ -331,7 +352,7 @@ function serverPresenceProblems(input: Record<string, unknown>, unparsed: Readon
   const listed = (list: string) =>
     unparsed.has(list) ||
     (input[list] !== undefined && !(Array.isArray(input[list]) && (input[list] as unknown[]).length === 0));
-  const hasServers = listed("npsServers") || listed("vpnServers");
+  const hasServers = serverLists.some(listed);
   if (input.tenantOnly === true && hasServers) {
     return [
       `${configNamespace}:tenantOnly: expected it only on a stack without servers, found true with ` +
@@ -350,6 +371,7 @@ function serverPresenceProblems(input: Record<string, unknown>, unparsed: Readon
 export type StackConfig = z.infer<typeof stackConfigSchema>;
 export type NpsServerConfig = StackConfig["npsServers"][number];
 export type VpnServerConfig = StackConfig["vpnServers"][number];
+export type RadiusProxyConfig = StackConfig["radiusProxies"][number];
 export type WinrmEndpointConfig = NpsServerConfig["winrm"];
 export type ExtensionConfig = StackConfig["extension"];
 export type GraphConfig = StackConfig["graph"];
@@ -374,7 +396,7 @@ export class ConfigError extends Error {
   }
 }
 
-const objectKeys: ReadonlySet<ConfigKey> = new Set(["npsServers", "vpnServers", "extension", "graph"]);
+const objectKeys: ReadonlySet<ConfigKey> = new Set([...serverLists, "extension", "graph"]);
 /** Pulumi hands booleans over as text. */
 const booleanKeys: ReadonlySet<ConfigKey> = new Set(["tenantOnly"]);
 
@@ -440,7 +462,7 @@ function plaintextSecretProblems(config: StackConfig, secretKeys: ConfigKey[]): 
       );
     }
   };
-  for (const list of ["npsServers", "vpnServers"] as const) {
+  for (const list of serverLists) {
     config[list].forEach((server, index) =>
       check(list, `${list}[${index}].winrm.password`, server.winrm.password),
     );
@@ -514,8 +536,8 @@ function settingPaths(): string[] {
 /** The host a problem belongs to, so an admin with ten servers knows which one to fix. */
 function hostOf(path: PropertyKey[], input: Record<string, unknown>): string | undefined {
   const [list, index] = path;
-  if ((list !== "npsServers" && list !== "vpnServers") || typeof index !== "number") return undefined;
-  const servers = input[list];
+  if (!serverLists.includes(list as ServerList) || typeof index !== "number") return undefined;
+  const servers = input[list as ServerList];
   if (!Array.isArray(servers)) return undefined;
   const server = servers[index] as { hostname?: unknown } | undefined;
   return typeof server?.hostname === "string" && path[2] !== "hostname" ? server.hostname : undefined;

@@ -1,6 +1,7 @@
 // The policy pack's entry: `pulumi preview --policy-pack policies` loads this file, and constructing the
 // PolicyPack starts the analyzer server. It only assembles the rules; each lives, and is tested, in rules/.
 import { PolicyPack } from "@pulumi/policy";
+import { extensionNpsNotProxy } from "./rules/extensionNpsNotProxy";
 import { iasRestartsSerialised } from "./rules/iasRestartsSerialised";
 import { mfaServicePrincipalsEnabled } from "./rules/mfaServicePrincipalsEnabled";
 import { mfaServicePrincipalsNeverDeletedOrDisabled } from "./rules/mfaServicePrincipalsNeverDeletedOrDisabled";
@@ -21,5 +22,6 @@ new PolicyPack("npsmfa-ests-token-error", {
     winrmHttpsVerified,
     iasRestartsSerialised,
     npsExtensionSettingsConsistent,
+    extensionNpsNotProxy,
   ],
 });

@@ -230,7 +230,8 @@ export function validateKeyCredentials(value: unknown): KeyCredential[] {
       type: entry.type,
       usage: entry.usage,
       key: entry.key,
-      displayName: typeof entry.displayName === "string" ? entry.displayName : null,
+      // Graph keeps 90 characters of a key credential's displayName (issue 12).
+      displayName: typeof entry.displayName === "string" ? entry.displayName.slice(0, 90) : null,
       customKeyIdentifier: typeof custom === "string" ? custom : null,
       startDateTime: new Date(start).toISOString().replace(/\.000Z$/, "Z"),
       endDateTime: new Date(end).toISOString().replace(/\.000Z$/, "Z"),

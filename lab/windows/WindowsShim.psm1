@@ -9,8 +9,10 @@ $script:SidNames = @{
     'S-1-5-18' = 'NT AUTHORITY\SYSTEM'
     'S-1-5-20' = 'NT AUTHORITY\NETWORK SERVICE'
     'S-1-5-32-544' = 'BUILTIN\Administrators'
+    'S-1-5-32-545' = 'BUILTIN\Users'
+    'S-1-5-11' = 'NT AUTHORITY\Authenticated Users'
+    'S-1-1-0' = 'Everyone'
 }
-$script:MachineKeysFolder = 'Microsoft\Crypto\RSA\MachineKeys'
 $script:LockAttempts = 200
 
 # ---------------------------------------------------------------- state file
@@ -84,8 +86,16 @@ function Resolve-ShimPath {
         return [pscustomobject]@{ Kind = 'Cert'; Thumbprint = $Matches[1].ToUpperInvariant() }
     }
     if ($text -match '^(?i)Cert:') { return [pscustomobject]@{ Kind = 'CertOther'; Path = $text } }
+    # Machine keys: a CAPI (CSP) key's container file under Crypto\RSA\MachineKeys, a CNG (KSP) key's file under
+    # Crypto\Keys, both in %ProgramData% ("Key Storage and Retrieval", Learn: windows/win32/seccng/key-storage-and-retrieval).
     if ($text -match '(?i)\\Microsoft\\Crypto\\RSA\\MachineKeys\\([^\\]+)$') {
-        return [pscustomobject]@{ Kind = 'KeyFile'; Container = $Matches[1] }
+        return [pscustomobject]@{ Kind = 'KeyFile'; Container = $Matches[1]; Storage = 'capi' }
+    }
+    if ($text -match '(?i)\\Microsoft\\Crypto\\Keys\\([^\\]+)$') {
+        return [pscustomobject]@{ Kind = 'KeyFile'; Container = $Matches[1]; Storage = 'cng' }
+    }
+    if ($text -match '(?i)\\Microsoft\\AzureMfa\\Extensions\\([^\\]+\.dll)$') {
+        return [pscustomobject]@{ Kind = 'ExtensionFile'; Name = $Matches[1] }
     }
     [pscustomobject]@{ Kind = 'Other'; Path = $Path }
 }
@@ -242,7 +252,8 @@ function Test-Path {
             'Cert' {
                 if (-not $target.Thumbprint) { $true } else { @((Read-ShimState).certificates | Where-Object { $_.thumbprint -ieq $target.Thumbprint }).Count -gt 0 }
             }
-            'KeyFile' { @((Read-ShimState).certificates | Where-Object { $_.keyContainer -eq $target.Container }).Count -gt 0 }
+            'KeyFile' { @(Find-ShimKeyEntry (Read-ShimState) $target).Count -gt 0 }
+            'ExtensionFile' { $null -ne (ConvertTo-ShimExtensionFile (Read-ShimState) $target $one) }
             default { Microsoft.PowerShell.Management\Test-Path @PSBoundParameters }
         }
     }
@@ -285,16 +296,59 @@ function New-Item {
 
 # ---------------------------------------------------------------- certificates (Cert:\LocalMachine\My)
 
-# A real X509Certificate2 with its private key, plus a PrivateKey member shaped as on Windows for a CAPI
-# key (CspKeyContainerInfo.UniqueKeyContainerName): the container names the key file whose ACL matters.
+# A real X509Certificate2 with its private key, shaped as Windows PowerShell 5.1 (.NET Framework) shows it:
+# - PrivateKey returns the CAPI key (RSACryptoServiceProvider, CspKeyContainerInfo.UniqueKeyContainerName
+#   naming the key file) and throws for a CNG key, as .NET Framework does for a key held by a key storage
+#   provider ("Invalid provider type specified"; Learn: dotnet/api/system.security.cryptography.x509certificates
+#   .x509certificate2.privatekey, remarks: obsolete, use GetRSAPrivateKey).
+# - RSACertificateExtensions.GetRSAPrivateKey (a static .NET call the shim cannot shadow) returns the real
+#   key; the type data registered below gives it what Windows' key objects have: Key.UniqueName for a CNG
+#   key (RSACng.Key, a CngKey), CspKeyContainerInfo for a CAPI key (RSACryptoServiceProvider).
 function ConvertTo-ShimCertificate {
     param($Entry)
     $bytes = [Convert]::FromBase64String($Entry.pfxBase64)
     $certificate = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($bytes, [string]$null, [System.Security.Cryptography.X509Certificates.X509KeyStorageFlags]::Exportable)
-    $privateKey = [pscustomobject]@{ CspKeyContainerInfo = [pscustomobject]@{ UniqueKeyContainerName = $Entry.keyContainer } }
-    $certificate | Add-Member -NotePropertyName PrivateKey -NotePropertyValue $privateKey -Force
+    $storage = Get-ShimKeyStorage $Entry
+    $modulus = [Convert]::ToBase64String($certificate.PublicKey.GetRSAPublicKey().ExportParameters($false).Modulus)
+    $script:ShimKeys[$modulus] = @{ storage = $storage; name = $Entry.keyContainer }
+    $capiKey = [pscustomobject]@{ CspKeyContainerInfo = [pscustomobject]@{ UniqueKeyContainerName = $Entry.keyContainer } }
+    if ($storage -eq 'cng') {
+        $getter = { throw [System.Security.Cryptography.CryptographicException]::new('Invalid provider type specified.') }
+    } else {
+        $getter = { $capiKey }.GetNewClosure()
+    }
+    $certificate | Add-Member -MemberType ScriptProperty -Name PrivateKey -Value $getter -Force
     $certificate | Add-Member -NotePropertyName PSPath -NotePropertyValue ('Microsoft.PowerShell.Security\Certificate::LocalMachine\My\' + $Entry.thumbprint) -Force
     $certificate
+}
+
+function Get-ShimKeyStorage {
+    param($Entry)
+    if ($Entry.ContainsKey('keyStorage') -and $Entry.keyStorage) { return [string]$Entry.keyStorage }
+    'capi'
+}
+
+# Keys the shim handed out, by public modulus: the type data below finds a key object's storage and name here.
+# Kept in the AppDomain because type data script blocks run outside this module's scope.
+$script:ShimKeys = [AppDomain]::CurrentDomain.GetData('NpsmfaShimKeys')
+if ($null -eq $script:ShimKeys) {
+    $script:ShimKeys = [hashtable]::Synchronized(@{})
+    [AppDomain]::CurrentDomain.SetData('NpsmfaShimKeys', $script:ShimKeys)
+}
+
+Update-TypeData -TypeName System.Security.Cryptography.RSA -MemberType ScriptProperty -MemberName Key -Force -Value {
+    $info = [AppDomain]::CurrentDomain.GetData('NpsmfaShimKeys')[[Convert]::ToBase64String($this.ExportParameters($false).Modulus)]
+    if ($null -ne $info -and $info.storage -eq 'cng') { [pscustomobject]@{ UniqueName = $info.name } }
+}
+Update-TypeData -TypeName System.Security.Cryptography.RSA -MemberType ScriptProperty -MemberName CspKeyContainerInfo -Force -Value {
+    $info = [AppDomain]::CurrentDomain.GetData('NpsmfaShimKeys')[[Convert]::ToBase64String($this.ExportParameters($false).Modulus)]
+    if ($null -ne $info -and $info.storage -eq 'capi') { [pscustomobject]@{ UniqueKeyContainerName = $info.name } }
+}
+
+# The certificate entry whose key file a KeyFile path names: same name, same kind of storage.
+function Find-ShimKeyEntry {
+    param($State, $Target)
+    @($State.certificates | Where-Object { $_.keyContainer -eq $Target.Container -and (Get-ShimKeyStorage $_) -eq $Target.Storage })
 }
 
 function Get-ChildItem {
@@ -315,12 +369,35 @@ function Get-ChildItem {
     }
 }
 
+# The extension's DLLs as Get-Item shows a file: a FileInfo whose VersionInfo is the file's
+# System.Diagnostics.FileVersionInfo (FileVersion, FileMajorPart...; Learn: dotnet/api/system.diagnostics.fileversioninfo).
+# The host's state holds the installed version (npsExtensionVersion); without it the files are absent.
+function ConvertTo-ShimExtensionFile {
+    param($State, $Target, [string] $Path)
+    $version = if ($State.ContainsKey('npsExtensionVersion')) { [string]$State.npsExtensionVersion } else { '' }
+    if (-not $version -or $Target.Name -notin 'MfaNpsAuthzExt.dll', 'MfaNpsAuthnExt.dll') { return $null }
+    $parsed = [version]$version
+    [pscustomobject]@{
+        Name = $Target.Name
+        FullName = $Path
+        VersionInfo = [pscustomobject]@{
+            FileName = $Path; FileVersion = $version; ProductVersion = $version
+            FileMajorPart = $parsed.Major; FileMinorPart = $parsed.Minor; FileBuildPart = $parsed.Build; FilePrivatePart = $parsed.Revision
+        }
+    }
+}
+
 function Get-Item {
     [CmdletBinding()]
     param([Parameter(Mandatory, Position = 0)][Alias('LiteralPath')][string[]] $Path)
     Sync-CallerPreference $PSCmdlet
     foreach ($one in $Path) {
         $target = Resolve-ShimPath $one
+        if ($target.Kind -eq 'ExtensionFile') {
+            $file = ConvertTo-ShimExtensionFile (Read-ShimState) $target $one
+            if ($null -eq $file) { Write-PathNotFound $PSCmdlet $one } else { $file }
+            continue
+        }
         if ($target.Kind -ne 'Cert' -or -not $target.Thumbprint) { Microsoft.PowerShell.Management\Get-Item -Path $one; continue }
         $entry = @((Read-ShimState).certificates | Where-Object { $_.thumbprint -ieq $target.Thumbprint })
         if ($entry.Count -eq 0) { Write-PathNotFound $PSCmdlet $one; continue }
@@ -349,7 +426,7 @@ function Remove-Item {
 }
 
 function New-ShimCertificateEntry {
-    param([string] $Subject, [DateTimeOffset] $NotBefore, [DateTimeOffset] $NotAfter, [int] $KeyLength = 2048)
+    param([string] $Subject, [DateTimeOffset] $NotBefore, [DateTimeOffset] $NotAfter, [int] $KeyLength = 2048, [ValidateSet('capi', 'cng')][string] $KeyStorage = 'capi')
     $rsa = [System.Security.Cryptography.RSA]::Create($KeyLength)
     try {
         $request = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new($Subject, $rsa, [System.Security.Cryptography.HashAlgorithmName]::SHA256, [System.Security.Cryptography.RSASignaturePadding]::Pkcs1)
@@ -367,10 +444,11 @@ function New-ShimCertificateEntry {
             notBefore = Format-ShimTime ([DateTimeOffset]$certificate.NotBefore)
             notAfter = Format-ShimTime ([DateTimeOffset]$certificate.NotAfter)
             pfxBase64 = [Convert]::ToBase64String($certificate.Export([System.Security.Cryptography.X509Certificates.X509ContentType]::Pfx))
+            keyStorage = $KeyStorage
             keyContainer = $container
             keyAcl = @(
-                @{ sid = 'S-1-5-18'; rights = 'FullControl'; type = 'Allow' },
-                @{ sid = 'S-1-5-32-544'; rights = 'FullControl'; type = 'Allow' }
+                @{ sid = 'S-1-5-18'; rights = [int][System.Security.AccessControl.FileSystemRights]::FullControl; type = 'Allow' },
+                @{ sid = 'S-1-5-32-544'; rights = [int][System.Security.AccessControl.FileSystemRights]::FullControl; type = 'Allow' }
             )
         }
     } finally {
@@ -378,36 +456,74 @@ function New-ShimCertificateEntry {
     }
 }
 
+# The host's Windows version as the registry records it (HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion);
+# a host seeded without that key counts as a current Windows Server.
+function Test-ShimWindows2012R2 {
+    $state = Read-ShimState
+    $key = Find-RegistryKeyName $state 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
+    if ($null -eq $key) { return $false }
+    $values = $state.registry[$key]
+    -not $values.ContainsKey('CurrentMajorVersionNumber') -and "$($values['CurrentVersion'])" -eq '6.3'
+}
+
+# Parameters as the Windows Server 2016-2025 reference documents them (lab/windows/cmdletReference.json).
+# Windows Server 2012 R2's cmdlet has only -DnsName, -CloneCert and -CertStoreLocation: any other parameter
+# fails to bind there (MicrosoftDocs/windows-powershell-docs, docset/winserver2012r2-ps/pki/
+# New-SelfSignedCertificate.md, removed as archived in 374feaa9).
+# The key goes to the provider named: a CSP ("... Cryptographic Provider") keeps a CAPI key, anything else,
+# and the default "Microsoft Software Key Storage Provider", a CNG key.
 function New-SelfSignedCertificate {
     [CmdletBinding()]
     param(
         [string] $Subject,
+        [string[]] $DnsName,
         [string] $CertStoreLocation = 'Cert:\CurrentUser\My',
         [datetime] $NotBefore = ([datetime]::Now.AddMinutes(-10)),
         [datetime] $NotAfter = ([datetime]::Now.AddYears(1)),
         [int] $KeyLength = 2048,
-        [string] $KeySpec,
-        [string] $Provider,
-        [string] $KeyExportPolicy,
+        [ValidateSet('None', 'KeyExchange', 'Signature')][string] $KeySpec,
+        [string] $Provider = 'Microsoft Software Key Storage Provider',
+        [ValidateSet('Exportable', 'ExportableEncrypted', 'NonExportable')][string[]] $KeyExportPolicy,
         [string] $HashAlgorithm,
         [string[]] $KeyUsage,
         [string] $FriendlyName
     )
     Sync-CallerPreference $PSCmdlet
+    if (Test-ShimWindows2012R2) {
+        $unknown = @($PSBoundParameters.Keys | Where-Object { $_ -notin 'DnsName', 'CertStoreLocation' -and $_ -notin [System.Management.Automation.PSCmdlet]::CommonParameters })
+        if ($unknown.Count -gt 0) {
+            $exception = [System.Management.Automation.ParameterBindingException]::new("A parameter cannot be found that matches parameter name '$($unknown[0])'.")
+            $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new($exception, 'NamedParameterNotFound,Microsoft.CertificateServices.Commands.NewSelfSignedCertificateCommand', 'InvalidArgument', $null))
+        }
+    }
     if ((Resolve-ShimPath $CertStoreLocation).Kind -ne 'Cert') { throw "WindowsShim: only Cert:\LocalMachine\My is emulated, not $CertStoreLocation" }
-    $entry = New-ShimCertificateEntry -Subject $Subject -NotBefore ([DateTimeOffset]$NotBefore) -NotAfter ([DateTimeOffset]$NotAfter) -KeyLength $KeyLength
+    $storage = if ($Provider -match 'Cryptographic Provider') { 'capi' } else { 'cng' }
+    $entry = New-ShimCertificateEntry -Subject $Subject -NotBefore ([DateTimeOffset]$NotBefore) -NotAfter ([DateTimeOffset]$NotAfter) -KeyLength $KeyLength -KeyStorage $storage
     Update-ShimState { param($state) [void]$state.certificates.Add($entry) }
     ConvertTo-ShimCertificate $entry
 }
 
 # ---------------------------------------------------------------- private key ACL
 
+# FileSystemRights as Get-Acl shows it on Windows: the ACE's access mask as the enum, whatever bits it holds
+# (Learn: dotnet/api/system.security.accesscontrol.filesystemaccessrule.filesystemrights). Names ("Read") and
+# masks (-2147483648 for GENERIC_READ) are both accepted from seeds.
+function ConvertTo-ShimRights {
+    param($Rights)
+    $type = [System.Security.AccessControl.FileSystemRights]
+    if ($Rights -is [System.Enum]) { return [Enum]::ToObject($type, [int]$Rights) }
+    if ($Rights -is [string] -and $Rights -notmatch '^-?\d+$') { return [Enum]::ToObject($type, [int]($Rights -as $type)) }
+    $mask = [long]$Rights
+    if ($mask -gt [int]::MaxValue) { $mask -= 4294967296 }
+    [Enum]::ToObject($type, [int]$mask)
+}
+
 function New-ShimAccessRule {
-    param([string] $Sid, [string] $Rights, [string] $Type)
+    param([string] $Sid, $Rights, [string] $Type)
     $name = if ($script:SidNames.ContainsKey($Sid)) { $script:SidNames[$Sid] } else { $Sid }
     [pscustomobject]@{
         IdentityReference = [pscustomobject]@{ Value = $name; Sid = $Sid }
-        FileSystemRights = $Rights
+        FileSystemRights = ConvertTo-ShimRights $Rights
         AccessControlType = $Type
         IsInherited = $false
     }
@@ -415,9 +531,15 @@ function New-ShimAccessRule {
 
 # Windows' FileSystemAccessRule and SecurityIdentifier exist on Linux but throw; the shim builds look-alikes.
 function New-Object {
-    [CmdletBinding()]
-    param([Parameter(Mandatory, Position = 0)][string] $TypeName, [Parameter(Position = 1)][object[]] $ArgumentList, [System.Collections.IDictionary] $Property)
+    [CmdletBinding(DefaultParameterSetName = 'Net')]
+    param(
+        [Parameter(ParameterSetName = 'Net', Mandatory, Position = 0)][string] $TypeName,
+        [Parameter(ParameterSetName = 'Net', Position = 1)][object[]] $ArgumentList,
+        [Parameter(ParameterSetName = 'Com', Mandatory, Position = 0)][string] $ComObject,
+        [System.Collections.IDictionary] $Property
+    )
     Sync-CallerPreference $PSCmdlet
+    if ($PSCmdlet.ParameterSetName -eq 'Com') { return New-ShimComObject $PSCmdlet $ComObject }
     switch -Regex ($TypeName) {
         '^(System\.)?Security\.Principal\.SecurityIdentifier$' {
             return [pscustomobject]@{ Value = [string]$ArgumentList[0]; Sid = [string]$ArgumentList[0] }
@@ -428,7 +550,7 @@ function New-Object {
                 $match = @($script:SidNames.GetEnumerator() | Where-Object { $_.Value -ieq $identity -or $_.Value.Split('\')[-1] -ieq $identity })
                 if ($match.Count -gt 0) { $match[0].Key } else { $identity }
             } else { $identity.Sid }
-            return New-ShimAccessRule -Sid $sid -Rights ([string]$ArgumentList[1]) -Type ([string]$ArgumentList[-1])
+            return New-ShimAccessRule -Sid $sid -Rights $ArgumentList[1] -Type ([string]$ArgumentList[-1])
         }
         default { Microsoft.PowerShell.Utility\New-Object @PSBoundParameters }
     }
@@ -465,7 +587,7 @@ function Get-Acl {
     Sync-CallerPreference $PSCmdlet
     $target = Resolve-ShimPath $Path
     if ($target.Kind -ne 'KeyFile') { Microsoft.PowerShell.Security\Get-Acl -Path $Path; return }
-    $entry = @((Read-ShimState).certificates | Where-Object { $_.keyContainer -eq $target.Container })
+    $entry = @(Find-ShimKeyEntry (Read-ShimState) $target)
     if ($entry.Count -eq 0) { Write-PathNotFound $PSCmdlet $Path; return }
     New-ShimAcl -Container $target.Container -Entries $entry[0].keyAcl
 }
@@ -479,9 +601,11 @@ function Set-Acl {
     $cmdlet = $PSCmdlet
     Update-ShimState {
         param($state)
-        $entry = @($state.certificates | Where-Object { $_.keyContainer -eq $target.Container })
+        $entry = @(Find-ShimKeyEntry $state $target)
         if ($entry.Count -eq 0) { Write-PathNotFound $cmdlet $Path; return }
-        $entry[0].keyAcl = @($AclObject.Access | ForEach-Object { @{ sid = $_.IdentityReference.Sid; rights = [string]$_.FileSystemRights; type = [string]$_.AccessControlType } })
+        # Stored as the access mask Windows keeps in the ACE, not as a name: a grant made elsewhere may be
+        # GENERIC_READ (0x80000000) or GENERIC_ALL, which no FileSystemRights name covers.
+        $entry[0].keyAcl = @($AclObject.Access | ForEach-Object { @{ sid = $_.IdentityReference.Sid; rights = [int]$_.FileSystemRights; type = [string]$_.AccessControlType } })
     }
 }
 
@@ -581,24 +705,47 @@ function Restart-Service {
 
 # ---------------------------------------------------------------- RRAS RADIUS servers, NPS remote groups
 
+# Get-RemoteAccessRadius returns CIM instances of RemoteAccessRadiusServer (root\Microsoft\Windows\RemoteAccess):
+# Score, Timeout, Port, SharedSecret (never populated), AccountingOnOffMsg, MsgAuthenticator, and ServerPurpose,
+# an embedded RemoteAccessRadiusServerPurpose holding ServerName and Purpose: there is no top-level ServerName
+# (Learn: previous-versions/windows/desktop/ramgmtpsprov/remoteaccessradiusserver and
+# .../remoteaccessradiusserverpurpose; cmdlet reference in lab/windows/cmdletReference.json). Real CIM instances
+# need libmi, which Linux lacks: these objects carry the same properties and type names.
 function ConvertTo-ShimRadiusServer {
     param($Entry)
-    [pscustomobject]@{
-        ServerName = $Entry.serverName
-        Purpose = $Entry.purpose
-        Timeout = [uint32]$Entry.timeout
+    $purpose = [pscustomobject]@{ ServerName = $Entry.serverName; Purpose = $Entry.purpose }
+    $purpose.PSObject.TypeNames.Insert(0, 'Microsoft.Management.Infrastructure.CimInstance#root/Microsoft/Windows/RemoteAccess/RemoteAccessRadiusServerPurpose')
+    $server = [pscustomobject]@{
+        ServerPurpose = $purpose
         Score = [uint32]$(if ($Entry.ContainsKey('score')) { $Entry.score } else { 30 })
+        Timeout = [uint32]$Entry.timeout
         Port = [uint32]$(if ($Entry.ContainsKey('port')) { $Entry.port } else { 1812 })
+        SharedSecret = ''
+        AccountingOnOffMsg = $(if ($Entry.purpose -eq 'Accounting') { 'Disabled' } else { '' })
+        MsgAuthenticator = $(if ($Entry.purpose -eq 'Authentication') { 'Disabled' } else { '' })
     }
+    $server.PSObject.TypeNames.Insert(0, 'Microsoft.Management.Infrastructure.CimInstance#root/Microsoft/Windows/RemoteAccess/RemoteAccessRadiusServer')
+    $server
+}
+
+# The RemoteAccess module comes with the Remote Access role (RSAT-RemoteAccess-PowerShell); on a host without
+# it the cmdlets do not exist, and PowerShell fails as for any unknown command.
+function Assert-ShimRemoteAccessRole {
+    param($Cmdlet, [string] $Name)
+    $state = Read-ShimState
+    foreach ($key in @($state.services.Keys)) { if ($key -ieq 'RemoteAccess') { return } }
+    $exception = [System.Management.Automation.CommandNotFoundException]::new("The term '$Name' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.")
+    $exception.CommandName = $Name
+    $Cmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new($exception, 'CommandNotFoundException', 'ObjectNotFound', $Name))
 }
 
 function Get-RemoteAccessRadius {
     [CmdletBinding()]
-    param([string] $ServerName, [string] $Purpose)
+    param([Parameter(Position = 0)][ValidateSet('Authentication', 'Accounting', 'Otp')][string] $Purpose, [string] $ComputerName, [string] $EntrypointName)
     Sync-CallerPreference $PSCmdlet
+    Assert-ShimRemoteAccessRole $PSCmdlet 'Get-RemoteAccessRadius'
     $state = Read-ShimState
     foreach ($entry in $state.remoteAccessRadius) {
-        if ($ServerName -and $entry.serverName -ine $ServerName) { continue }
         if ($Purpose -and $entry.purpose -ine $Purpose) { continue }
         ConvertTo-ShimRadiusServer $entry
     }
@@ -606,8 +753,21 @@ function Get-RemoteAccessRadius {
 
 function Set-RemoteAccessRadius {
     [CmdletBinding()]
-    param([Parameter(Mandatory)][string] $ServerName, [Parameter(Mandatory)][string] $Purpose, [uint32] $Timeout, [uint32] $Score, [switch] $PassThru)
+    param(
+        [Parameter(Mandatory, Position = 0)][string] $ServerName,
+        [Parameter(Mandatory, Position = 1)][ValidateSet('Authentication', 'Accounting', 'Otp')][string] $Purpose,
+        [uint32] $Timeout,
+        [byte] $Score,
+        [uint16] $Port,
+        [string] $SharedSecret,
+        [ValidateSet('Enabled', 'Disabled')][string] $AccountingOnOffMsg,
+        [ValidateSet('Enabled', 'Disabled')][string] $MsgAuthenticator,
+        [string] $ComputerName,
+        [string] $EntrypointName,
+        [switch] $PassThru
+    )
     Sync-CallerPreference $PSCmdlet
+    Assert-ShimRemoteAccessRole $PSCmdlet 'Set-RemoteAccessRadius'
     $cmdlet = $PSCmdlet
     $bound = $PSBoundParameters
     $updated = Update-ShimState {
@@ -620,52 +780,97 @@ function Set-RemoteAccessRadius {
         }
         if ($bound.ContainsKey('Timeout')) { $entry[0].timeout = [int]$Timeout }
         if ($bound.ContainsKey('Score')) { $entry[0].score = [int]$Score }
+        if ($bound.ContainsKey('Port')) { $entry[0].port = [int]$Port }
         $entry[0]
     }
     if ($PassThru -and $updated) { ConvertTo-ShimRadiusServer $updated }
 }
 
-# `netsh nps show remoteserver` and `netsh nps set remoteserver remoteservergroup = G address = A timeout = T`,
-# printing in the layout remote/scripts/RadiusTimeout.ps1 parses (docs/windows.md shows it).
-function netsh {
-    $words = @($args | ForEach-Object { [string]$_ })
-    $line = ($words -join ' ')
-    if ($line -match '^(?i)nps\s+show\s+remoteserver') {
-        $state = Read-ShimState
-        foreach ($group in $state.remoteRadiusServerGroups) {
-            foreach ($server in $group.servers) {
-                'Remote RADIUS server group name = ' + $group.name
-                'Address                         = ' + $server.address
-                'Timeout (seconds)               = ' + $server.timeout
-                ''
-            }
-        }
-        'Ok.'
-        $global:LASTEXITCODE = 0
-        return
+# NPS's Server Data Objects (SDO), the documented COM API its console uses (Learn: windows/win32/nps/
+# sdo-obtaining-a-machine-sdo, sdo-attaching-to-an-sdo-enabled-computer; windows/win32/api/sdoias): the
+# machine SDO ("IAS.SdoMachine") attaches to the local computer, GetServiceSDO(DATA_STORE_LOCAL, "IAS")
+# returns the service SDO, and properties are read and written by the numeric IDs of sdoias.h:
+# IASPROPERTIES.PROPERTY_IAS_RADIUSSERVERGROUPS_COLLECTION = 0x400 on the service, PROPERTY_SDO_NAME = 2 and
+# RADIUSSERVERGROUPPROPERTIES.PROPERTY_RADIUSSERVERGROUP_SERVERS_COLLECTION = 0x400 on a group,
+# RADIUSSERVERPROPERTIES.PROPERTY_RADIUSSERVER_ADDRESS = 0x404 and _TIMEOUT = 0x408 on a server; ISdo.Apply
+# saves a server's changes. Without the NPS role the class is not registered and creating it fails (REGDB_E_CLASSNOTREG).
+$script:SdoIds = @{ Name = 2; Collection = 0x400; Address = 0x404; Timeout = 0x408 }
+
+function New-ShimComObject {
+    param($Cmdlet, [string] $ProgId)
+    $state = Read-ShimState
+    $hasIas = @($state.services.Keys | Where-Object { $_ -ieq 'IAS' }).Count -gt 0
+    if ($ProgId -ine 'IAS.SdoMachine' -or -not $hasIas) {
+        $exception = [System.Runtime.InteropServices.COMException]::new("Retrieving the COM class factory for component with ProgID $ProgId failed due to the following error: 80040154 Class not registered (Exception from HRESULT: 0x80040154 (REGDB_E_CLASSNOTREG)).", -2147221164)
+        $Cmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new($exception, 'NoCOMClassIdentified,Microsoft.PowerShell.Commands.NewObjectCommand', 'ResourceUnavailable', $ProgId))
     }
-    if ($line -match '^(?i)nps\s+set\s+remoteserver\s') {
-        $pairs = @{}
-        foreach ($word in $words) {
-            if ($word -match '^(\w+)\s*=\s*(.*)$') { $pairs[$Matches[1].ToLowerInvariant()] = $Matches[2].Trim('"') }
-        }
-        $found = Update-ShimState {
-            param($state)
-            foreach ($group in $state.remoteRadiusServerGroups) {
-                if ($group.name -ine $pairs['remoteservergroup']) { continue }
-                foreach ($server in $group.servers) {
-                    if ($server.address -ine $pairs['address']) { continue }
-                    $server.timeout = [int]$pairs['timeout']
-                    return $true
-                }
-            }
-            $false
-        }
-        if ($found) { 'Ok.'; $global:LASTEXITCODE = 0 } else { 'The parameter is incorrect.'; $global:LASTEXITCODE = 1 }
-        return
+    $machine = [pscustomobject]@{ Attached = $false }
+    $machine | Add-Member -MemberType ScriptMethod -Name Attach -Value { param($computer) if ($computer) { throw 'WindowsShim: SDO attaches only to the local computer' }; $this.Attached = $true }
+    $machine | Add-Member -MemberType ScriptMethod -Name GetServiceSDO -Value {
+        param($dataStore, $serviceName)
+        if (-not $this.Attached) { throw [System.Runtime.InteropServices.COMException]::new('The SDO machine is not attached (call Attach first).', -2147418113) }
+        if ([int]$dataStore -ne 0 -or "$serviceName" -ne 'IAS') { throw [System.ArgumentException]::new("GetServiceSDO: expected DATA_STORE_LOCAL (0) and service IAS, found $dataStore and $serviceName") }
+        New-ShimSdoService
     }
-    "netsh (lab): unsupported command: $line"
-    $global:LASTEXITCODE = 1
+    $machine
+}
+
+function Assert-ShimSdoId {
+    param([int] $Id, [int[]] $Known)
+    if ($Known -notcontains $Id) { throw [System.ArgumentException]::new("The parameter is incorrect: no SDO property $Id here (E_INVALIDARG).") }
+}
+
+function New-ShimSdoService {
+    $service = [pscustomobject]@{}
+    $service | Add-Member -MemberType ScriptMethod -Name GetProperty -Value {
+        param($id)
+        Assert-ShimSdoId $id @($script:SdoIds.Collection)
+        $groups = @((Read-ShimState).remoteRadiusServerGroups)
+        , @(for ($g = 0; $g -lt $groups.Count; $g++) { New-ShimSdoGroup $g $groups[$g] })
+    }
+    $service
+}
+
+function New-ShimSdoGroup {
+    param([int] $GroupIndex, $Group)
+    $sdo = [pscustomobject]@{ GroupIndex = $GroupIndex; GroupName = $Group.name; ServerCount = @($Group.servers).Count }
+    $sdo | Add-Member -MemberType ScriptMethod -Name GetProperty -Value {
+        param($id)
+        Assert-ShimSdoId $id @($script:SdoIds.Name, $script:SdoIds.Collection)
+        if ($id -eq $script:SdoIds.Name) { return $this.GroupName }
+        $groupIndex = $this.GroupIndex
+        $servers = @((Read-ShimState).remoteRadiusServerGroups[$groupIndex].servers)
+        , @(for ($i = 0; $i -lt $servers.Count; $i++) { New-ShimSdoServer $groupIndex $i $servers[$i] })
+    }
+    $sdo
+}
+
+function New-ShimSdoServer {
+    param([int] $GroupIndex, [int] $ServerIndex, $Server)
+    $sdo = [pscustomobject]@{ GroupIndex = $GroupIndex; ServerIndex = $ServerIndex; Address = $Server.address; Timeout = [int]$Server.timeout; Pending = $null }
+    $sdo | Add-Member -MemberType ScriptMethod -Name GetProperty -Value {
+        param($id)
+        Assert-ShimSdoId $id @($script:SdoIds.Address, $script:SdoIds.Timeout)
+        if ($id -eq $script:SdoIds.Address) { return $this.Address }
+        if ($null -ne $this.Pending) { return $this.Pending }
+        $this.Timeout
+    }
+    $sdo | Add-Member -MemberType ScriptMethod -Name PutProperty -Value {
+        param($id, $value)
+        Assert-ShimSdoId $id @($script:SdoIds.Timeout)
+        if ([int]$value -lt 1) { throw [System.ArgumentException]::new('The parameter is incorrect: a RADIUS server timeout is at least 1 second (E_INVALIDARG).') }
+        $this.Pending = [int]$value
+    }
+    $sdo | Add-Member -MemberType ScriptMethod -Name Apply -Value {
+        if ($null -eq $this.Pending) { return }
+        $groupIndex = $this.GroupIndex
+        $serverIndex = $this.ServerIndex
+        $timeout = $this.Pending
+        Update-ShimState { param($state) @($state.remoteRadiusServerGroups[$groupIndex].servers)[$serverIndex].timeout = $timeout }
+        $this.Timeout = $timeout
+        $this.Pending = $null
+    }
+    $sdo
 }
 
 # ---------------------------------------------------------------- events, network
@@ -737,7 +942,7 @@ Export-ModuleMember -Function @(
     'Get-ItemProperty', 'Get-ItemPropertyValue', 'Set-ItemProperty', 'New-ItemProperty', 'Remove-ItemProperty', 'Test-Path', 'New-Item',
     'Get-ChildItem', 'Get-Item', 'Remove-Item', 'New-SelfSignedCertificate', 'New-Object', 'Get-Acl', 'Set-Acl',
     'Get-Service', 'Start-Service', 'Stop-Service', 'Restart-Service',
-    'Get-RemoteAccessRadius', 'Set-RemoteAccessRadius', 'netsh',
+    'Get-RemoteAccessRadius', 'Set-RemoteAccessRadius',
     'Get-WinEvent', 'Test-NetConnection', 'Get-NetUDPEndpoint',
     'New-ShimCertificateEntry'
 )

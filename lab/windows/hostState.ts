@@ -16,9 +16,13 @@ export const networkServiceSid = "S-1-5-20";
 /** REG_SZ as a string, REG_DWORD as a number, REG_MULTI_SZ as a list of strings. */
 export type RegistryValue = string | number | string[];
 
+/** FileSystemRights masks as Windows keeps them in an ACE (FileSystemRights.Read, .FullControl, GENERIC_READ). */
+export const fileRights = { read: 131209, fullControl: 2032127, genericRead: -2147483648 } as const;
+
 export interface KeyAccessRule {
   sid: string;
-  rights: string;
+  /** The access mask (a FileSystemRights value; generic bits as Windows stores them). Names are accepted too. */
+  rights: number | string;
   type: "Allow" | "Deny";
 }
 
@@ -29,7 +33,9 @@ export interface HostCertificate {
   notAfter: string;
   /** PKCS#12 with the private key, no password. */
   pfxBase64: string;
-  /** File name of the key under %ProgramData%\Microsoft\Crypto\RSA\MachineKeys. */
+  /** Who holds the key: a CAPI CSP (file under Crypto\RSA\MachineKeys) or a CNG KSP (under Crypto\Keys). */
+  keyStorage?: "capi" | "cng";
+  /** File name of the key under %ProgramData%\Microsoft\Crypto\RSA\MachineKeys (capi) or ...\Crypto\Keys (cng). */
   keyContainer: string;
   keyAcl: KeyAccessRule[];
 }
@@ -80,7 +86,9 @@ export interface HostState {
   events: HostEvent[];
   /** RRAS: Get-RemoteAccessRadius. */
   remoteAccessRadius: RemoteAccessRadiusEntry[];
-  /** NPS: remote RADIUS server groups this NPS forwards to (netsh nps show remoteserver). */
+  /** NPS: file version of the extension's DLLs (Get-Item ...\MfaNpsAuthzExt.dll).VersionInfo; absent: no files. */
+  npsExtensionVersion?: string;
+  /** RADIUS proxy NPS: its remote RADIUS server groups (NPS's SDO API, New-Object -ComObject IAS.SdoMachine). */
   remoteRadiusServerGroups: RemoteRadiusServerGroup[];
   network: {
     /** "host:port" to whether a TCP connection succeeds (Test-NetConnection). */
@@ -89,6 +97,9 @@ export interface HostState {
     iasUdpPorts?: number[];
   };
 }
+
+/** The extension version lab NPS hosts run: the first to honour CLIENT_CERT_IDENTIFIER as a thumbprint. */
+export const currentExtensionVersion = "1.2.2893.1";
 
 const extensionDir = "%ProgramFiles%\\Microsoft\\AzureMfa\\Extensions";
 
@@ -143,6 +154,7 @@ export function articleNpsHost(hostname: string, tenantId: string, cloud: CloudN
   const host = emptyHost(hostname);
   host.network.tcpReachable = cloudEndpointsReachable(cloud);
   host.registry[authSrvParametersKey] = extensionDllRegistration();
+  host.npsExtensionVersion = currentExtensionVersion;
   host.registry[azureMfaKey] = { TENANT_ID: tenantId };
   host.services.IAS = iasService();
   const yesterday = new Date(Date.now() - 86_400_000).toISOString();
@@ -188,12 +200,16 @@ export function articleVpnHost(hostname: string, npsServers: string[], timeoutSe
   return host;
 }
 
-/** A healthy NPS server: complete registry pinned to a valid certificate NETWORK SERVICE can read. */
+/** A healthy NPS server: complete registry (IP_WHITELIST empty) pinned to a valid certificate NETWORK SERVICE can read. */
 export function healthyNpsHost(hostname: string, tenantId: string, cloud: CloudName = "public"): HostState {
   const host = articleNpsHost(hostname, tenantId, cloud);
   const certificate = selfSignedNpsCertificate(tenantId);
   host.certificates.push(certificate);
-  host.registry[azureMfaKey] = completeExtensionSettings(tenantId, cloud, certificate.thumbprint);
+  // IP_WHITELIST empty, as Learn advises when no client skips MFA (the extension logs an error without it).
+  host.registry[azureMfaKey] = {
+    ...completeExtensionSettings(tenantId, cloud, certificate.thumbprint),
+    IP_WHITELIST: "",
+  };
   host.events = [];
   return host;
 }
@@ -201,7 +217,12 @@ export function healthyNpsHost(hostname: string, tenantId: string, cloud: CloudN
 /** A real self-signed NPS certificate (CN=<tenant>, OU=Microsoft NPS Extension) as the shim stores it. */
 export function selfSignedNpsCertificate(
   tenantId: string,
-  options: { notBefore?: Date; notAfter?: Date; networkServiceCanRead?: boolean } = {},
+  options: {
+    notBefore?: Date;
+    notAfter?: Date;
+    networkServiceCanRead?: boolean;
+    keyStorage?: "capi" | "cng";
+  } = {},
 ): HostCertificate {
   const notBefore = options.notBefore ?? new Date(Date.now() - 600_000);
   const notAfter = options.notAfter ?? new Date(notBefore.getTime() + 730 * 86_400_000);
@@ -225,17 +246,18 @@ export function selfSignedNpsCertificate(
   const der = Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(certificate)).getBytes(), "binary");
   const pfx = forge.pkcs12.toPkcs12Asn1(privateKey, [certificate], null, { algorithm: "3des" });
   const keyAcl: KeyAccessRule[] = [
-    { sid: "S-1-5-18", rights: "FullControl", type: "Allow" },
-    { sid: "S-1-5-32-544", rights: "FullControl", type: "Allow" },
+    { sid: "S-1-5-18", rights: fileRights.fullControl, type: "Allow" },
+    { sid: "S-1-5-32-544", rights: fileRights.fullControl, type: "Allow" },
   ];
   if (options.networkServiceCanRead ?? true)
-    keyAcl.push({ sid: networkServiceSid, rights: "Read", type: "Allow" });
+    keyAcl.push({ sid: networkServiceSid, rights: fileRights.read, type: "Allow" });
   return {
     thumbprint: crypto.createHash("sha1").update(der).digest("hex").toUpperCase(),
     subject: `CN=${tenantId}, OU=Microsoft NPS Extension`,
     notBefore: notBefore.toISOString(),
     notAfter: notAfter.toISOString(),
     pfxBase64: Buffer.from(forge.asn1.toDer(pfx).getBytes(), "binary").toString("base64"),
+    keyStorage: options.keyStorage ?? "capi",
     keyContainer: `${crypto.randomBytes(16).toString("hex")}_${crypto.randomUUID()}`,
     keyAcl,
   };

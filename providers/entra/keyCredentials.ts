@@ -18,9 +18,20 @@ export interface GraphKeyCredential {
 
 export type KeyStatus = "registered" | "missing" | "expired" | "renewal-due";
 
-/** How our keys are named: the NPS host is the only thing telling them apart (the subject is the tenant). */
+/** Graph keeps at most this many characters of a key credential's displayName and cuts the rest. */
+export const keyDisplayNameMaxLength = 90;
+
+/**
+ * How our keys are named: the NPS host is the only thing telling them apart (the subject is the tenant).
+ * Kept within Graph's 90 characters, or Graph would cut it and ownedByHost would never match our own key
+ * again (old keys would pile up): a long host name ends in a hash of the whole name instead.
+ */
 export function npsKeyDisplayName(npsHostname: string): string {
-  return `npsmfa NPS extension certificate: ${npsHostname.toLowerCase()}`;
+  const prefix = "npsmfa NPS extension certificate: ";
+  const host = npsHostname.toLowerCase();
+  if (prefix.length + host.length <= keyDisplayNameMaxLength) return `${prefix}${host}`;
+  const hash = crypto.createHash("sha256").update(host).digest("hex").slice(0, 12);
+  return `${prefix}${host.slice(0, keyDisplayNameMaxLength - prefix.length - hash.length - 1)}~${hash}`;
 }
 
 export function thumbprintOfDer(derBase64: string): string {

@@ -14,27 +14,65 @@ function Get-NpsSubject {
     "CN=$TenantId, OU=Microsoft NPS Extension"
 }
 
-# The file holding the certificate's private key (a CAPI key container under MachineKeys).
+# NETWORK SERVICE and the groups its token always holds (Everyone, Authenticated Users, BUILTIN\Users, SERVICE):
+# a grant to any of them lets IAS, which runs as NETWORK SERVICE, read the key (Learn: windows/win32/services/
+# networkservice-account; windows-server/identity/ad-ds/manage/understand-security-identifiers).
+$NetworkServiceGroupSids = @('S-1-5-20', 'S-1-1-0', 'S-1-5-11', 'S-1-5-32-545', 'S-1-5-6')
+# Access mask bits (Learn: windows/win32/secauthz/access-mask-format, generic-access-rights; a file's
+# GENERIC_READ maps to FILE_GENERIC_READ, GENERIC_ALL to FILE_ALL_ACCESS: windows/win32/fileio/file-security-and-access-rights).
+$ReadMask = [int][System.Security.AccessControl.FileSystemRights]::Read
+$FullControlMask = [int][System.Security.AccessControl.FileSystemRights]::FullControl
+$GenericReadMask = [int]-2147483648
+$GenericAllMask = [int]0x10000000
+
+# The file holding the certificate's private key. GetRSAPrivateKey, not PrivateKey: on Windows PowerShell 5.1
+# (.NET Framework) PrivateKey throws for a key held by a CNG key storage provider, the default of
+# New-SelfSignedCertificate and common for certificates an administrator brings. A CNG key (RSACng) is the
+# file Key.UniqueName under %ProgramData%\Microsoft\Crypto\Keys; a CAPI key (RSACryptoServiceProvider) the
+# file CspKeyContainerInfo.UniqueKeyContainerName under ...\Crypto\RSA\MachineKeys (Learn: windows/win32/
+# seccng/key-storage-and-retrieval; dotnet/api/...rsacertificateextensions.getrsaprivatekey).
 function Get-PrivateKeyFile {
     param($Certificate)
-    if (-not $Certificate.HasPrivateKey -or $null -eq $Certificate.PrivateKey) { return $null }
-    $container = $Certificate.PrivateKey.CspKeyContainerInfo.UniqueKeyContainerName
-    Join-Path $env:ProgramData "Microsoft\Crypto\RSA\MachineKeys\$container"
+    if (-not $Certificate.HasPrivateKey) { return $null }
+    $key = [System.Security.Cryptography.X509Certificates.RSACertificateExtensions]::GetRSAPrivateKey($Certificate)
+    if ($null -eq $key) { return $null }
+    $cngKey = $key.PSObject.Properties['Key']
+    if ($null -ne $cngKey -and $null -ne $cngKey.Value) {
+        return Join-Path $env:ProgramData "Microsoft\Crypto\Keys\$($cngKey.Value.UniqueName)"
+    }
+    $capiKey = $key.PSObject.Properties['CspKeyContainerInfo']
+    if ($null -ne $capiKey -and $null -ne $capiKey.Value) {
+        return Join-Path $env:ProgramData "Microsoft\Crypto\RSA\MachineKeys\$($capiKey.Value.UniqueKeyContainerName)"
+    }
+    Stop-HostScript -Code 'UnsupportedPrivateKey' -Message "the private key of $($Certificate.Thumbprint) is neither a CNG nor a CAPI machine key ($($key.GetType().FullName)); give NETWORK SERVICE read access to it by hand"
 }
 
+# The rights an ACE grants as specific file rights: generic bits (what a grant in the certificates console
+# may store) mapped to the file rights they stand for.
+function ConvertTo-FileRightsMask {
+    param([int] $Mask)
+    if (($Mask -band $GenericReadMask) -ne 0) { $Mask = $Mask -bor $ReadMask }
+    if (($Mask -band $GenericAllMask) -ne 0) { $Mask = $Mask -bor $FullControlMask }
+    $Mask
+}
+
+# True when an ACE for NETWORK SERVICE or a group it is in allows every Read bit, and none denies one.
 function Test-NetworkServiceCanRead {
     param($Certificate)
     $keyFile = Get-PrivateKeyFile $Certificate
     if ($null -eq $keyFile -or -not (Test-Path -Path $keyFile)) { return $false }
     $acl = Get-Acl -Path $keyFile
-    $read = [System.Security.AccessControl.FileSystemRights]::Read
+    $allowed = 0
     foreach ($rule in @($acl.GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier]))) {
-        $rights = [System.Security.AccessControl.FileSystemRights]$rule.FileSystemRights
-        if ($rule.IdentityReference.Value -eq $NetworkServiceSid -and "$($rule.AccessControlType)" -eq 'Allow' -and ($rights -band $read) -eq $read) {
-            return $true
+        if ($NetworkServiceGroupSids -notcontains [string]$rule.IdentityReference.Value) { continue }
+        $mask = ConvertTo-FileRightsMask ([int]$rule.FileSystemRights)
+        if ("$($rule.AccessControlType)" -eq 'Deny') {
+            if (($mask -band $ReadMask) -ne 0) { return $false }
+        } else {
+            $allowed = $allowed -bor $mask
         }
     }
-    $false
+    ($allowed -band $ReadMask) -eq $ReadMask
 }
 
 function Grant-NetworkServiceRead {
@@ -46,6 +84,25 @@ function Grant-NetworkServiceRead {
     $rule = New-Object System.Security.AccessControl.FileSystemAccessRule -ArgumentList $sid, 'Read', 'Allow'
     $acl.AddAccessRule($rule)
     Set-Acl -Path $keyFile -AclObject $acl
+}
+
+# New-SelfSignedCertificate takes -Subject, -NotAfter, -Provider... from Windows Server 2016 on; Windows Server
+# 2012 R2's has only -DnsName, -CloneCert and -CertStoreLocation (MicrosoftDocs/windows-powershell-docs,
+# winserver2012r2-ps/pki/New-SelfSignedCertificate.md). Such a host gets a clear refusal, not a binding error.
+function Assert-SelfSignedCertificateSupported {
+    $key = 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
+    if (-not (Test-Path -Path $key)) { return }
+    $version = Get-ItemProperty -Path $key
+    if ($null -ne $version.PSObject.Properties['CurrentMajorVersionNumber']) { return }
+    $property = $version.PSObject.Properties['CurrentVersion']
+    if ($null -eq $property) { return }
+    $found = [string]$property.Value
+    if ($found -notmatch '^\d+\.\d+$' -or [version]$found -ge [version]'10.0') { return }
+    $product = ''
+    if ($null -ne $version.PSObject.Properties['ProductName']) { $product = "$($version.ProductName), " }
+    Stop-HostScript -Code 'UnsupportedWindowsVersion' -Message ("cannot create the NPS certificate on $($product)Windows $found" +
+        ': New-SelfSignedCertificate there has no -Subject. Supported for creating it: Windows Server 2016, 2019, 2022 and 2025. ' +
+        'On this host, install a certificate "CN=<tenant ID>, OU=Microsoft NPS Extension" yourself, then apply again.') -Details @{ windowsVersion = $found }
 }
 
 function ConvertTo-PublicPart {
@@ -88,6 +145,8 @@ function Invoke-NpsCertificate {
     $changed = @()
 
     if ($mode -eq 'set' -and $null -eq $current) {
+        Set-Step 'check the Windows version'
+        Assert-SelfSignedCertificateSupported
         Set-Step 'create a certificate'
         $current = New-SelfSignedCertificate -Subject $subject -CertStoreLocation 'Cert:\LocalMachine\My' `
             -NotAfter (Get-Date).AddYears($ValidityYears) -KeyLength 2048 -KeySpec KeyExchange `

@@ -1,6 +1,7 @@
 # Get/Test/Set of the Entra MFA NPS extension's registry values (HKLM\SOFTWARE\Microsoft\AzureMfa).
 # Input:  { mode: "get" | "set", settings: { NAME: "value", ... } }  (only these names are managed)
-# Result: { installed, missingDlls, keyExists, values, drift: [{ name, expected, found }], changed: [names] }
+# Result: { installed, missingDlls, extensionVersion, keyExists, values, drift: [{ name, expected, found }], changed: [names],
+#           createdDefaults: [names] }
 # A host without the extension's DLLs registered is reported and left unchanged.
 
 $AzureMfaKey = 'HKLM:\SOFTWARE\Microsoft\AzureMfa'
@@ -22,6 +23,42 @@ function Get-MissingExtensionDll {
     $missing
 }
 
+# CLIENT_CERT_IDENTIFIER naming the certificate by thumbprint needs this extension version or later; older
+# ones ignore it silently and keep picking a certificate by subject (Learn: entra/identity/authentication/
+# howto-mfa-nps-extension, certificate rollover / multiple certificates).
+$ThumbprintIdentifierMinimumVersion = [version]'1.2.2893.1'
+
+# The installed extension's version: the file version of its authorization DLL, as registered in AuthSrv.
+# $null when the DLL cannot be found or read.
+function Get-ExtensionVersion {
+    if (-not (Test-Path -Path $AuthSrvParametersKey)) { return $null }
+    $parameters = Get-ItemProperty -Path $AuthSrvParametersKey
+    $property = $parameters.PSObject.Properties['AuthorizationDLLs']
+    if ($null -eq $property) { return $null }
+    foreach ($registered in @($property.Value)) {
+        if ("$registered" -notlike '*MfaNpsAuthzExt.dll') { continue }
+        $path = [System.Environment]::ExpandEnvironmentVariables([string]$registered)
+        if (-not (Test-Path -Path $path)) { continue }
+        $info = (Get-Item -Path $path).VersionInfo
+        return New-Object System.Version $info.FileMajorPart, $info.FileMinorPart, $info.FileBuildPart, $info.FilePrivatePart
+    }
+    $null
+}
+
+# Refuses, before anything is written, to pin the certificate by thumbprint on an extension that ignores it.
+function Assert-ThumbprintIdentifierSupported {
+    param([hashtable] $Desired, $Version)
+    $identifier = $null
+    foreach ($name in $Desired.Keys) { if ($name -ieq 'CLIENT_CERT_IDENTIFIER') { $identifier = $Desired[$name] } }
+    if ($null -eq $identifier -or $identifier -notmatch '^[0-9A-Fa-f]{40}$') { return }
+    if ($null -ne $Version -and $Version -ge $ThumbprintIdentifierMinimumVersion) { return }
+    $found = 'an unreadable version'
+    if ($null -ne $Version) { $found = "version $Version" }
+    Stop-HostScript -Code 'ExtensionTooOld' -Message ("the NPS extension installed here is $found; CLIENT_CERT_IDENTIFIER as a certificate thumbprint " +
+        "needs version $ThumbprintIdentifierMinimumVersion or later (older versions ignore it). Upgrade the extension " +
+        '(https://aka.ms/npsmfa), then apply again. Nothing was changed.') -Details @{ found = "$Version"; needed = "$ThumbprintIdentifierMinimumVersion" }
+}
+
 # Every value under the AzureMfa key, as text (a REG_MULTI_SZ joins with ';').
 function Get-ExtensionValue {
     $values = @{}
@@ -34,6 +71,12 @@ function Get-ExtensionValue {
         $values[$property.Name] = @{ text = [string]$value; isString = ($property.Value -is [string]) }
     }
     $values
+}
+
+function Test-ValuePresent {
+    param([hashtable] $Live, [string] $Name)
+    foreach ($liveName in $Live.Keys) { if ($liveName -ieq $Name) { return $true } }
+    $false
 }
 
 function Get-SettingsDrift {
@@ -68,6 +111,14 @@ function Invoke-NpsExtensionSettings {
     $live = Get-ExtensionValue
     $drift = @(Get-SettingsDrift -Desired $desired -Live $live)
     $changed = @()
+    $createdDefaults = @()
+    $version = $null
+    if ($missingDlls.Count -eq 0) {
+        Set-Step 'read the extension version'
+        $version = Get-ExtensionVersion
+    }
+
+    if ($mode -eq 'set' -and $missingDlls.Count -eq 0) { Assert-ThumbprintIdentifierSupported -Desired $desired -Version $version }
 
     if ($mode -eq 'set' -and $missingDlls.Count -eq 0 -and $drift.Count -gt 0) {
         Set-Step 'create the AzureMfa registry key'
@@ -93,15 +144,29 @@ function Invoke-NpsExtensionSettings {
         }
     }
 
+    if ($mode -eq 'set' -and $missingDlls.Count -eq 0 -and -not (Test-ValuePresent -Live $live -Name 'IP_WHITELIST')) {
+        # Not declared and absent: Learn advises creating IP_WHITELIST empty, or the extension logs an error for
+        # the missing value each time IAS starts (howto-mfa-nps-extension-advanced, "IP exceptions"). An
+        # existing value, declared or not, is left as it is. Reported apart from `changed`: an empty list
+        # changes no authentication, so it is no reason to restart IAS.
+        Set-Step 'create an empty IP_WHITELIST'
+        if (-not (Test-Path -Path $AzureMfaKey)) { $null = New-Item -Path 'HKLM:\SOFTWARE\Microsoft' -Name 'AzureMfa' }
+        $null = New-ItemProperty -Path $AzureMfaKey -Name 'IP_WHITELIST' -Value '' -PropertyType String
+        $createdDefaults += 'IP_WHITELIST'
+        $live = Get-ExtensionValue
+    }
+
     $values = @{}
     foreach ($name in $live.Keys) { $values[$name] = $live[$name].text }
     @{
         installed = ($missingDlls.Count -eq 0)
         missingDlls = $missingDlls
+        extensionVersion = $(if ($null -ne $version) { "$version" } else { $null })
         keyExists = [bool](Test-Path -Path $AzureMfaKey)
         values = $values
         drift = @($drift | ForEach-Object { @{ name = $_.name; expected = $_.expected; found = $_.found } })
         changed = $changed
+        createdDefaults = $createdDefaults
     }
 }
 

@@ -1,36 +1,60 @@
 # Get/Test/Set of RADIUS timeouts long enough for a person to approve MFA on a phone.
 #  - RRAS (VPN server): every RADIUS authentication server entry for our NPS servers has Timeout >= desired
 #    (Get-/Set-RemoteAccessRadius). An NPS server RRAS lacks is reported, never added: that needs its secret.
-#  - NPS that forwards (remoteServerGroups = true): every server in every remote RADIUS server group has
-#    timeout >= desired (netsh nps show/set remoteserver).
+#  - RADIUS proxy NPS (remoteServerGroups = true): every server in every remote RADIUS server group has
+#    timeout >= desired (NPS's SDO API).
 # A timeout longer than desired is left alone.
 # Input:  { mode: "get" | "set", npsServers: [names], timeoutSeconds, remoteServerGroups: bool }
 # Result: { rrasServers: [{ serverName, timeout }], missing: [names], remoteServers: [{ group, address, timeout }],
 #           drift: [{ name, expected, found }], changed: [names] }
 
+# Get-RemoteAccessRadius returns RemoteAccessRadiusServer CIM instances: Timeout, Score, Port... at the top,
+# ServerName and Purpose inside the embedded ServerPurpose instance (Learn: previous-versions/windows/desktop/
+# ramgmtpsprov/remoteaccessradiusserver). Read through PSObject.Properties so Set-StrictMode does not throw
+# on a property one shape lacks; a top-level ServerName is taken when ServerPurpose is absent.
+# No RemoteAccess module (the Remote Access role is not installed) fails with RemoteAccessNotInstalled.
 function Get-RrasAuthenticationServer {
-    @(Get-RemoteAccessRadius | Where-Object { "$($_.Purpose)" -eq 'Authentication' } | ForEach-Object {
-            @{ serverName = [string]$_.ServerName; timeout = [int]$_.Timeout }
-        })
+    try {
+        $servers = @(Get-RemoteAccessRadius -Purpose Authentication)
+    } catch [System.Management.Automation.CommandNotFoundException] {
+        Stop-HostScript -Code 'RemoteAccessNotInstalled' -Message ('this host has no Remote Access role: Get-RemoteAccessRadius (the RemoteAccess module) is missing. ' +
+            'Is it a VPN (RRAS) server? Install the role, or correct the host name in vpnServers.')
+    }
+    foreach ($server in $servers) {
+        $purpose = Get-InputValue $server 'ServerPurpose'
+        $name = Get-InputValue $purpose 'ServerName' (Get-InputValue $server 'ServerName')
+        $use = Get-InputValue $purpose 'Purpose' (Get-InputValue $server 'Purpose' 'Authentication')
+        if ("$use" -ne 'Authentication' -or $null -eq $name) { continue }
+        @{ serverName = [string]$name; timeout = [int](Get-InputValue $server 'Timeout' 0) }
+    }
 }
 
-# Parses `netsh nps show remoteserver`: one block per server, "Remote RADIUS server group name = ...",
-# "Address = ...", "Timeout (seconds) = ..." lines.
+# A RADIUS proxy's remote RADIUS server groups, read and written through NPS's documented SDO API rather than
+# netsh output (whose layout is undocumented and localized): the machine SDO "IAS.SdoMachine", attached to this
+# computer, GetServiceSDO(DATA_STORE_LOCAL = 0, "IAS"), then properties by their sdoias.h IDs (Learn:
+# windows/win32/nps/sdo-obtaining-a-machine-sdo, sdo-attaching-to-an-sdo-enabled-computer; windows/win32/api/
+# sdoias/ne-sdoias-iasproperties, -radiusservergroupproperties, -radiusserverproperties, -iascommonproperties).
+$SdoRadiusServerGroups = 0x400   # IASPROPERTIES.PROPERTY_IAS_RADIUSSERVERGROUPS_COLLECTION
+$SdoName = 2                     # IASCOMMONPROPERTIES.PROPERTY_SDO_NAME
+$SdoGroupServers = 0x400         # RADIUSSERVERGROUPPROPERTIES.PROPERTY_RADIUSSERVERGROUP_SERVERS_COLLECTION
+$SdoServerAddress = 0x404        # RADIUSSERVERPROPERTIES.PROPERTY_RADIUSSERVER_ADDRESS
+$SdoServerTimeout = 0x408        # RADIUSSERVERPROPERTIES.PROPERTY_RADIUSSERVER_TIMEOUT
+
+# Each server of each remote RADIUS server group: { group, address, timeout, sdo }.
 function Get-RemoteRadiusServer {
-    $lines = @(netsh nps show remoteserver)
-    if ($LASTEXITCODE -ne 0) { Stop-HostScript -Code 'NetshFailed' -Message "netsh nps show remoteserver failed: $($lines -join ' ')" }
-    $servers = @()
-    $current = @{}
-    foreach ($line in $lines) {
-        if ($line -match '^\s*Remote RADIUS server group name\s*=\s*(.+?)\s*$') { $current = @{ group = $Matches[1] } }
-        elseif ($line -match '^\s*Address\s*=\s*(.+?)\s*$') { $current.address = $Matches[1] }
-        elseif ($line -match '^\s*Timeout \(seconds\)\s*=\s*(\d+)\s*$') {
-            $current.timeout = [int]$Matches[1]
-            if ($current.ContainsKey('group') -and $current.ContainsKey('address')) { $servers += $current }
-            $current = @{}
+    try {
+        $machine = New-Object -ComObject 'IAS.SdoMachine'
+    } catch {
+        Stop-HostScript -Code 'NpsNotInstalled' -Message "this host has no Network Policy Server (IAS.SdoMachine cannot be created: $($_.Exception.Message)). Is it the RADIUS proxy?"
+    }
+    $machine.Attach($null)
+    $service = $machine.GetServiceSDO(0, 'IAS')
+    foreach ($group in @($service.GetProperty($SdoRadiusServerGroups))) {
+        $groupName = [string]$group.GetProperty($SdoName)
+        foreach ($server in @($group.GetProperty($SdoGroupServers))) {
+            @{ group = $groupName; address = [string]$server.GetProperty($SdoServerAddress); timeout = [int]$server.GetProperty($SdoServerTimeout); sdo = $server }
         }
     }
-    $servers
 }
 
 function Get-TimeoutDrift {
@@ -44,7 +68,7 @@ function Get-TimeoutDrift {
     }
     foreach ($server in $RemoteServers) {
         if ($server.timeout -lt $Desired) {
-            $drift += @{ name = "nps-group:$($server.group)/$($server.address)"; group = $server.group; address = $server.address; expected = $Desired; found = $server.timeout }
+            $drift += @{ name = "nps-group:$($server.group)/$($server.address)"; sdo = $server.sdo; expected = $Desired; found = $server.timeout }
         }
     }
     $drift
@@ -82,8 +106,8 @@ function Invoke-RadiusTimeout {
             if ($entry.name -like 'rras:*') {
                 Set-RemoteAccessRadius -ServerName $entry.serverName -Purpose Authentication -Timeout $desired
             } else {
-                $output = @(netsh nps set remoteserver "remoteservergroup=$($entry.group)" "address=$($entry.address)" "timeout=$desired")
-                if ($LASTEXITCODE -ne 0) { Stop-HostScript -Code 'NetshFailed' -Message "netsh nps set remoteserver failed for $($entry.name): $($output -join ' ')" }
+                $entry.sdo.PutProperty($SdoServerTimeout, $desired)
+                $entry.sdo.Apply()
             }
             $changed += $entry.name
         }
@@ -99,7 +123,7 @@ function Invoke-RadiusTimeout {
     @{
         rrasServers = $rras
         missing = $missing
-        remoteServers = $remote
+        remoteServers = @($remote | ForEach-Object { @{ group = $_.group; address = $_.address; timeout = $_.timeout } })
         drift = @($drift | ForEach-Object { @{ name = $_.name; expected = $_.expected; found = $_.found } })
         changed = $changed
     }

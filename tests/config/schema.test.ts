@@ -91,7 +91,10 @@ describe("stack configuration", () => {
 
   it("rejects an unknown cloud and lists the known ones", () => {
     const problem = onlyProblem({ ...validInput(), cloud: "azure-germany" });
-    assert.equal(problem, 'npsmfa:cloud: expected one of public, usgov, china, found "azure-germany"');
+    assert.equal(
+      problem,
+      'npsmfa:cloud: expected one of public, usgov, usgovdod, china, found "azure-germany"',
+    );
   });
 
   it("rejects a host name with characters DNS does not allow", () => {
@@ -284,7 +287,7 @@ describe("stack configuration", () => {
       const problems = problemsWith(validInput(), { unknownKeys: ["radiusTimeoutSeconds"] });
       assert.deepEqual(problems, [
         'npsmfa:radiusTimeoutSeconds: expected only documented settings, found unknown "radiusTimeoutSeconds"; ' +
-          "it is not a setting here but of `vpnServers[].radiusTimeoutSeconds`",
+          "it is not a setting here but of `vpnServers[].radiusTimeoutSeconds` and `radiusProxies[].radiusTimeoutSeconds`",
       ]);
     });
 

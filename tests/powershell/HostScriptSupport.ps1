@@ -55,11 +55,12 @@ function New-LabCertificate {
         [datetime] $NotBefore = (Get-Date).AddMinutes(-10),
         [datetime] $NotAfter = (Get-Date).AddYears(2),
         [string] $Subject = "CN=$($script:TenantId), OU=Microsoft NPS Extension",
-        [switch] $NoNetworkServiceRead
+        [switch] $NoNetworkServiceRead,
+        [ValidateSet('capi', 'cng')][string] $KeyStorage = 'capi'
     )
     Import-Module $script:ShimPath -Scope Local -Force
-    $entry = New-ShimCertificateEntry -Subject $Subject -NotBefore $NotBefore -NotAfter $NotAfter
-    if (-not $NoNetworkServiceRead) { $entry.keyAcl += @{ sid = 'S-1-5-20'; rights = 'Read'; type = 'Allow' } }
+    $entry = New-ShimCertificateEntry -Subject $Subject -NotBefore $NotBefore -NotAfter $NotAfter -KeyStorage $KeyStorage
+    if (-not $NoNetworkServiceRead) { $entry.keyAcl += @{ sid = 'S-1-5-20'; rights = 131209; type = 'Allow' } }
     $entry
 }
 
@@ -77,6 +78,7 @@ function New-ArticleNpsHost {
             }
             $script:AzureMfaKey = @{ TENANT_ID = $script:TenantId }
         }
+        npsExtensionVersion = '1.2.2893.1'
         certificates = @()
         services = @{ IAS = @{ displayName = 'Network Policy Server'; status = 'Running'; history = @() } }
         events = @()

@@ -28,7 +28,8 @@ Describe 'NpsCertificate.ps1' {
         $run.Document.result.keyReadableByNetworkService | Should -BeTrue
         $stored = @((Get-LabState).certificates)
         $stored.Count | Should -Be 1
-        @($stored[0].keyAcl | Where-Object { $_.sid -eq 'S-1-5-20' -and $_.rights -eq 'Read' }).Count | Should -Be 1
+        $stored[0].keyStorage | Should -Be 'capi'
+        @($stored[0].keyAcl | Where-Object { $_.sid -eq 'S-1-5-20' -and $_.rights -eq 131209 }).Count | Should -Be 1
     }
 
     It 'a second Set keeps the certificate and changes nothing' {
@@ -80,5 +81,91 @@ Describe 'NpsCertificate.ps1' {
         $run.Document.error.code | Should -Be 'InvalidInput'
         $run.Document.error.step | Should -Be 'read input'
         @((Get-LabState).certificates).Count | Should -Be 0
+    }
+}
+
+Describe 'NpsCertificate.ps1 with a certificate whose key a CNG key storage provider holds' {
+    BeforeEach { New-ArticleNpsHost }
+
+    It 'reads the key through GetRSAPrivateKey (PrivateKey throws on Windows PowerShell 5.1) and finds its ACL under Crypto\Keys' {
+        $cng = New-LabCertificate -KeyStorage cng
+        Update-LabState { param($s) $s.certificates = @($cng) }
+        $run = Invoke-Certificate 'get'
+        $run.ExitCode | Should -Be 0
+        $run.Document.result.certificate.thumbprint | Should -Be $cng.thumbprint
+        $run.Document.result.keyReadableByNetworkService | Should -BeTrue
+        @($run.Document.result.drift).Count | Should -Be 0
+    }
+
+    It 'grants NETWORK SERVICE read on the CNG key file, not on a MachineKeys container' {
+        $cng = New-LabCertificate -KeyStorage cng -NoNetworkServiceRead
+        Update-LabState { param($s) $s.certificates = @($cng) }
+        $run = Invoke-Certificate 'set'
+        $run.ExitCode | Should -Be 0
+        @($run.Document.result.changed) | Should -Be @("granted NETWORK SERVICE read on $($cng.thumbprint)")
+        $stored = @((Get-LabState).certificates)
+        $stored.Count | Should -Be 1
+        @($stored[0].keyAcl | Where-Object { $_.sid -eq 'S-1-5-20' }).Count | Should -Be 1
+    }
+}
+
+Describe 'NpsCertificate.ps1 reading private key ACLs as Windows stores them' {
+    BeforeEach {
+        New-ArticleNpsHost
+        $script:Existing = New-LabCertificate -NoNetworkServiceRead
+    }
+
+    It 'counts <name> as read access and changes nothing' -ForEach @(
+        @{ name = 'GENERIC_READ (a grant from the certificates console)'; sid = 'S-1-5-20'; rights = -2147483648 }
+        @{ name = 'GENERIC_ALL'; sid = 'S-1-5-20'; rights = 268435456 }
+        @{ name = 'FullControl'; sid = 'S-1-5-20'; rights = 2032127 }
+        @{ name = 'ReadAndExecute, Synchronize'; sid = 'S-1-5-20'; rights = 1179817 }
+        @{ name = 'Read for Authenticated Users'; sid = 'S-1-5-11'; rights = 131209 }
+        @{ name = 'GENERIC_READ for Everyone'; sid = 'S-1-1-0'; rights = -2147483648 }
+    ) {
+        $Existing.keyAcl += @{ sid = $sid; rights = $rights; type = 'Allow' }
+        $certificate = $Existing
+        Update-LabState { param($s) $s.certificates = @($certificate) }
+        $before = [System.IO.File]::ReadAllText($env:NPSMFA_HOST_STATE)
+        $run = Invoke-Certificate 'set'
+        $run.ExitCode | Should -Be 0
+        $run.Document.result.keyReadableByNetworkService | Should -BeTrue
+        @($run.Document.result.changed).Count | Should -Be 0
+        [System.IO.File]::ReadAllText($env:NPSMFA_HOST_STATE) | Should -Be $before
+    }
+
+    It 'does not count rights without every read bit, nor read denied to NETWORK SERVICE' -ForEach @(
+        @{ allow = @(@{ sid = 'S-1-5-20'; rights = 1; type = 'Allow' }) }
+        @{ allow = @(@{ sid = 'S-1-5-20'; rights = -2147483648; type = 'Allow' }, @{ sid = 'S-1-5-20'; rights = 1; type = 'Deny' }) }
+        @{ allow = @(@{ sid = 'S-1-5-19'; rights = 2032127; type = 'Allow' }) }
+    ) {
+        $Existing.keyAcl += $allow
+        $certificate = $Existing
+        Update-LabState { param($s) $s.certificates = @($certificate) }
+        (Invoke-Certificate 'get').Document.result.keyReadableByNetworkService | Should -BeFalse
+    }
+}
+
+Describe 'NpsCertificate.ps1 on Windows Server 2012 R2' {
+    BeforeEach {
+        New-ArticleNpsHost
+        Update-LabState { param($s) $s.registry['HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'] = @{ CurrentVersion = '6.3'; CurrentBuildNumber = '9600'; ProductName = 'Windows Server 2012 R2 Standard' } }
+    }
+
+    It 'refuses to create a certificate, naming the version found and the supported ones' {
+        $run = Invoke-Certificate 'set'
+        $run.ExitCode | Should -Be 1
+        $run.Document.error.code | Should -Be 'UnsupportedWindowsVersion'
+        $run.Document.error.message | Should -Match 'Windows Server 2012 R2 Standard, Windows 6\.3'
+        $run.Document.error.message | Should -Match 'Windows Server 2016, 2019, 2022 and 2025'
+        @((Get-LabState).certificates).Count | Should -Be 0
+    }
+
+    It 'still manages a certificate the administrator installed' {
+        $existing = New-LabCertificate -NoNetworkServiceRead
+        Update-LabState { param($s) $s.certificates = @($existing) }
+        $run = Invoke-Certificate 'set'
+        $run.ExitCode | Should -Be 0
+        $run.Document.result.keyReadableByNetworkService | Should -BeTrue
     }
 }

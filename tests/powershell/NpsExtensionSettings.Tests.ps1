@@ -21,6 +21,7 @@ Describe 'NpsExtensionSettings.ps1' {
         $first = Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'set'; settings = $settings }
         $first.ExitCode | Should -Be 0
         @($first.Document.result.changed).Count | Should -Be 6
+        @($first.Document.result.createdDefaults) | Should -Be @('IP_WHITELIST')
         @($first.Document.result.drift).Count | Should -Be 0
         (Get-LabState).registry[$AzureMfaKey].CLIENT_CERT_IDENTIFIER | Should -Be $settings.CLIENT_CERT_IDENTIFIER
         $afterFirst = [System.IO.File]::ReadAllText($env:NPSMFA_HOST_STATE)
@@ -85,5 +86,62 @@ Describe 'NpsExtensionSettings.ps1' {
         $run = Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'get'; settings = @{} }
         $run.ExitCode | Should -Be 1
         $run.Document.error.step | Should -Be 'read extension DLL registration'
+    }
+}
+
+Describe 'NpsExtensionSettings.ps1 and the extension''s version' {
+    BeforeEach { New-ArticleNpsHost }
+
+    It 'reports the installed version, read from the authorization DLL' {
+        (Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'get'; settings = @{} }).Document.result.extensionVersion | Should -Be '1.2.2893.1'
+    }
+
+    It 'refuses a thumbprint in CLIENT_CERT_IDENTIFIER on version <found>, naming the version needed, and writes nothing' -ForEach @(
+        @{ found = '1.2.2216.1' }
+        @{ found = '1.0.1.40' }
+    ) {
+        $old = $found
+        Update-LabState { param($s) $s.npsExtensionVersion = $old }
+        $before = [System.IO.File]::ReadAllText($env:NPSMFA_HOST_STATE)
+        $run = Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'set'; settings = (Get-CompleteSettings) }
+        $run.ExitCode | Should -Be 1
+        $run.Document.error.code | Should -Be 'ExtensionTooOld'
+        $run.Document.error.message | Should -Match ([regex]::Escape("version $found"))
+        $run.Document.error.message | Should -Match '1\.2\.2893\.1 or later'
+        [System.IO.File]::ReadAllText($env:NPSMFA_HOST_STATE) | Should -Be $before
+    }
+
+    It 'refuses when the extension''s DLL cannot be found to read its version' {
+        Update-LabState { param($s) $s.Remove('npsExtensionVersion') }
+        $run = Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'set'; settings = (Get-CompleteSettings) }
+        $run.Document.error.code | Should -Be 'ExtensionTooOld'
+        $run.Document.error.message | Should -Match 'unreadable version'
+    }
+
+    It 'accepts an older extension when CLIENT_CERT_IDENTIFIER is not a thumbprint' {
+        Update-LabState { param($s) $s.npsExtensionVersion = '1.2.2216.1' }
+        $run = Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'set'; settings = @{ STS_URL = 'https://login.microsoftonline.com/' } }
+        $run.ExitCode | Should -Be 0
+    }
+}
+
+Describe 'NpsExtensionSettings.ps1 and IP_WHITELIST' {
+    BeforeEach { New-ArticleNpsHost }
+
+    It 'creates IP_WHITELIST empty when it is neither declared nor present' {
+        $run = Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'set'; settings = @{ TENANT_ID = $TenantId } }
+        @($run.Document.result.createdDefaults) | Should -Be @('IP_WHITELIST')
+        @($run.Document.result.changed).Count | Should -Be 0
+        (Get-LabState).registry[$AzureMfaKey].IP_WHITELIST | Should -Be ''
+        @((Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'set'; settings = @{ TENANT_ID = $TenantId } }).Document.result.createdDefaults).Count | Should -Be 0
+    }
+
+    It 'leaves an existing IP_WHITELIST alone, and changes nothing in Get' {
+        Update-LabState { param($s) $s.registry[$AzureMfaKey].IP_WHITELIST = '10.0.0.5' }
+        @((Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'set'; settings = @{ TENANT_ID = $TenantId } }).Document.result.createdDefaults).Count | Should -Be 0
+        (Get-LabState).registry[$AzureMfaKey].IP_WHITELIST | Should -Be '10.0.0.5'
+        Update-LabState { param($s) $s.registry[$AzureMfaKey].Remove('IP_WHITELIST') }
+        $null = Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'get'; settings = @{} }
+        (Get-LabState).registry[$AzureMfaKey].ContainsKey('IP_WHITELIST') | Should -BeFalse
     }
 }

@@ -37,6 +37,45 @@ Describe 'RadiusTimeout.ps1 on a VPN (RRAS) server' {
     }
 }
 
+Describe 'RadiusTimeout.ps1 against RemoteAccessRadiusServer objects as Windows returns them' {
+    It 'reads ServerName and Purpose from ServerPurpose under Set-StrictMode, leaving accounting entries alone' {
+        New-ArticleVpnHost -NpsServers @('nps01.lab.test')
+        Update-LabState { param($s) $s.remoteAccessRadius += @{ serverName = 'nps01.lab.test'; purpose = 'Accounting'; timeout = 5; score = 30; port = 1813 } }
+        $run = Invoke-HostScriptFile RadiusTimeout @{ mode = 'set'; npsServers = @('nps01.lab.test'); timeoutSeconds = 60 }
+        $run.ExitCode | Should -Be 0
+        @($run.Document.result.rrasServers.serverName) | Should -Be @('nps01.lab.test')
+        @($run.Document.result.changed) | Should -Be @('rras:nps01.lab.test')
+        @((Get-LabState).remoteAccessRadius | ForEach-Object { "$($_.purpose)=$($_.timeout)" }) | Should -Be @('Authentication=60', 'Accounting=5')
+    }
+
+    It 'fails with RemoteAccessNotInstalled on a host without the Remote Access role' {
+        New-ArticleNpsHost
+        $run = Invoke-HostScriptFile RadiusTimeout @{ mode = 'get'; npsServers = @('nps01.lab.test'); timeoutSeconds = 60 }
+        $run.ExitCode | Should -Be 1
+        $run.Document.error.code | Should -Be 'RemoteAccessNotInstalled'
+        $run.Document.error.message | Should -Match 'Remote Access role'
+    }
+}
+
+Describe 'The shim''s RemoteAccess cmdlets' {
+    BeforeEach { New-ArticleVpnHost -NpsServers @('nps01.lab.test') }
+
+    It 'return the documented shape: ServerName and Purpose only inside ServerPurpose' {
+        Import-Module $ShimPath -Scope Local -Force
+        $server = @(Get-RemoteAccessRadius)[0]
+        $server.ServerPurpose.ServerName | Should -Be 'nps01.lab.test'
+        $server.ServerPurpose.Purpose | Should -Be 'Authentication'
+        $server.PSObject.Properties['ServerName'] | Should -BeNullOrEmpty
+        $server.PSObject.TypeNames[0] | Should -BeLike '*#root/Microsoft/Windows/RemoteAccess/RemoteAccessRadiusServer'
+    }
+
+    It 'refuse a purpose the cmdlet does not know' {
+        Import-Module $ShimPath -Scope Local -Force
+        { Set-RemoteAccessRadius -ServerName nps01.lab.test -Purpose Authenticate -Timeout 60 } | Should -Throw '*Authenticate*'
+        { Get-RemoteAccessRadius -Purpose Vpn } | Should -Throw '*Vpn*'
+    }
+}
+
 Describe 'RadiusTimeout.ps1 on an NPS server forwarding to a remote RADIUS server group' {
     BeforeEach {
         New-ArticleNpsHost
@@ -50,5 +89,23 @@ Describe 'RadiusTimeout.ps1 on an NPS server forwarding to a remote RADIUS serve
         $set.ExitCode | Should -Be 0
         @((Get-LabState).remoteRadiusServerGroups[0].servers.timeout) | Should -Be @(60, 90)
         @((Invoke-HostScriptFile RadiusTimeout @{ mode = 'set'; npsServers = @(); timeoutSeconds = 60; remoteServerGroups = $true }).Document.result.changed).Count | Should -Be 0
+    }
+
+    It 'reads groups through NPS''s SDO API, not netsh output' {
+        Import-Module $ShimPath -Scope Local -Force
+        Get-Command netsh -Module WindowsShim -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $machine = New-Object -ComObject IAS.SdoMachine
+        $machine.Attach($null)
+        $group = @($machine.GetServiceSDO(0, 'IAS').GetProperty(0x400))[0]
+        $group.GetProperty(2) | Should -Be 'MFA NPS'
+        @($group.GetProperty(0x400) | ForEach-Object { $_.GetProperty(0x404) }) | Should -Be @('10.0.0.7', '10.0.0.8')
+        { $group.GetProperty(0x401) } | Should -Throw '*E_INVALIDARG*'
+    }
+
+    It 'fails with NpsNotInstalled on a host without Network Policy Server' {
+        New-ArticleVpnHost
+        $run = Invoke-HostScriptFile RadiusTimeout @{ mode = 'get'; npsServers = @(); timeoutSeconds = 60; remoteServerGroups = $true }
+        $run.ExitCode | Should -Be 1
+        $run.Document.error.code | Should -Be 'NpsNotInstalled'
     }
 }

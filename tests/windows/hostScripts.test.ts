@@ -1,6 +1,5 @@
 import * as assert from "node:assert/strict";
-import { extensionSettingsFor, forwardingTimeoutFor } from "../../components/npsServer";
-import type { StackConfig } from "../../config/schema";
+import { extensionSettingsFor } from "../../components/npsServer";
 import {
   HostScriptError,
   hostScriptCommand,
@@ -98,16 +97,5 @@ describe("NpsServer inputs", () => {
     assert.equal(settings.IP_WHITELIST, "10.0.0.5;10.0.0.6");
     assert.equal(settings.CLIENT_CERT_IDENTIFIER, "AB");
     assert.ok(!("OVERRIDE_NUMBER_MATCHING_WITH_OTP" in settings));
-  });
-
-  it("gives forwarding NPS servers the longest timeout their VPN servers ask for", () => {
-    const config = {
-      vpnServers: [
-        { hostname: "vpn01", npsServers: ["NPS01"], radiusTimeoutSeconds: 90 },
-        { hostname: "vpn02", npsServers: ["nps01", "nps02"], radiusTimeoutSeconds: 120 },
-      ],
-    } as unknown as StackConfig;
-    assert.equal(forwardingTimeoutFor(config, "nps01"), 120);
-    assert.equal(forwardingTimeoutFor(config, "nps03"), 60);
   });
 });
