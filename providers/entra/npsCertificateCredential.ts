@@ -21,6 +21,7 @@ import {
 } from "./keyCredentials";
 import { tellOperator } from "./log";
 import { findServicePrincipal, readKeyCredentials, writeKeyCredentials } from "./servicePrincipals";
+import { providerSeam } from "../seam";
 
 export interface NpsCertificateCredentialOutputs extends NpsCertificateCredentialInputs {
   /** Declared "registered"; after refresh, what the tenant has for this certificate. */
@@ -242,7 +243,7 @@ export class NpsCertificateCredential extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: NpsCertificateCredentialArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      new NpsCertificateCredentialProvider(),
+      providerSeam(dynamicTypeNames.npsCertificateCredential),
       name,
       { ...args, status: "registered", servicePrincipalId: undefined, keyId: undefined },
       opts,

@@ -3,6 +3,7 @@
 // on the previous server's): a failed health check fails this resource, so the engine never starts the
 // servers after it.
 import * as pulumi from "@pulumi/pulumi";
+import { providerSeam } from "../seam";
 import { dynamicModule, dynamicTypeNames, IasRestartInputs } from "../resourceTypes";
 import { sameValue } from "./compare";
 import { hostReplaces, WindowsHostProvider } from "./hostProvider";
@@ -111,7 +112,7 @@ export class IasRestart extends pulumi.dynamic.Resource {
     options: WindowsProviderOptions = {},
   ) {
     super(
-      new IasRestartProvider(options),
+      options.runnerFor ? new IasRestartProvider(options) : providerSeam(dynamicTypeNames.iasRestart),
       name,
       { restartedAt: undefined, timings: undefined, retired: undefined, ...args },
       opts,

@@ -11,6 +11,7 @@ import {
 import { changedProperties, nextChangedAt } from "./compare";
 import { HostStateProvider } from "./hostProvider";
 import { hostnameFailure, WindowsProviderOptions } from "./options";
+import { providerSeam } from "../seam";
 
 interface CertificateScriptResult {
   certificate: NpsCertificatePublicPart | null;
@@ -129,7 +130,7 @@ export class NpsCertificate extends pulumi.dynamic.Resource {
     options: WindowsProviderOptions = {},
   ) {
     super(
-      new NpsCertificateProvider(options),
+      options.runnerFor ? new NpsCertificateProvider(options) : providerSeam(dynamicTypeNames.npsCertificate),
       name,
       { certificate: undefined, changedAt: undefined, drift: undefined, ...args },
       opts,

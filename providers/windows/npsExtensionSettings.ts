@@ -2,6 +2,7 @@
 // the declared names are managed; others are left alone. A host without the extension is reported, never
 // changed: installing it is a human's decision.
 import * as pulumi from "@pulumi/pulumi";
+import { providerSeam } from "../seam";
 import { dynamicModule, dynamicTypeNames, NpsExtensionSettingsInputs } from "../resourceTypes";
 import { changedProperties, changedSettings, nextChangedAt } from "./compare";
 import { HostStateProvider } from "./hostProvider";
@@ -130,7 +131,9 @@ export class NpsExtensionSettings extends pulumi.dynamic.Resource {
     options: WindowsProviderOptions = {},
   ) {
     super(
-      new NpsExtensionSettingsProvider(options),
+      options.runnerFor
+        ? new NpsExtensionSettingsProvider(options)
+        : providerSeam(dynamicTypeNames.npsExtensionSettings),
       name,
       { changedAt: undefined, changedValues: undefined, managedNames: undefined, ...args },
       opts,

@@ -1,6 +1,7 @@
 // RADIUS timeouts long enough for MFA: on a VPN (RRAS) server, each RADIUS authentication server entry for
 // our NPS servers; on an NPS that forwards, each server of its remote RADIUS server groups. Longer is fine.
 import * as pulumi from "@pulumi/pulumi";
+import { providerSeam } from "../seam";
 import { dynamicModule, dynamicTypeNames, RadiusTimeoutInputs } from "../resourceTypes";
 import { changedProperties, nextChangedAt } from "./compare";
 import { HostStateProvider } from "./hostProvider";
@@ -134,7 +135,7 @@ export class RadiusTimeout extends pulumi.dynamic.Resource {
     options: WindowsProviderOptions = {},
   ) {
     super(
-      new RadiusTimeoutProvider(options),
+      options.runnerFor ? new RadiusTimeoutProvider(options) : providerSeam(dynamicTypeNames.radiusTimeout),
       name,
       {
         managedNpsServers: undefined,

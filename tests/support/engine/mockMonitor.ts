@@ -22,6 +22,8 @@ export interface Registration {
   dependencies: string[];
   /** As the SDK sent them: secrets still wrapped, unknowns (preview only) as Pulumi's unknown. */
   inputs: PropertyMap;
+  /** The `import` resource option: adopt the resource with this ID instead of creating it. */
+  importId?: string;
 }
 
 export interface Registered {
@@ -76,6 +78,7 @@ export async function runUnderMocks(
         parent,
         dependencies: request.getDependenciesList(),
         inputs: deserializeProperties(request.getObject() ?? new Struct()) as PropertyMap,
+        ...(request.getImportid() ? { importId: request.getImportid() } : {}),
       });
       const state = await serializeProperties(`engine harness ${urn}`, result.outputs);
       monitor.resources.set(urn, { urn, id: result.id ?? null, state });
