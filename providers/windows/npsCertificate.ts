@@ -81,6 +81,7 @@ export class NpsCertificateProvider extends HostStateProvider<NpsCertificateInpu
   }
 
   async read(id: string, props: NpsCertificateState): Promise<pulumi.dynamic.ReadResult> {
+    if (this.session.forgets(props.hostname, "NpsCertificate")) return { id: "", props: {} };
     const result = await this.session.run<CertificateScriptResult>(props.hostname, "NpsCertificate", {
       mode: "get",
       tenantId: props.tenantId,
@@ -115,7 +116,10 @@ export class NpsCertificateProvider extends HostStateProvider<NpsCertificateInpu
           `${result.drift.map((entry) => entry.found).join("; ") || "none"}`,
       );
     }
-    return stateFrom(inputs, result, nextChangedAt(result.changed, previous));
+    const replacedSinceRecorded =
+      previous?.certificate !== undefined &&
+      previous.certificate.thumbprint !== result.certificate.thumbprint;
+    return stateFrom(inputs, result, nextChangedAt(result.changed, previous, replacedSinceRecorded));
   }
 }
 

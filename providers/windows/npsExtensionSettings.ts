@@ -81,6 +81,7 @@ export class NpsExtensionSettingsProvider extends HostStateProvider<
   }
 
   async read(id: string, props: NpsExtensionSettingsState): Promise<pulumi.dynamic.ReadResult> {
+    if (this.session.forgets(props.hostname, "NpsExtensionSettings")) return { id: "", props: {} };
     const managedNames = props.managedNames ?? Object.keys(props.settings ?? {});
     const result = await this.session.run<SettingsScriptResult>(props.hostname, "NpsExtensionSettings", {
       mode: "get",
@@ -116,7 +117,10 @@ export class NpsExtensionSettingsProvider extends HostStateProvider<
       );
     }
     const managedNames = Object.keys(inputs.settings).sort();
-    return stateFrom(inputs, managedNames, result, nextChangedAt(result.changed, previous));
+    const live = stateFrom(inputs, managedNames, result, previous?.changedAt ?? "");
+    const differsFromRecorded =
+      previous !== undefined && changedSettings(previous.settings, live.settings).length > 0;
+    return { ...live, changedAt: nextChangedAt(result.changed, previous, differsFromRecorded) };
   }
 }
 

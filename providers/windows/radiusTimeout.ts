@@ -84,6 +84,7 @@ export class RadiusTimeoutProvider extends HostStateProvider<RadiusTimeoutInputs
   }
 
   async read(id: string, props: RadiusTimeoutState): Promise<pulumi.dynamic.ReadResult> {
+    if (this.session.forgets(props.hostname, "RadiusTimeout")) return { id: "", props: {} };
     const managed = props.managedNpsServers ?? props.npsServers;
     const desired = props.desiredTimeoutSeconds ?? props.timeoutSeconds;
     const result = await this.session.run<TimeoutScriptResult>(props.hostname, "RadiusTimeout", {

@@ -150,6 +150,34 @@ interface Applied {
   replaced?: StateResource;
 }
 
+/**
+ * A deployment's cancellation after a failed step (deployment_executor.go, Execute: the step executor's
+ * error cancels the context and the main loop returns): once a step failed, nothing new starts, and the
+ * operation ends when the steps in flight are done, without waiting for registrations that depend on
+ * the failed resource, which never complete.
+ */
+class Cancellation {
+  readonly failures: string[] = [];
+  private inFlight = 0;
+  private end!: () => void;
+  readonly ended = new Promise<void>((resolve) => (this.end = resolve));
+
+  /** Runs one step unless the deployment failed already; records its failure. */
+  async step<T>(urn: string, operation: string, run: () => Promise<T>): Promise<T> {
+    if (this.failures.length > 0) throw new Error(`${urn}: not run, the ${operation} failed`);
+    this.inFlight += 1;
+    try {
+      return await run();
+    } catch (error) {
+      this.failures.push(`${urn}: ${messageOf(error)}`);
+      throw error;
+    } finally {
+      this.inFlight -= 1;
+      if (this.failures.length > 0 && this.inFlight === 0) this.end();
+    }
+  }
+}
+
 /** The config a host is configured with: the current stack config, or the one saved in state. */
 type ProviderSource = { current: true } | { stored: StoredProvider };
 
@@ -206,25 +234,21 @@ export class Engine {
       const olds = byUrn(base);
       const order: string[] = [];
       const applied = new Map<string, Applied>();
-      const failures: string[] = [];
+      const cancellation = new Cancellation();
+      const failures = cancellation.failures;
       const errors = await runUnderMocks(
         this.stack,
         false,
         options.program ?? this.program,
         async (registration) => {
           claim(order, registration.urn);
-          // After a failure the deployment is cancelled: what is in flight finishes, nothing new starts
-          // (deployment_executor.go, Execute: a step executor error cancels ctx and ends the main loop).
-          if (failures.length > 0) throw new Error(`${registration.urn}: not run, the update failed`);
-          try {
+          return cancellation.step(registration.urn, "update", async () => {
             const result = await this.apply(host, registration, olds.get(registration.urn));
             applied.set(registration.urn, result);
             return { id: result.resource.id || undefined, outputs: result.resource.outputs };
-          } catch (error) {
-            failures.push(`${registration.urn}: ${messageOf(error)}`);
-            throw error;
-          }
+          });
         },
+        cancellation.ended,
       );
       const registered = order.flatMap((urn) => applied.get(urn)?.resource ?? []);
       if (failures.length > 0 || errors.length > 0) {
@@ -254,26 +278,24 @@ export class Engine {
       const olds = byUrn(base);
       const order: string[] = [];
       const planned = new Map<string, Step>();
-      const failures: string[] = [];
+      const cancellation = new Cancellation();
+      const failures = cancellation.failures;
       const errors = await runUnderMocks(
         this.stack,
         true,
         options.program ?? this.program,
         async (registration) => {
           claim(order, registration.urn);
-          if (failures.length > 0) throw new Error(`${registration.urn}: not run, the preview failed`);
           const old = olds.get(registration.urn);
-          try {
+          return cancellation.step(registration.urn, "preview", async () => {
             const plan = await this.plan(host, registration, old);
             planned.set(registration.urn, { ...stepOf(plan.op, registration), ...stepDetails(plan) });
             // As in a real preview: a resource to be created or updated has only its inputs; other outputs are unknown.
             if (plan.op === "same" && old) return { id: old.id || undefined, outputs: old.outputs };
             return { id: plan.op === "update" ? old?.id : undefined, outputs: plan.inputs };
-          } catch (error) {
-            failures.push(`${registration.urn}: ${messageOf(error)}`);
-            throw error;
-          }
+          });
         },
+        cancellation.ended,
       );
       if (failures.length > 0 || errors.length > 0)
         throw new EngineError(failureMessage("preview", failures, errors), state);

@@ -14,7 +14,8 @@ const hostEntry = path.join(
   "dynamic-provider",
   "index.js",
 );
-const startTimeoutMs = 15_000;
+// Generous: a loaded 2-core machine takes seconds to load @pulumi/pulumi in a new process.
+const startTimeoutMs = 90_000;
 
 export interface DiffResult {
   changes: "some" | "none" | "unknown";
