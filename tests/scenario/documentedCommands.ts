@@ -3,6 +3,7 @@
 // block NAME line by line through PulumiCli. docsCommands.test.ts checks that no such block goes unmarked.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { shellWords } from "./pulumiCli";
 
 export const repoRoot = path.resolve(__dirname, "..", "..");
 
@@ -10,7 +11,7 @@ export interface DocumentedBlock {
   file: string;
   /** The marker's name, or undefined for a block without one. */
   name?: string;
-  /** Command lines, `\` continuations joined, comment-only and blank lines dropped. */
+  /** Command lines, `\` continuations joined, comments and blank lines dropped, words single-spaced. */
   lines: string[];
 }
 
@@ -23,8 +24,8 @@ export function documentedBlocks(file: string): DocumentedBlock[] {
     const lines = match[2]
       .replace(/\\\n\s*/g, " ")
       .split("\n")
-      .map((line) => line.trim())
-      .filter((line) => line && !line.startsWith("#"));
+      .map((line) => shellWords(line).join(" "))
+      .filter((line) => line);
     blocks.push({ file, ...(match[1] ? { name: match[1] } : {}), lines });
   }
   return blocks;
