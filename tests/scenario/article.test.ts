@@ -198,10 +198,10 @@ describe("scenario: the article's lab through Pulumi's dynamic-provider host", f
         "update vpn01-radius-timeout [timeoutSeconds]",
         "update nps01-credential [status]",
         "update nps01-extension [settings]",
-        "update nps01-ias-restart [triggers]",
+        "update nps01-ias-restart [restartPending,triggers]",
         "update nps02-credential [status]",
         "update nps02-extension [settings]",
-        "update nps02-ias-restart [triggers]",
+        "update nps02-ias-restart [restartPending,triggers]",
       ]),
     );
     assert.deepEqual(
