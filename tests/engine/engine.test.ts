@@ -10,7 +10,9 @@ import { digestSecretKey, FileValue, fileValueDigest, FileValuePair } from "./fi
 
 const digestSecret = "Digest-S3cret-7f1c";
 
-describe("engine harness: a program driven through Pulumi's dynamic-provider host", () => {
+describe("engine harness: a program driven through Pulumi's dynamic-provider host", function () {
+  // Each command starts its own host process, as the CLI does: slow on a loaded machine.
+  this.timeout(300_000);
   let engine: Engine;
   let workDir: string;
   let fileCount = 0;
