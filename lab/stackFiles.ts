@@ -109,7 +109,7 @@ export function nextSteps(labDir: string, projectDir: string): string {
     `  pulumi stack select --create ${labStackName}`,
     `  sh ${shellQuote(`${labDir}/set-lab-secrets.sh`)}`,
     `  pulumi preview --refresh -s ${labStackName}   # a new stack: every resource it will create`,
-    `  pulumi up -s ${labStackName}                  # repair the article's state`,
+    `  pulumi up --refresh -s ${labStackName}        # repair the article's state`,
     `  pulumi preview --refresh --expect-no-changes -s ${labStackName}`,
     "Stop the lab with Ctrl+C; its state stays in the folder for the next start.",
   ].join("\n");

@@ -24,9 +24,10 @@ export interface PowerShellRunner {
   runPowerShell(script: string): Promise<PowerShellResult>;
 }
 
-// Read once when this module loads: a serialized provider carries the very scripts it was deployed with.
+// Read once when this module loads, from the project the provider host runs in (providers/seam.ts).
 const scriptsDir = path.join(__dirname, "scripts");
 const prelude = fs.readFileSync(path.join(scriptsDir, "Prelude.ps1"), "utf8");
+const iasLoaded = fs.readFileSync(path.join(scriptsDir, "IasLoaded.ps1"), "utf8");
 const scriptSources: Record<HostScriptName, string> = {
   NpsCertificate: fs.readFileSync(path.join(scriptsDir, "NpsCertificate.ps1"), "utf8"),
   NpsExtensionSettings: fs.readFileSync(path.join(scriptsDir, "NpsExtensionSettings.ps1"), "utf8"),
@@ -57,15 +58,23 @@ export class HostScriptError extends Error {
   }
 }
 
+/** Scripts whose `set` changes what IAS loads at start: the IAS record is made before they change it. */
+const changesWhatIasLoads: HostScriptName[] = ["NpsCertificate", "NpsExtensionSettings"];
+
 /**
  * The command text for one script run: a single assignment of base64 (whose alphabet cannot close the
- * quotes), then the fixed prelude and script. Whatever the data holds, the script text is the same.
+ * quotes), then the fixed prelude, IasLoaded.ps1 and the script. Whatever the data holds, the script
+ * text is the same. Before a `set` of what IAS loads, a server without an IAS record gets one, so a run
+ * that stops after the change still leaves the restart pending on the server.
  */
 export function hostScriptCommand(name: HostScriptName, data: unknown): string {
   const inputBase64 = Buffer.from(JSON.stringify(data), "utf8").toString("base64");
   if (!/^[A-Za-z0-9+/=]*$/.test(inputBase64))
     throw new Error("base64 produced a character outside its alphabet");
-  return `$InputBase64 = '${inputBase64}'\n${prelude}\n${scriptSources[name]}`;
+  const mode = (data as { mode?: unknown } | null)?.mode;
+  const recordFirst =
+    changesWhatIasLoads.includes(name) && mode === "set" ? "Initialize-IasLoadedMarker\n" : "";
+  return `$InputBase64 = '${inputBase64}'\n${prelude}\n${iasLoaded}\n${recordFirst}${scriptSources[name]}`;
 }
 
 /** The JSON document in a script's stdout: the last line that parses as one of ours. */

@@ -3,6 +3,8 @@
 //   - WinRM: HTTP exchanges and milliseconds per command on a reused connection and shell.
 //   - Graph: reading both MFA service principals one by one versus in one $batch.
 //   - Config: validating a ten-server stack configuration.
+//   - State: the size of the lab stack's state (2 NPS + 1 VPN) after its first `up`, and of its
+//     largest serialized provider (`__provider`, stored twice per resource).
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -12,7 +14,12 @@ import { parseStackConfig } from "../config/schema";
 import { startGraphEmulator } from "../lab/graph";
 import { loadOrCreateLabCa } from "../lab/tls";
 import { LabWinrmHosts } from "../lab/winrm";
+import { startLab } from "../lab/cli";
+import { loadStackConfig } from "../config/load";
+import { buildProgram } from "../program";
 import { graphClientFor } from "../remote/graph/client";
+import { emptyState, Engine, providerKey } from "../tests/support/engine";
+import { labStackSettings } from "../tests/scenario/support";
 import { WinrmClient } from "../remote/winrm";
 
 interface Figure {
@@ -133,12 +140,41 @@ function benchConfig(): void {
   record("Config: validate a ten-server stack", (performance.now() - started) / runs, "ms", 5);
 }
 
+async function benchState(dir: string): Promise<void> {
+  const labDir = path.join(dir, "lab");
+  const projectDir = path.join(dir, "project");
+  fs.mkdirSync(projectDir);
+  const lab = await startLab({ dir: labDir, projectDir, nps: 2, vpn: 1, seed: "article" });
+  const engine = await Engine.start({
+    stack: labStackSettings(projectDir, lab.description),
+    program: () => buildProgram(loadStackConfig()),
+  });
+  try {
+    const { state } = await engine.up(emptyState());
+    const providers = state.resources.flatMap((resource) =>
+      resource.custom ? [resource.inputs[providerKey], resource.outputs[providerKey]] : [],
+    );
+    const largest = Math.max(...providers.map((text) => Buffer.byteLength(String(text))));
+    record(
+      "State: the 2 NPS + 1 VPN lab stack after its first up",
+      Buffer.byteLength(JSON.stringify(state)) / 1024,
+      "KB",
+      200,
+    );
+    record("State: largest serialized provider (__provider)", largest / 1024, "KB", 8);
+  } finally {
+    await engine.stop();
+    await lab.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-bench-"));
   try {
     benchConfig();
     await benchGraph(dir);
     await benchWinrm(dir);
+    await benchState(dir);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

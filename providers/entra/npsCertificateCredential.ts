@@ -21,6 +21,7 @@ import {
 import { KeyWriteHistory, KeyWriteOptions, writeKeyCredentialsSafely } from "./keyWrites";
 import { tellOperator } from "./log";
 import { findServicePrincipal, readKeyCredentials } from "./servicePrincipals";
+import { providerSeam } from "../seam";
 
 export interface NpsCertificateCredentialOutputs extends NpsCertificateCredentialInputs {
   /** Declared "registered"; after refresh, what the tenant has for this certificate. */
@@ -223,7 +224,7 @@ export class NpsCertificateCredential extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: NpsCertificateCredentialArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      new NpsCertificateCredentialProvider(),
+      providerSeam(dynamicTypeNames.npsCertificateCredential),
       name,
       { ...args, status: "registered", servicePrincipalId: undefined, keyId: undefined },
       opts,

@@ -2,6 +2,7 @@
 // Only accountEnabled is ever written. Destroy forgets: disabling or deleting these is the outage we
 // exist to prevent, and the generic azuread.ServicePrincipal deletes adopted SPs on destroy.
 import * as pulumi from "@pulumi/pulumi";
+import { providerSeam } from "../seam";
 import { dynamicModule, dynamicTypeNames, ServicePrincipalEnabledInputs } from "../resourceTypes";
 import { GraphSession } from "./graphSession";
 import { tellOperator } from "./log";
@@ -146,7 +147,7 @@ export class ServicePrincipalEnabled extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: ServicePrincipalEnabledArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      new ServicePrincipalEnabledProvider(),
+      providerSeam(dynamicTypeNames.servicePrincipalEnabled),
       name,
       { ...args, accountEnabled: true, exists: true, servicePrincipalId: undefined },
       opts,

@@ -40,9 +40,15 @@ export function changedSettings(
 }
 
 /**
- * When a provider last changed its host: now if this script run changed anything, else as before ("" never).
- * IasRestart restarts when one of these moves, so it must move only on a real change.
+ * When the host last changed under this resource: now if this script run changed anything, or if the
+ * host now has values other than those the previous state recorded (`differsFromRecorded`: a run that
+ * wrote them, then failed before its state was saved), else as before ("" never). IasRestart restarts
+ * when one of these moves, so it moves only on a real change.
  */
-export function nextChangedAt(changed: string[], previous?: { changedAt?: string }): string {
-  return changed.length > 0 ? new Date().toISOString() : (previous?.changedAt ?? "");
+export function nextChangedAt(
+  changed: string[],
+  previous?: { changedAt?: string },
+  differsFromRecorded = false,
+): string {
+  return changed.length > 0 || differsFromRecorded ? new Date().toISOString() : (previous?.changedAt ?? "");
 }

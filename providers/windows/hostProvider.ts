@@ -4,6 +4,7 @@
 // cycle of the certificate, settings and timeout providers: drift decides the diff, and create and update
 // both make the host match in one script run.
 import type * as pulumi from "@pulumi/pulumi";
+import { tellOperator } from "../entra/log";
 import { WindowsHostSession } from "./hostSession";
 import { WindowsProviderOptions } from "./options";
 
@@ -27,8 +28,13 @@ export abstract class WindowsHostProvider {
     this.session.configure(req);
   }
 
-  /** Forgets the resource and leaves the host as it is. */
-  async delete(): Promise<void> {}
+  /** Forgets the resource and leaves the host as it is, saying so once. */
+  async delete(id: string, props: Partial<OnHost>): Promise<void> {
+    tellOperator(
+      `${props.hostname ?? id}: ${this.constructor.name.replace(/Provider$/, "")} removed from the stack only; ` +
+        "nothing on the server was changed.",
+    );
+  }
 }
 
 export abstract class HostStateProvider<Inputs extends OnHost, State extends Inputs>

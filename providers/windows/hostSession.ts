@@ -6,6 +6,7 @@ import { readProviderConfig, winrmEndpointFor } from "../../config/providerConfi
 import type { StackConfig, WinrmEndpointConfig } from "../../config/schema";
 import { HostScriptName, PowerShellRunner, runHostScript } from "../../remote/hostScripts";
 import { winrmRunner } from "../../remote/windows/winrmRunner";
+import { tellOperator } from "../entra/log";
 
 /** How to reach a host; tests pass one that runs lab hosts locally. */
 export type RunnerFactory = (hostname: string, endpoint: WinrmEndpointConfig | undefined) => PowerShellRunner;
@@ -17,6 +18,24 @@ export class WindowsHostSession {
 
   configure(req: pulumi.dynamic.ConfigureRequest): void {
     this.config = readProviderConfig(req.config);
+  }
+
+  /**
+   * True, after telling the operator once, when the configured stack no longer has the host: its
+   * resources are then forgotten and the host is not contacted. A refresh configures providers with the
+   * config saved at the last `up` (docs/engine.md), so this is the case once an `up` saved a config
+   * without the server and some of its resources are still in state.
+   */
+  forgets(hostname: string, resourceType: string): boolean {
+    if (!this.config || this.runnerFor) return false;
+    const wanted = hostname.toLowerCase();
+    const servers = [...this.config.npsServers, ...this.config.vpnServers];
+    if (servers.some((server) => server.hostname.toLowerCase() === wanted)) return false;
+    tellOperator(
+      `${hostname}: not in npsmfa:npsServers or npsmfa:vpnServers any more: its ${resourceType} is forgotten ` +
+        "(removed from the stack's state); nothing on the server was read or changed.",
+    );
+    return true;
   }
 
   /** Runs one host script on a host: one round trip. */

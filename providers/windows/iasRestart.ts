@@ -3,6 +3,7 @@
 // on the previous server's): a failed health check fails this resource, so the engine never starts the
 // servers after it.
 import * as pulumi from "@pulumi/pulumi";
+import { providerSeam } from "../seam";
 import { dynamicModule, dynamicTypeNames, IasRestartInputs } from "../resourceTypes";
 import { sameValue } from "./compare";
 import { hostReplaces, WindowsHostProvider } from "./hostProvider";
@@ -13,9 +14,15 @@ interface RestartScriptResult {
   udp1812Listening: boolean;
   timings: Record<string, string | number>;
   retired: string[];
+  /** False when the script found no restart pending and none was forced. */
+  restarted: boolean;
+  /** Whether something IAS loads changed on the server since its last recorded restart (IasLoaded.ps1). */
+  restartPending: boolean;
 }
 
 export interface IasRestartState extends IasRestartInputs {
+  /** Read from the server: IAS has not loaded what the server has now. Declared false. */
+  restartPending: boolean;
   /** When the last restart this resource made finished its health check ("" none yet). */
   restartedAt: string;
   timings: Record<string, string | number>;
@@ -47,7 +54,10 @@ export class IasRestartProvider extends WindowsHostProvider implements pulumi.dy
     if (!Number.isInteger(seconds) || seconds < 0 || seconds > 300) {
       failures.push({ property: "healthCheckSeconds", reason: `expected 0-300 seconds, found ${seconds}` });
     }
-    return { inputs: { ...news, triggers: news.triggers ?? {}, healthCheckSeconds: seconds }, failures };
+    return {
+      inputs: { ...news, triggers: news.triggers ?? {}, healthCheckSeconds: seconds, restartPending: false },
+      failures,
+    };
   }
 
   async diff(_id: string, olds: IasRestartState, news: IasRestartInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -55,13 +65,13 @@ export class IasRestartProvider extends WindowsHostProvider implements pulumi.dy
     const changed = (
       ["triggers", "previousHostname", "healthCheckSeconds", "retireCertificates"] as const
     ).filter((name) => !sameValue(olds[name], news[name]));
-    return { changes: replaces.length > 0 || changed.length > 0, replaces };
+    // A restart the server says is pending is drift like any other: a refresh finds it, the next up does it.
+    const pending = olds.restartPending === true;
+    return { changes: replaces.length > 0 || changed.length > 0 || pending, replaces };
   }
 
   async create(inputs: IasRestartInputs): Promise<pulumi.dynamic.CreateResult> {
-    const outs = restartNeeded(undefined, inputs.triggers)
-      ? await this.restart(inputs)
-      : this.unchanged(inputs);
+    const outs = await this.restartIfNeeded(inputs, restartNeeded(undefined, inputs.triggers));
     return { id: inputs.hostname.toLowerCase(), outs };
   }
 
@@ -70,30 +80,46 @@ export class IasRestartProvider extends WindowsHostProvider implements pulumi.dy
     olds: IasRestartState,
     news: IasRestartInputs,
   ): Promise<pulumi.dynamic.UpdateResult> {
-    const outs = restartNeeded(olds.triggers, news.triggers)
-      ? await this.restart(news)
-      : this.unchanged(news, olds);
-    return { outs };
+    return { outs: await this.restartIfNeeded(news, restartNeeded(olds.triggers, news.triggers), olds) };
   }
 
-  /** A restart is an event, not host state: nothing to read back, and no round trip spent on it. */
+  /** Whether IAS runs what its server has now: the record IasLoaded.ps1 keeps on the server. */
   async read(id: string, props: IasRestartState): Promise<pulumi.dynamic.ReadResult> {
-    return { id, props };
+    if (this.session.forgets(props.hostname, "IasRestart")) return { id: "", props: {} };
+    const result = await this.session.run<RestartScriptResult>(props.hostname, "IasRestart", { mode: "get" });
+    const live: IasRestartState = { ...props, restartPending: result.restartPending };
+    const { restartedAt: _at, timings: _timings, retired: _retired, ...liveInputs } = live;
+    return { id, props: live, inputs: liveInputs };
   }
 
-  private unchanged(inputs: IasRestartInputs, olds?: IasRestartState): IasRestartState {
-    return { ...inputs, restartedAt: olds?.restartedAt ?? "", timings: olds?.timings ?? {}, retired: [] };
-  }
-
-  private async restart(inputs: IasRestartInputs): Promise<IasRestartState> {
+  /**
+   * One round trip: the script restarts when forced (a trigger moved) or when the server records a
+   * change IAS has not loaded, e.g. from an earlier run that stopped before its restart.
+   */
+  private async restartIfNeeded(
+    inputs: IasRestartInputs,
+    force: boolean,
+    olds?: IasRestartState,
+  ): Promise<IasRestartState> {
     const result = await this.session.run<RestartScriptResult>(inputs.hostname, "IasRestart", {
       mode: "restart",
+      force,
       healthCheckSeconds: inputs.healthCheckSeconds ?? defaultHealthCheckSeconds,
       authzLogNames,
       ...(inputs.retireCertificates ? { retireCertificates: inputs.retireCertificates } : {}),
     });
+    if (!result.restarted) {
+      return {
+        ...inputs,
+        restartPending: false,
+        restartedAt: olds?.restartedAt ?? "",
+        timings: olds?.timings ?? {},
+        retired: [],
+      };
+    }
     return {
       ...inputs,
+      restartPending: false,
       restartedAt: String(result.timings.healthCheckedAt ?? ""),
       timings: result.timings,
       retired: result.retired,
@@ -111,7 +137,7 @@ export class IasRestart extends pulumi.dynamic.Resource {
     options: WindowsProviderOptions = {},
   ) {
     super(
-      new IasRestartProvider(options),
+      options.runnerFor ? new IasRestartProvider(options) : providerSeam(dynamicTypeNames.iasRestart),
       name,
       { restartedAt: undefined, timings: undefined, retired: undefined, ...args },
       opts,

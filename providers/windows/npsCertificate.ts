@@ -11,6 +11,7 @@ import {
 import { changedProperties, nextChangedAt } from "./compare";
 import { HostStateProvider } from "./hostProvider";
 import { hostnameFailure, WindowsProviderOptions } from "./options";
+import { providerSeam } from "../seam";
 
 interface CertificateScriptResult {
   certificate: NpsCertificatePublicPart | null;
@@ -80,6 +81,7 @@ export class NpsCertificateProvider extends HostStateProvider<NpsCertificateInpu
   }
 
   async read(id: string, props: NpsCertificateState): Promise<pulumi.dynamic.ReadResult> {
+    if (this.session.forgets(props.hostname, "NpsCertificate")) return { id: "", props: {} };
     const result = await this.session.run<CertificateScriptResult>(props.hostname, "NpsCertificate", {
       mode: "get",
       tenantId: props.tenantId,
@@ -114,7 +116,10 @@ export class NpsCertificateProvider extends HostStateProvider<NpsCertificateInpu
           `${result.drift.map((entry) => entry.found).join("; ") || "none"}`,
       );
     }
-    return stateFrom(inputs, result, nextChangedAt(result.changed, previous));
+    const replacedSinceRecorded =
+      previous?.certificate !== undefined &&
+      previous.certificate.thumbprint !== result.certificate.thumbprint;
+    return stateFrom(inputs, result, nextChangedAt(result.changed, previous, replacedSinceRecorded));
   }
 }
 
@@ -129,7 +134,7 @@ export class NpsCertificate extends pulumi.dynamic.Resource {
     options: WindowsProviderOptions = {},
   ) {
     super(
-      new NpsCertificateProvider(options),
+      options.runnerFor ? new NpsCertificateProvider(options) : providerSeam(dynamicTypeNames.npsCertificate),
       name,
       { certificate: undefined, changedAt: undefined, drift: undefined, ...args },
       opts,

@@ -2,6 +2,7 @@
 // the declared names are managed; others are left alone. A host without the extension is reported, never
 // changed: installing it is a human's decision.
 import * as pulumi from "@pulumi/pulumi";
+import { providerSeam } from "../seam";
 import { dynamicModule, dynamicTypeNames, NpsExtensionSettingsInputs } from "../resourceTypes";
 import { changedProperties, changedSettings, nextChangedAt } from "./compare";
 import { HostStateProvider } from "./hostProvider";
@@ -80,6 +81,7 @@ export class NpsExtensionSettingsProvider extends HostStateProvider<
   }
 
   async read(id: string, props: NpsExtensionSettingsState): Promise<pulumi.dynamic.ReadResult> {
+    if (this.session.forgets(props.hostname, "NpsExtensionSettings")) return { id: "", props: {} };
     const managedNames = props.managedNames ?? Object.keys(props.settings ?? {});
     const result = await this.session.run<SettingsScriptResult>(props.hostname, "NpsExtensionSettings", {
       mode: "get",
@@ -115,7 +117,10 @@ export class NpsExtensionSettingsProvider extends HostStateProvider<
       );
     }
     const managedNames = Object.keys(inputs.settings).sort();
-    return stateFrom(inputs, managedNames, result, nextChangedAt(result.changed, previous));
+    const live = stateFrom(inputs, managedNames, result, previous?.changedAt ?? "");
+    const differsFromRecorded =
+      previous !== undefined && changedSettings(previous.settings, live.settings).length > 0;
+    return { ...live, changedAt: nextChangedAt(result.changed, previous, differsFromRecorded) };
   }
 }
 
@@ -130,7 +135,9 @@ export class NpsExtensionSettings extends pulumi.dynamic.Resource {
     options: WindowsProviderOptions = {},
   ) {
     super(
-      new NpsExtensionSettingsProvider(options),
+      options.runnerFor
+        ? new NpsExtensionSettingsProvider(options)
+        : providerSeam(dynamicTypeNames.npsExtensionSettings),
       name,
       { changedAt: undefined, changedValues: undefined, managedNames: undefined, ...args },
       opts,

@@ -1,6 +1,7 @@
 // RADIUS timeouts long enough for MFA: on a VPN (RRAS) server, each RADIUS authentication server entry for
 // our NPS servers; on an NPS that forwards, each server of its remote RADIUS server groups. Longer is fine.
 import * as pulumi from "@pulumi/pulumi";
+import { providerSeam } from "../seam";
 import { dynamicModule, dynamicTypeNames, RadiusTimeoutInputs } from "../resourceTypes";
 import { changedProperties, nextChangedAt } from "./compare";
 import { HostStateProvider } from "./hostProvider";
@@ -83,6 +84,7 @@ export class RadiusTimeoutProvider extends HostStateProvider<RadiusTimeoutInputs
   }
 
   async read(id: string, props: RadiusTimeoutState): Promise<pulumi.dynamic.ReadResult> {
+    if (this.session.forgets(props.hostname, "RadiusTimeout")) return { id: "", props: {} };
     const managed = props.managedNpsServers ?? props.npsServers;
     const desired = props.desiredTimeoutSeconds ?? props.timeoutSeconds;
     const result = await this.session.run<TimeoutScriptResult>(props.hostname, "RadiusTimeout", {
@@ -134,7 +136,7 @@ export class RadiusTimeout extends pulumi.dynamic.Resource {
     options: WindowsProviderOptions = {},
   ) {
     super(
-      new RadiusTimeoutProvider(options),
+      options.runnerFor ? new RadiusTimeoutProvider(options) : providerSeam(dynamicTypeNames.radiusTimeout),
       name,
       {
         managedNpsServers: undefined,

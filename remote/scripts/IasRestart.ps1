@@ -1,8 +1,11 @@
 # Restart of IAS (Network Policy Server) followed by a health check, and the later phase that needs a
 # healthy restart first: removing NPS certificates the restarted service no longer uses.
-# Input:  { mode: "get" | "restart", healthCheckSeconds, authzLogNames: [..],
+# Input:  { mode: "get" | "restart", force (default true), healthCheckSeconds, authzLogNames: [..],
 #           retireCertificates?: { subject, keepThumbprint } }
-# Result: { status, udp1812Listening, authzErrors: [{ id, timeCreated, message }], timings: {...}, retired: [..] }
+# Result: { status, udp1812Listening, authzErrors: [{ id, timeCreated, message }], timings: {...}, retired: [..],
+#           restarted, restartPending }
+# A restart that is not forced happens only when IasLoaded.ps1 finds one pending; a healthy restart records
+# what IAS now runs (Set-IasLoadedMarker).
 # Health: IAS Running, UDP 1812 listening, and no AuthZ error event during the whole check window.
 
 $PollMilliseconds = 250
@@ -43,9 +46,11 @@ function Invoke-IasRestart {
     $logNames = @(Get-InputValue $Data 'authzLogNames' @('AuthZAdminCh'))
     $retire = Get-InputValue $Data 'retireCertificates'
 
-    if ($mode -ne 'restart') {
+    Set-Step 'read whether IAS runs what the server has'
+    $pending = Test-IasRestartPending
+    if ($mode -ne 'restart' -or (-not (Get-InputValue $Data 'force' $true) -and -not $pending)) {
         Set-Step 'read IAS status'
-        return @{ status = Get-IasStatus; udp1812Listening = Test-RadiusListening; authzErrors = @(); timings = @{}; retired = @() }
+        return @{ status = Get-IasStatus; udp1812Listening = Test-RadiusListening; authzErrors = @(); timings = @{}; retired = @(); restarted = $false; restartPending = $pending }
     }
 
     $requested = Get-Date
@@ -92,7 +97,9 @@ function Invoke-IasRestart {
         Set-Step 'remove superseded NPS certificates'
         $retired = @(Remove-SupersededCertificate $retire)
     }
-    @{ status = $status; udp1812Listening = $true; authzErrors = @(); timings = $timings; retired = $retired }
+    Set-Step 'record what IAS runs'
+    Set-IasLoadedMarker
+    @{ status = $status; udp1812Listening = $true; authzErrors = @(); timings = $timings; retired = $retired; restarted = $true; restartPending = $false }
 }
 
 Invoke-HostScript -Name 'IasRestart' -Main { param($Data) Invoke-IasRestart $Data }

@@ -10,7 +10,9 @@ import { digestSecretKey, FileValue, fileValueDigest, FileValuePair } from "./fi
 
 const digestSecret = "Digest-S3cret-7f1c";
 
-describe("engine harness: a program driven through Pulumi's dynamic-provider host", () => {
+describe("engine harness: a program driven through Pulumi's dynamic-provider host", function () {
+  // Each command starts its own host process, as the CLI does: slow on a loaded machine.
+  this.timeout(300_000);
   let engine: Engine;
   let workDir: string;
   let fileCount = 0;
@@ -99,7 +101,9 @@ describe("engine harness: a program driven through Pulumi's dynamic-provider hos
     assert.deepEqual(
       drift.changes.map((step) => [step.op, step.name, step.properties, step.unknown]),
       [
-        ["update", "pair-source", ["value"], []],
+        // The drift is in outputs only (FileValue's read returns no inputs), and the CLI lists the inputs
+        // that differ (pkg/backend/display/rows.go, getDiffInfo: old inputs against new): none.
+        ["update", "pair-source", [], []],
         // Its input is the source's digest, unknown until the source is updated: shown as a possible change.
         ["update", "pair-derived", ["value"], ["value"]],
       ],
@@ -109,7 +113,7 @@ describe("engine harness: a program driven through Pulumi's dynamic-provider hos
     const repaired = await engine.up(state, { program, refresh: true });
     assert.deepEqual(summary(repaired.steps), [
       "same pair []",
-      "update pair-source [value]",
+      "update pair-source []",
       "same pair-derived []",
     ]);
     assert.equal(readFile(filePath).source, "v1");
@@ -216,8 +220,67 @@ describe("engine harness: a program driven through Pulumi's dynamic-provider hos
     await assert.rejects(engine.up(emptyState(), { program }), (error: unknown) => {
       assert.ok(error instanceof EngineError);
       assert.match(error.message, /error serializing property "__provider"[\s\S]*could not be serialized/);
-      assert.deepEqual(error.state, emptyState());
+      assert.deepEqual(error.state.resources, []);
       return true;
     });
+  });
+
+  it("refresh configures the provider from the config saved by the last up; up from the current config", async () => {
+    const filePath = newFile();
+    const original = engine.stackConfig;
+    const { state } = await engine.up(emptyState(), { program: pair(filePath, "v1") });
+    engine.setStackConfig({ config: { [digestSecretKey]: "Rotated-S3cret" }, secretKeys: [digestSecretKey] });
+    try {
+      const refreshed = await engine.refresh(state);
+      assert.equal(
+        resource(refreshed.state, "pair-source").outputs.digest,
+        fileValueDigest(digestSecret, "v1"),
+      );
+      const updated = await engine.up(refreshed.state, { program: pair(filePath, "v2") });
+      assert.equal(
+        resource(updated.state, "pair-source").outputs.digest,
+        fileValueDigest("Rotated-S3cret", "v2"),
+      );
+      assert.ok(
+        !JSON.stringify(updated.state).includes("Rotated-S3cret"),
+        "the saved config holds the secret in clear",
+      );
+    } finally {
+      engine.setStackConfig(original);
+    }
+  });
+
+  it("ends up with the failure, without waiting, when a failed resource has a dependent", async () => {
+    const dependentFile = newFile();
+    const program = () => {
+      const bad = new FileValue("bad", {
+        filePath: path.join(workDir, "missing", "values.json"),
+        key: "bad",
+        value: "b",
+      });
+      new FileValue("after-bad", { filePath: dependentFile, key: "after", value: bad.digest });
+    };
+    await assert.rejects(engine.up(emptyState(), { program }), (error: unknown) => {
+      assert.ok(error instanceof EngineError);
+      assert.match(error.message, /FileValue::bad: dynamic-provider host: ENOENT/);
+      assert.deepEqual(error.state.resources, []);
+      return true;
+    });
+    assert.ok(!fs.existsSync(dependentFile), "the dependent ran after its dependency failed");
+  });
+
+  it("import reads with the ID alone, which Pulumi's dynamic-provider host cannot serve", async () => {
+    await assert.rejects(
+      engine.import(emptyState(), {
+        type: "pulumi-nodejs:dynamic/enginetest:FileValue",
+        name: "adopted",
+        id: "x#y",
+      }),
+      /code must be a string, not undefined/,
+    );
+    const filePath = newFile();
+    const program = () =>
+      new FileValue("adopted", { filePath, key: "k", value: "v" }, { import: `${filePath}#k` });
+    await assert.rejects(engine.up(emptyState(), { program }), /code must be a string, not undefined/);
   });
 });

@@ -13,6 +13,7 @@ function Get-ComposedScript {
     $file = Join-Path ([System.IO.Path]::GetTempPath()) "npsmfa-pester-$PID-$Name.ps1"
     $text = "param([Parameter(Mandatory = `$true)][string] `$InputBase64)`n" +
         [System.IO.File]::ReadAllText((Join-Path $script:ScriptsDir 'Prelude.ps1')) + "`n" +
+        [System.IO.File]::ReadAllText((Join-Path $script:ScriptsDir 'IasLoaded.ps1')) + "`n" +
         [System.IO.File]::ReadAllText((Join-Path $script:ScriptsDir "$Name.ps1"))
     [System.IO.File]::WriteAllText($file, $text)
     $file

@@ -1,7 +1,8 @@
 // Issue 7's end-to-end proof: the lab started as `npm run lab` starts it, the stack config a person gets
 // from it, and the real program (buildProgram(loadStackConfig())) driven through Pulumi's own
-// dynamic-provider host: the article's broken tenant and servers are previewed, repaired, kept repaired,
-// repaired again after drift behind the tool's back, and destroy forgets without breaking anything.
+// dynamic-provider host by the strict test engine: the article's broken tenant and servers are
+// previewed, repaired, kept repaired, repaired again after drift behind the tool's back, and destroy
+// forgets without breaking anything. Each phase runs a README block as written (PulumiCli).
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -18,15 +19,22 @@ import {
   updateHostState,
 } from "../../lab/windows/hostState";
 import { buildProgram } from "../../program";
-import { emptyState, Engine, EngineState, providerKey, Step } from "../support/engine";
+import { Engine, EngineState, providerKey, Step } from "../support/engine";
+import { documentedBlock } from "./documentedCommands";
+import { ChangesFound, PulumiCli } from "./pulumiCli";
 import { foreignKeyCredential, labSecrets, labStackSettings, resourceNamed } from "./support";
 
+// Steps in the order they happened depend on timing, as in the CLI: compare them sorted.
 const summary = (steps: Step[]) =>
-  steps.map(
-    (step) =>
-      `${step.op} ${step.name} [${step.properties.join(",")}]` +
-      (step.unknown.length > 0 ? ` unknown [${step.unknown.join(",")}]` : ""),
-  );
+  steps
+    .map(
+      (step) =>
+        `${step.op} ${step.name} [${step.properties.join(",")}]` +
+        (step.unknown.length > 0 ? ` unknown [${step.unknown.join(",")}]` : ""),
+    )
+    .sort();
+const sorted = (lines: string[]) => [...lines].sort();
+const readme = (name: string) => documentedBlock("README.md", name);
 
 const everyResource = [
   "tenant",
@@ -47,13 +55,13 @@ const everyResource = [
 ];
 
 describe("scenario: the article's lab through Pulumi's dynamic-provider host", function () {
-  this.timeout(180_000);
+  this.timeout(600_000);
   let labDir: string;
   let projectDir: string;
   let lab: RunningLab;
   let engine: Engine;
+  let cli: PulumiCli;
   let foreignKey: KeyCredential;
-  let state: EngineState = emptyState();
   /** Every state the engine produced, for the secrets check. */
   const states: EngineState[] = [];
 
@@ -61,9 +69,14 @@ describe("scenario: the article's lab through Pulumi's dynamic-provider host", f
   const npsHosts = () => lab.description.hosts.filter((host) => host.role === "nps").map((host) => host.name);
   const restartsOn = (name: string) => iasRestarts(readHostState(hostFile(name))).length;
   const sp = (appId: string) => lab.graph.servicePrincipal(appId)!;
-  const keep = (next: EngineState) => {
-    states.push(next);
-    state = next;
+  /** Runs README lines as written; returns each command's result. */
+  const run = async (lines: string[]) => {
+    const results = [];
+    for (const line of lines) {
+      results.push(await cli.run(line));
+      states.push(cli.state);
+    }
+    return results;
   };
 
   before(async () => {
@@ -79,6 +92,7 @@ describe("scenario: the article's lab through Pulumi's dynamic-provider host", f
       stack: labStackSettings(projectDir, lab.description),
       program: () => buildProgram(loadStackConfig()),
     });
+    cli = new PulumiCli(engine);
   });
 
   after(async () => {
@@ -87,26 +101,20 @@ describe("scenario: the article's lab through Pulumi's dynamic-provider host", f
     for (const dir of [labDir, projectDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it("a new stack's preview --refresh plans every resource of the article's lab and changes nothing", async () => {
-    const { steps } = await engine.preview(emptyState(), { refresh: true });
+  it("the README's first run: preview plans every resource, up --refresh repairs the article, nothing is left", async () => {
+    const lines = readme("lab-first-run");
     assert.deepEqual(
-      summary(steps),
-      everyResource.map((name) => `create ${name} []`),
+      lines.filter((line) => line.startsWith("pulumi ") && !line.startsWith("pulumi login")).slice(-3),
+      [
+        "pulumi preview --refresh -s lab",
+        "pulumi up --refresh -s lab",
+        "pulumi preview --refresh --expect-no-changes -s lab",
+      ],
     );
-    assert.equal(sp(mfaClientAppId).accountEnabled, false, "a preview enabled the Client");
-    assert.deepEqual(
-      readHostState(hostFile("vpn01")).remoteAccessRadius.map((entry) => entry.timeout),
-      [5, 5],
-    );
-  });
-
-  it("up repairs the article: service principals, certificates, registry, timeouts, one IAS restart per server", async () => {
-    const { state: next, steps } = await engine.up(state);
-    keep(next);
-    assert.deepEqual(
-      summary(steps),
-      everyResource.map((name) => `create ${name} []`),
-    );
+    const results = await run(lines);
+    const [preview, up] = results.slice(-3);
+    assert.deepEqual(summary(preview.steps), sorted(everyResource.map((name) => `create ${name} []`)));
+    assert.deepEqual(summary(up.steps), sorted(everyResource.map((name) => `create ${name} []`)));
     assert.equal(sp(mfaClientAppId).accountEnabled, true);
     assert.equal(sp(mfaConnectorAppId).accountEnabled, true);
     const keys = sp(mfaClientAppId).keyCredentials;
@@ -116,7 +124,7 @@ describe("scenario: the article's lab through Pulumi's dynamic-provider host", f
     );
     for (const name of npsHosts()) {
       const host = readHostState(hostFile(name));
-      const thumbprint = resourceNamed(state, `${name}-certificate`).outputs.certificate as {
+      const thumbprint = resourceNamed(cli.state, `${name}-certificate`).outputs.certificate as {
         thumbprint: string;
       };
       assert.equal(host.registry[azureMfaKey].CLIENT_CERT_IDENTIFIER, thumbprint.thumbprint);
@@ -133,16 +141,11 @@ describe("scenario: the article's lab through Pulumi's dynamic-provider host", f
     );
     const [first, second] = npsHosts().map((name) => iasRestarts(readHostState(hostFile(name)))[0]);
     assert.ok(first.startedAt! <= second.stoppedAt!, "IAS restarted on both NPS servers at once");
+    // The last line, `--expect-no-changes`, passed; so does the pipeline's.
+    await run(readme("nightly-policy"));
   });
 
-  it("after up, refresh then preview shows no changes (--expect-no-changes)", async () => {
-    const refreshed = await engine.refresh(state);
-    keep(refreshed.state);
-    const { changes } = await engine.preview(state);
-    assert.deepEqual(summary(changes), []);
-  });
-
-  it("the article's drift put back behind the tool's back: preview --refresh lists exactly the drifted settings", async () => {
+  it("the article's drift put back behind the tool's back: the nightly check fails, listing exactly the drifted settings", async () => {
     await lab.graph.changeServicePrincipal(mfaClientAppId, (client) => ({
       ...client,
       accountEnabled: false,
@@ -160,38 +163,45 @@ describe("scenario: the article's lab through Pulumi's dynamic-provider host", f
     updateHostState(hostFile("vpn01"), (host) =>
       host.remoteAccessRadius.forEach((entry) => (entry.timeout = 5)),
     );
-
-    // `pulumi refresh` then `pulumi preview`: the same plan as `preview --refresh`, one refresh for both steps.
-    keep((await engine.refresh(state)).state);
-    const { changes } = await engine.preview(state);
-    assert.deepEqual(summary(changes), [
-      "update tenant-mfa-client [accountEnabled]",
-      "update tenant-mfa-connector [accountEnabled]",
-      "update vpn01-radius-timeout [timeoutSeconds]",
-      "update nps01-credential [status]",
-      "update nps01-extension [settings]",
-      "update nps01-ias-restart [triggers] unknown [triggers]",
-      "update nps02-credential [status]",
-      "update nps02-extension [settings]",
-      "update nps02-ias-restart [triggers] unknown [triggers]",
-    ]);
+    const failure = await run(readme("nightly")).then(
+      () => assert.fail("the nightly check passed on a drifted estate"),
+      (error: unknown) => error,
+    );
+    assert.ok(failure instanceof ChangesFound);
+    assert.deepEqual(
+      summary(failure.changes),
+      sorted([
+        "update tenant-mfa-client [accountEnabled]",
+        "update tenant-mfa-connector [accountEnabled]",
+        "update vpn01-radius-timeout [timeoutSeconds]",
+        "update nps01-credential [status]",
+        "update nps01-extension [settings]",
+        // The server records that IAS has not loaded its registry as it is now; the settings' new changedAt is unknown.
+        "update nps01-ias-restart [restartPending,triggers] unknown [triggers]",
+        "update nps02-credential [status]",
+        "update nps02-extension [settings]",
+        "update nps02-ias-restart [restartPending,triggers] unknown [triggers]",
+      ]),
+    );
   });
 
-  it("up repairs exactly that drift, and refresh then preview shows no changes", async () => {
+  it("the README's repair: up --refresh repairs exactly that drift, IAS restarts once more, and the nightly check passes", async () => {
     const restartsBefore = npsHosts().map(restartsOn);
-    const { state: next, steps } = await engine.up(state);
-    keep(next);
-    assert.deepEqual(summary(steps.filter((step) => step.op !== "same")), [
-      "update tenant-mfa-client [accountEnabled]",
-      "update tenant-mfa-connector [accountEnabled]",
-      "update vpn01-radius-timeout [timeoutSeconds]",
-      "update nps01-credential [status]",
-      "update nps01-extension [settings]",
-      "update nps01-ias-restart [triggers]",
-      "update nps02-credential [status]",
-      "update nps02-extension [settings]",
-      "update nps02-ias-restart [triggers]",
-    ]);
+    const [, up] = await run(readme("repair"));
+    assert.deepEqual(
+      summary(up.changes),
+      sorted([
+        "update tenant-mfa-client [accountEnabled]",
+        "update tenant-mfa-connector [accountEnabled]",
+        "update vpn01-radius-timeout [timeoutSeconds]",
+        "update nps01-credential [status]",
+        "update nps01-extension [settings]",
+        "update nps01-ias-restart [restartPending,triggers]",
+        "update nps02-credential [status]",
+        "update nps02-extension [settings]",
+        "update nps02-ias-restart [restartPending,triggers]",
+      ]),
+    );
     assert.deepEqual(
       npsHosts().map(restartsOn),
       restartsBefore.map((count) => count + 1),
@@ -199,11 +209,10 @@ describe("scenario: the article's lab through Pulumi's dynamic-provider host", f
     );
     assert.equal(sp(mfaClientAppId).accountEnabled, true);
     assert.equal(sp(mfaClientAppId).keyCredentials.length, 3, "foreign key plus one per NPS server");
-    keep((await engine.refresh(state)).state);
-    assert.deepEqual(summary((await engine.preview(state)).changes), []);
+    await run(readme("nightly"));
   });
 
-  it("the Connector disabled and a 5 s RADIUS timeout: preview and up touch exactly those, IAS is not restarted", async () => {
+  it("the README's lab drift: the Connector disabled and a 5 s RADIUS timeout are repaired, IAS is not restarted", async () => {
     await lab.graph.changeServicePrincipal(mfaConnectorAppId, (connector) => ({
       ...connector,
       accountEnabled: false,
@@ -212,18 +221,13 @@ describe("scenario: the article's lab through Pulumi's dynamic-provider host", f
       host.remoteAccessRadius[0].timeout = 5;
     });
     const restartsBefore = npsHosts().map(restartsOn);
-
-    keep((await engine.refresh(state)).state);
-    const preview = await engine.preview(state);
+    const [preview, up] = await run(readme("lab-drift"));
     const expected = [
       "update tenant-mfa-connector [accountEnabled]",
       "update vpn01-radius-timeout [timeoutSeconds]",
     ];
     assert.deepEqual(summary(preview.changes), expected);
-
-    const { state: next, steps } = await engine.up(state);
-    keep(next);
-    assert.deepEqual(summary(steps.filter((step) => step.op !== "same")), expected);
+    assert.deepEqual(summary(up.changes), expected);
     assert.equal(sp(mfaConnectorAppId).accountEnabled, true);
     assert.deepEqual(
       readHostState(hostFile("vpn01")).remoteAccessRadius.map((entry) => entry.timeout),
@@ -236,7 +240,7 @@ describe("scenario: the article's lab through Pulumi's dynamic-provider host", f
     );
   });
 
-  it("no serialized provider and no state carries a lab password or the Graph client secret", () => {
+  it("no serialized provider and no state carries a lab password or the Graph client secret; each provider is thin", () => {
     const secrets = labSecrets(lab.description);
     const providers = states.flatMap((each) =>
       each.resources
@@ -246,6 +250,10 @@ describe("scenario: the article's lab through Pulumi's dynamic-provider host", f
     assert.ok(providers.length >= everyResource.length, "no serialized providers collected");
     for (const provider of providers) {
       assert.equal(typeof provider, "string");
+      assert.ok(
+        Buffer.byteLength(provider as string) <= 8192,
+        `a __provider of ${Buffer.byteLength(provider as string)} bytes`,
+      );
       for (const secret of secrets)
         assert.ok(!(provider as string).includes(secret), "a provider carries a secret");
     }
@@ -255,14 +263,14 @@ describe("scenario: the article's lab through Pulumi's dynamic-provider host", f
     }
   });
 
-  it("destroy forgets: both service principals stay enabled, every key credential stays", async () => {
+  it("the README's destroy forgets: both service principals stay enabled, every key credential stays", async () => {
     const keysBefore = sp(mfaClientAppId)
       .keyCredentials.map((key) => key.keyId)
       .sort();
     const registryBefore = npsHosts().map((name) => readHostState(hostFile(name)).registry[azureMfaKey]);
-    const { steps } = await engine.destroy(state);
-    keep(emptyState());
-    assert.equal(steps.length, everyResource.length);
+    const [destroy] = await run(readme("lab-destroy"));
+    assert.equal(destroy.steps.length, everyResource.length);
+    assert.deepEqual(cli.state.resources, []);
     assert.equal(sp(mfaClientAppId).accountEnabled, true);
     assert.equal(sp(mfaConnectorAppId).accountEnabled, true);
     assert.deepEqual(

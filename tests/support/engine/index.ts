@@ -1,38 +1,51 @@
 /**
- * A test-only mini engine: runs a Pulumi program the way the CLI would, with no CLI. The program runs
- * under pulumi.runtime.setMocks; every dynamic resource it registers goes over gRPC to Pulumi's own
- * dynamic-provider host (a child process), configured with the stack's config as the engine does it,
- * and the host's real outputs become the resource's state, so outputs flow into other resources' inputs.
+ * A test-only mini engine: runs a Pulumi program the way the CLI would, with no CLI, and no kinder than
+ * Pulumi 3.248's own engine where our resources can tell. The program runs under pulumi.runtime.setMocks;
+ * every dynamic resource it registers goes over gRPC to Pulumi's own dynamic-provider host (a child
+ * process) and the host's real outputs become the resource's state, so outputs flow into other inputs.
  *
  *   const engine = await Engine.start({ stack: { config: { tenantId, npsServers }, secretKeys: ["npsServers"] },
  *                                       program: () => buildProgram(loadStackConfig()) });
- *   let { state, steps } = await engine.up(emptyState());         // create, then same/update/replace/delete
+ *   let { state, steps } = await engine.up(emptyState());           // `pulumi up`
  *   const { changes } = await engine.preview(state, { refresh: true }); // `pulumi preview --refresh`:
  *   //   changes = [{ op: "update", urn, properties: ["value"], ... }]; [] is `--expect-no-changes` passing
- *   ({ state } = await engine.up(state, { refresh: true }));       // `pulumi up --refresh`: repairs drift
- *   ({ state } = await engine.refresh(state));                     // `pulumi refresh`
- *   await engine.destroy(state);                                   // `pulumi destroy`
- *   await engine.stop();                                           // in an after() hook
+ *   ({ state } = await engine.up(state, { refresh: true }));         // `pulumi up --refresh`
+ *   ({ state } = await engine.refresh(state));                       // `pulumi refresh`
+ *   engine.setStackConfig(next);                                     // `pulumi config set ...`
+ *   await engine.import(state, { type, name, id });                  // `pulumi import` (fails: see import)
+ *   await engine.destroy(state);                                     // `pulumi destroy`
  *
- * State ({ resources: [...] }) is plain JSON, in registration order (dependencies first), and is never
- * mutated: each operation returns a new one. Step properties name the top-level inputs that changed:
- * the dynamic host's Diff never reports property names (DiffResponse diffs stay empty in 3.248), so
- * they are those whose new value differs from the stored outputs, which is what a provider's diff sees.
+ * Where it is as strict as the engine, with the source file that says so:
+ * - every command starts its own dynamic-provider host processes and stops them at its end: nothing a
+ *   provider keeps in memory survives from one command to the next (the CLI is a new process each time);
+ * - `up` and `preview` configure the provider with the current stack config; `refresh` (also the refresh
+ *   that `--refresh` runs first) and `destroy` with the config saved in state at the last `up`
+ *   (pkg/resource/deploy/deployment_executor.go, refresh: EnsureProvider; providers/registry.go, Same);
+ * - refresh reads every resource in state, all at once (deployment_executor.go: ExecuteParallel), and
+ *   classifies each through the provider's Diff with the refreshed inputs and outputs as olds and the
+ *   stored inputs as news (step.go, RefreshStep.Apply); an empty id drops the resource;
+ * - `preview --refresh` keeps nothing it read; `up --refresh` saves it;
+ * - a step reports the top-level inputs that differ between old and new inputs, as the CLI shows them for
+ *   a provider that returns no detailed diff (the dynamic host never does);
+ * - a failed step ends the operation: steps in flight finish, nothing else starts, dependents fail
+ *   (deployment_executor.go: the step executor's error cancels the deployment);
+ * - deletes (of `destroy`, and of resources `up` no longer sees) run in parallel, dependents first
+ *   (step_generator.go, ScheduleDeletes: antichains);
+ * - import reads with no stored state (step.go, ImportStep.Apply: Read with the ID alone).
  *
- * Like the CLI, up and preview compare with the stored state: drift shows only with { refresh: true }.
- * During a preview, a resource that takes an output of one being created or updated lists that input in
- * `step.unknown` (a change that may turn out to be none). Pass the program as a function such as
- * buildProgram: `require("index.ts")` runs once per process, as Node caches modules.
- *
- * One Engine = one stack config = one host process: the host configures each provider (keyed by its
- * serialized text) once per process and caches it, so a different config needs another Engine.
- * Operations on one Engine must not overlap: the Pulumi runtime's mocks are global.
+ * State ({ resources: [...], provider }) is plain JSON, resources in registration order (dependencies
+ * first), never mutated: each operation returns a new one. Operations on one Engine must not overlap: the
+ * Pulumi runtime's mocks are global. Pass the program as a function such as buildProgram:
+ * `require("index.ts")` runs once per process, as Node caches modules.
  */
+import * as path from "node:path";
 import { ProviderHost } from "./providerHost";
-import { Registration, runUnderMocks, StackSettings, stackConfigText } from "./mockMonitor";
+import { Registration, runUnderMocks, StackSettings } from "./mockMonitor";
+import { SecretsManager, StoredProvider } from "./storedProvider";
 import { changedProperties, containsUnknown, PropertyMap, sameOnWire, secretKeysOf, toWire } from "./wire";
 
 export { StackSettings } from "./mockMonitor";
+export { StoredProvider } from "./storedProvider";
 export { PropertyMap, providerKey } from "./wire";
 
 export interface StateResource {
@@ -55,6 +68,8 @@ export interface StateResource {
 
 export interface EngineState {
   resources: StateResource[];
+  /** The default dynamic provider's inputs saved by the last `up`: what refresh and destroy configure it with. */
+  provider?: StoredProvider;
 }
 
 export type StepOp = "create" | "update" | "replace" | "same" | "delete";
@@ -64,7 +79,7 @@ export interface Step {
   urn: string;
   type: string;
   name: string;
-  /** Top-level properties that changed (sorted); [] for create, same and delete. */
+  /** Top-level inputs that differ between old and new inputs (sorted); [] for create, same and delete. */
   properties: string[];
   /** Properties the provider's diff says force a replacement. */
   replaces: string[];
@@ -93,6 +108,13 @@ export interface RunOptions {
   program?: () => unknown;
 }
 
+export interface ImportRequest {
+  type: string;
+  name: string;
+  /** The ID the provider is asked to read, as a person writes it on the command line. */
+  id: string;
+}
+
 /** Thrown when a provider call fails; `state` holds what was done before, as the CLI would save it. */
 export class EngineError extends Error {
   constructor(
@@ -108,6 +130,7 @@ export function emptyState(): EngineState {
 }
 
 const dynamicTypePrefix = "pulumi-nodejs:dynamic";
+const repoRoot = path.resolve(__dirname, "..", "..", "..");
 
 interface Plan {
   op: Exclude<StepOp, "delete">;
@@ -116,6 +139,8 @@ interface Plan {
   replaces: string[];
   unknown: string[];
   deleteBeforeReplace: boolean;
+  /** Set for an `import` resource option: the ID to read (ImportStep). */
+  importId?: string;
 }
 
 interface Applied {
@@ -125,151 +150,267 @@ interface Applied {
   replaced?: StateResource;
 }
 
+/**
+ * A deployment's cancellation after a failed step (deployment_executor.go, Execute: the step executor's
+ * error cancels the context and the main loop returns): once a step failed, nothing new starts, and the
+ * operation ends when the steps in flight are done, without waiting for registrations that depend on
+ * the failed resource, which never complete.
+ */
+class Cancellation {
+  readonly failures: string[] = [];
+  private inFlight = 0;
+  private end!: () => void;
+  readonly ended = new Promise<void>((resolve) => (this.end = resolve));
+
+  /** Runs one step unless the deployment failed already; records its failure. */
+  async step<T>(urn: string, operation: string, run: () => Promise<T>): Promise<T> {
+    if (this.failures.length > 0) throw new Error(`${urn}: not run, the ${operation} failed`);
+    this.inFlight += 1;
+    try {
+      return await run();
+    } catch (error) {
+      this.failures.push(`${urn}: ${messageOf(error)}`);
+      throw error;
+    } finally {
+      this.inFlight -= 1;
+      if (this.failures.length > 0 && this.inFlight === 0) this.end();
+    }
+  }
+}
+
+/** The config a host is configured with: the current stack config, or the one saved in state. */
+type ProviderSource = { current: true } | { stored: StoredProvider };
+
 export class Engine {
+  private readonly secrets = new SecretsManager();
+  private readonly logs: string[] = [];
+  private readonly running = new Set<ProviderHost>();
+
   private constructor(
-    private readonly host: ProviderHost,
-    private readonly stack: StackSettings,
+    private stack: StackSettings,
     private readonly program: () => unknown,
+    /** The directory the host runs in: where the thin provider seam loads the implementation from. */
+    public projectDir: string,
   ) {}
 
-  /** Starts the host and configures it with the stack's config. `program` is the default for up and preview. */
-  static async start(options: { stack: StackSettings; program?: () => unknown }): Promise<Engine> {
-    const host = await ProviderHost.start();
-    try {
-      const { config, secretKeys } = stackConfigText(options.stack);
-      await host.configure(config, secretKeys);
-    } catch (error) {
-      await host.stop();
-      throw error;
-    }
+  /** `program` is the default for up and preview; `projectDir` the project the hosts run in (default: this repo). */
+  static async start(options: {
+    stack: StackSettings;
+    program?: () => unknown;
+    projectDir?: string;
+  }): Promise<Engine> {
     const program =
       options.program ??
       (() => {
         throw new Error("engine harness: no program given to Engine.start nor to this operation");
       });
-    return new Engine(host, options.stack, program);
+    return new Engine(options.stack, program, options.projectDir ?? repoRoot);
   }
 
-  /** Stops the host process. Call it in an after() hook. */
+  /** `pulumi config set` / `rm`: the stack config the next up, preview or import uses. */
+  setStackConfig(stack: StackSettings): void {
+    this.stack = stack;
+  }
+
+  get stackConfig(): StackSettings {
+    return this.stack;
+  }
+
+  /** Stops any host still running (none between operations). Call it in an after() hook. */
   async stop(): Promise<void> {
-    await this.host.stop();
+    await Promise.all([...this.running].map((host) => host.stop()));
   }
 
-  /** What the host process wrote to stderr: providers' console output and the host's error reports. */
+  /** What every host process wrote to stderr: providers' console output and the hosts' error reports. */
   get hostLog(): string {
-    return this.host.log;
+    return this.logs.join("") + [...this.running].map((host) => host.log).join("");
   }
 
   /** `pulumi up`: create, update, replace or keep each registered resource, then delete the ones left out. */
   async up(state: EngineState, options: RunOptions = {}): Promise<OperationResult> {
     const base = options.refresh ? (await this.refresh(state)).state : state;
-    const olds = byUrn(base);
-    const order: string[] = [];
-    const applied = new Map<string, Applied>();
-    const failures: string[] = [];
-    const errors = await runUnderMocks(
-      this.stack,
-      false,
-      options.program ?? this.program,
-      async (registration) => {
-        claim(order, registration.urn);
-        try {
-          const result = await this.apply(registration, olds.get(registration.urn));
-          applied.set(registration.urn, result);
-          return { id: result.resource.id || undefined, outputs: result.resource.outputs };
-        } catch (error) {
-          failures.push(`${registration.urn}: ${messageOf(error)}`);
-          throw error;
-        }
-      },
-    );
-    const registered = order.flatMap((urn) => applied.get(urn)?.resource ?? []);
-    if (failures.length > 0 || errors.length > 0) {
-      const untouched = base.resources.filter((old) => !applied.has(old.urn));
-      throw new EngineError(failureMessage("up", failures, errors), snapshot([...registered, ...untouched]));
-    }
-    const steps = order.map((urn) => applied.get(urn)!.step);
-    const leftOut = base.resources.filter((old) => !applied.has(old.urn));
-    const replaced = order.flatMap((urn) => applied.get(urn)?.replaced ?? []);
-    for (const old of [...leftOut, ...replaced].reverse()) {
-      await this.delete(old);
-      if (!applied.has(old.urn)) steps.push(stepOf("delete", old));
-    }
-    return { state: snapshot(registered), steps };
+    const provider = this.savedProvider(base);
+    return this.withHost({ current: true }, async (host) => {
+      const olds = byUrn(base);
+      const order: string[] = [];
+      const applied = new Map<string, Applied>();
+      const cancellation = new Cancellation();
+      const failures = cancellation.failures;
+      const errors = await runUnderMocks(
+        this.stack,
+        false,
+        options.program ?? this.program,
+        async (registration) => {
+          claim(order, registration.urn);
+          return cancellation.step(registration.urn, "update", async () => {
+            const result = await this.apply(host, registration, olds.get(registration.urn));
+            applied.set(registration.urn, result);
+            return { id: result.resource.id || undefined, outputs: result.resource.outputs };
+          });
+        },
+        cancellation.ended,
+      );
+      const registered = order.flatMap((urn) => applied.get(urn)?.resource ?? []);
+      if (failures.length > 0 || errors.length > 0) {
+        const untouched = base.resources.filter((old) => !applied.has(old.urn));
+        throw new EngineError(
+          failureMessage("up", failures, errors),
+          snapshot([...registered, ...untouched], provider),
+        );
+      }
+      const steps = order.map((urn) => applied.get(urn)!.step);
+      const leftOut = base.resources.filter((old) => !applied.has(old.urn));
+      const replaced = order.flatMap((urn) => applied.get(urn)?.replaced ?? []);
+      const deleted = await deleteDependentsFirst(host, [...leftOut, ...replaced]);
+      if (deleted.failure) {
+        const remaining = [...registered, ...leftOut.filter((old) => !deleted.done.has(old.urn))];
+        throw new EngineError(`up failed:\n${deleted.failure}`, snapshot(remaining, provider));
+      }
+      for (const old of [...leftOut].reverse()) steps.push(stepOf("delete", old));
+      return { state: snapshot(registered, provider), steps };
+    });
   }
 
   /** `pulumi preview` (with `refresh`: `pulumi preview --refresh`): Check and Diff only, nothing written. */
   async preview(state: EngineState, options: RunOptions = {}): Promise<PreviewResult> {
     const base = options.refresh ? (await this.refresh(state)).state : state;
-    const olds = byUrn(base);
-    const order: string[] = [];
-    const planned = new Map<string, Step>();
-    const failures: string[] = [];
-    const errors = await runUnderMocks(
-      this.stack,
-      true,
-      options.program ?? this.program,
-      async (registration) => {
-        claim(order, registration.urn);
-        const old = olds.get(registration.urn);
-        try {
-          const plan = await this.plan(registration, old);
-          planned.set(registration.urn, { ...stepOf(plan.op, registration), ...stepDetails(plan) });
-          // As in a real preview: a resource to be created or updated has only its inputs; other outputs are unknown.
-          if (plan.op === "same" && old) return { id: old.id || undefined, outputs: old.outputs };
-          return { id: plan.op === "update" ? old?.id : undefined, outputs: plan.inputs };
-        } catch (error) {
-          failures.push(`${registration.urn}: ${messageOf(error)}`);
-          throw error;
-        }
-      },
-    );
-    if (failures.length > 0 || errors.length > 0)
-      throw new EngineError(failureMessage("preview", failures, errors), state);
-    const steps = order.map((urn) => planned.get(urn)!);
-    for (const old of [...base.resources].reverse()) {
-      if (!planned.has(old.urn)) steps.push(stepOf("delete", old));
-    }
-    return { steps, changes: steps.filter((step) => step.op !== "same") };
+    return this.withHost({ current: true }, async (host) => {
+      const olds = byUrn(base);
+      const order: string[] = [];
+      const planned = new Map<string, Step>();
+      const cancellation = new Cancellation();
+      const failures = cancellation.failures;
+      const errors = await runUnderMocks(
+        this.stack,
+        true,
+        options.program ?? this.program,
+        async (registration) => {
+          claim(order, registration.urn);
+          const old = olds.get(registration.urn);
+          return cancellation.step(registration.urn, "preview", async () => {
+            const plan = await this.plan(host, registration, old);
+            planned.set(registration.urn, { ...stepOf(plan.op, registration), ...stepDetails(plan) });
+            // As in a real preview: a resource to be created or updated has only its inputs; other outputs are unknown.
+            if (plan.op === "same" && old) return { id: old.id || undefined, outputs: old.outputs };
+            return { id: plan.op === "update" ? old?.id : undefined, outputs: plan.inputs };
+          });
+        },
+        cancellation.ended,
+      );
+      if (failures.length > 0 || errors.length > 0)
+        throw new EngineError(failureMessage("preview", failures, errors), state);
+      const steps = order.map((urn) => planned.get(urn)!);
+      for (const old of [...base.resources].reverse()) {
+        if (!planned.has(old.urn)) steps.push(stepOf("delete", old));
+      }
+      return { steps, changes: steps.filter((step) => step.op !== "same") };
+    });
   }
 
   /**
-   * `pulumi refresh`: Read every resource and keep what is live. A step is `update` when the live
-   * outputs differ (properties name them) and `delete` when the provider no longer finds the resource.
+   * `pulumi refresh`: Read every resource in state, in parallel, with the provider configured from the
+   * config saved in state. `update` when the provider's Diff of the live values against the stored inputs
+   * finds changes, `delete` when the provider no longer finds the resource (step.go, RefreshStep).
    */
   async refresh(state: EngineState): Promise<OperationResult> {
-    const resources: StateResource[] = [];
-    const steps: Step[] = [];
-    for (const old of state.resources) {
-      if (!old.custom) {
-        resources.push(old);
-        steps.push(stepOf("same", old));
-        continue;
-      }
-      const live = await this.host.read(old.urn, old.id, old.outputs, old.inputs);
-      if (!live.id) {
-        steps.push(stepOf("delete", old));
-        continue;
-      }
-      resources.push({ ...old, id: live.id, outputs: live.outputs, inputs: live.inputs ?? old.inputs });
-      const properties = changedProperties(old.outputs, {}, live.outputs);
-      steps.push({ ...stepOf(properties.length > 0 ? "update" : "same", old), properties });
-    }
-    return { state: snapshot(resources), steps };
+    if (!state.resources.some((resource) => resource.custom))
+      return { state, steps: state.resources.map((r) => stepOf("same", r)) };
+    if (!state.provider)
+      throw new Error("engine harness: the state has resources but no saved provider config");
+    return this.withHost({ stored: state.provider }, async (host) => {
+      const outcomes = await Promise.allSettled(state.resources.map((old) => refreshOne(host, old)));
+      const resources: StateResource[] = [];
+      const steps: Step[] = [];
+      const failures: string[] = [];
+      outcomes.forEach((outcome, index) => {
+        const old = state.resources[index];
+        if (outcome.status === "rejected") {
+          failures.push(`${old.urn}: ${messageOf(outcome.reason)}`);
+          resources.push(old);
+          return;
+        }
+        if (outcome.value.resource) resources.push(outcome.value.resource);
+        steps.push(outcome.value.step);
+      });
+      const next = snapshot(resources, state.provider);
+      if (failures.length > 0) throw new EngineError(`refresh failed:\n${failures.join("\n")}`, next);
+      return { state: next, steps };
+    });
   }
 
-  /** `pulumi destroy`: Delete every resource, dependents first. */
+  /** `pulumi destroy`: Delete every resource, dependents first, in parallel where none depends on another. */
   async destroy(state: EngineState): Promise<OperationResult> {
-    const steps: Step[] = [];
-    for (const old of [...state.resources].reverse()) {
-      await this.delete(old);
-      steps.push(stepOf("delete", old));
+    if (!state.resources.some((resource) => resource.custom)) {
+      return { state: emptyState(), steps: [...state.resources].reverse().map((r) => stepOf("delete", r)) };
     }
-    return { state: emptyState(), steps };
+    if (!state.provider)
+      throw new Error("engine harness: the state has resources but no saved provider config");
+    return this.withHost({ stored: state.provider }, async (host) => {
+      const deleted = await deleteDependentsFirst(host, state.resources);
+      if (deleted.failure) {
+        const remaining = state.resources.filter((resource) => !deleted.done.has(resource.urn));
+        throw new EngineError(`destroy failed:\n${deleted.failure}`, snapshot(remaining, state.provider));
+      }
+      return { state: emptyState(), steps: [...state.resources].reverse().map((r) => stepOf("delete", r)) };
+    });
   }
 
-  private async apply(registration: Registration, old: StateResource | undefined): Promise<Applied> {
-    const plan = await this.plan(registration, old);
+  /**
+   * `pulumi import <type> <name> <id>`: Read with the ID alone, no stored inputs or outputs (step.go,
+   * ImportStep.Apply), with the provider configured from the current stack config. Fails, as the CLI does,
+   * when the provider returns no outputs (no such resource) or no inputs (import not supported).
+   */
+  async import(state: EngineState, request: ImportRequest): Promise<OperationResult> {
+    const urn = `urn:pulumi:test::npsmfa::${request.type}::${request.name}`;
+    if (state.resources.some((resource) => resource.urn === urn))
+      throw new EngineError(`import failed: resource '${urn}' already exists`, state);
+    const provider = this.secrets.store(this.stack);
+    return this.withHost({ current: true }, async (host) => {
+      const resource = await importRead(host, urn, request.type, request.name, request.id).catch((error) => {
+        throw new EngineError(`import failed:\n${urn}: ${messageOf(error)}`, state);
+      });
+      return {
+        state: snapshot([...state.resources, resource], provider),
+        steps: [{ ...stepOf("create", resource) }],
+      };
+    });
+  }
+
+  /** The provider inputs an `up` saves: the stored ones when the config is unchanged (a `same` provider step). */
+  private savedProvider(base: EngineState): StoredProvider {
+    const current = this.secrets.store(this.stack);
+    if (!base.provider) return current;
+    const stored = this.secrets.load(base.provider);
+    const now = this.secrets.load(current);
+    const same =
+      sameOnWire(stored.config, now.config) && sameOnWire([...stored.secretKeys], [...now.secretKeys]);
+    return same ? base.provider : current;
+  }
+
+  /** One host process for one command, configured from the current or the saved config, stopped at the end. */
+  private async withHost<T>(source: ProviderSource, run: (host: ProviderHost) => Promise<T>): Promise<T> {
+    const host = await ProviderHost.start(this.projectDir);
+    this.running.add(host);
+    try {
+      const { config, secretKeys } =
+        "stored" in source
+          ? this.secrets.load(source.stored)
+          : this.secrets.load(this.secrets.store(this.stack));
+      await host.configure(config, secretKeys);
+      return await run(host);
+    } finally {
+      this.running.delete(host);
+      await host.stop();
+      this.logs.push(host.log);
+    }
+  }
+
+  private async apply(
+    host: ProviderHost,
+    registration: Registration,
+    old: StateResource | undefined,
+  ): Promise<Applied> {
+    const plan = await this.plan(host, registration, old);
     const resource: StateResource = {
       urn: registration.urn,
       type: registration.type,
@@ -284,8 +425,18 @@ export class Engine {
     };
     const step: Step = { ...stepOf(plan.op, registration), ...stepDetails(plan) };
     if (!registration.custom) return { resource: { ...resource, outputs: plan.inputs }, step };
+    if (plan.importId !== undefined) {
+      const imported = await importRead(
+        host,
+        registration.urn,
+        registration.type,
+        registration.name,
+        plan.importId,
+      );
+      return { resource: { ...resource, id: imported.id, outputs: imported.outputs }, step };
+    }
     if (plan.op === "update") {
-      resource.outputs = await this.host.update(
+      resource.outputs = await host.update(
         registration.urn,
         resource.id,
         old!.outputs,
@@ -293,16 +444,21 @@ export class Engine {
         plan.inputs,
       );
     }
-    if (plan.op === "replace" && plan.deleteBeforeReplace) await this.delete(old!);
+    if (plan.op === "replace" && plan.deleteBeforeReplace)
+      await host.delete(old!.urn, old!.id, old!.outputs, old!.inputs);
     if (plan.op === "create" || plan.op === "replace") {
-      Object.assign(resource, await this.host.create(registration.urn, plan.inputs));
+      Object.assign(resource, await host.create(registration.urn, plan.inputs));
     }
     const replaced = plan.op === "replace" && !plan.deleteBeforeReplace ? old : undefined;
     return { resource, step, ...(replaced ? { replaced } : {}) };
   }
 
   /** Check, then Diff against the old state, as the engine decides a step. */
-  private async plan(registration: Registration, old: StateResource | undefined): Promise<Plan> {
+  private async plan(
+    host: ProviderHost,
+    registration: Registration,
+    old: StateResource | undefined,
+  ): Promise<Plan> {
     const news = toWire(registration.inputs) as PropertyMap;
     const unchanged = { properties: [], replaces: [], unknown: [], deleteBeforeReplace: false };
     if (!registration.custom) return { op: old ? "same" : "create", inputs: news, ...unchanged };
@@ -314,18 +470,21 @@ export class Engine {
         `${registration.type} is not a dynamic resource: this harness drives only Pulumi's dynamic-provider host`,
       );
     }
-    const checked = await this.host.check(registration.urn, old?.inputs ?? {}, news);
+    const checked = await host.check(registration.urn, old?.inputs ?? {}, news);
     if (checked.failures.length > 0) throw new Error(`check failed: ${checked.failures.join("; ")}`);
-    if (!old) return { op: "create", inputs: checked.inputs, ...unchanged };
-    const diff = await this.host.diff(registration.urn, old.id, old.outputs, old.inputs, checked.inputs);
-    // DIFF_UNKNOWN (a provider without diff): the engine falls back to comparing old and new inputs.
+    if (!old) {
+      // The `import` resource option on a resource not yet in state: an ImportStep (step_generator.go).
+      if (registration.importId)
+        return { op: "create", inputs: checked.inputs, ...unchanged, importId: registration.importId };
+      return { op: "create", inputs: checked.inputs, ...unchanged };
+    }
+    const diff = await host.diff(registration.urn, old.id, old.outputs, old.inputs, checked.inputs);
+    // DIFF_UNKNOWN (a provider without diff): the engine compares old and new inputs (step_generator.go, diffResource).
     const changed =
       diff.changes === "some" || (diff.changes === "unknown" && !sameOnWire(old.inputs, checked.inputs));
     if (!changed) return { op: "same", inputs: checked.inputs, ...unchanged };
     const properties =
-      diff.diffs.length > 0
-        ? [...diff.diffs].sort()
-        : changedProperties(old.outputs, old.inputs, checked.inputs);
+      diff.diffs.length > 0 ? [...diff.diffs].sort() : changedProperties(old.inputs, checked.inputs);
     return {
       op: diff.replaces.length > 0 ? "replace" : "update",
       inputs: checked.inputs,
@@ -335,10 +494,90 @@ export class Engine {
       deleteBeforeReplace: diff.deleteBeforeReplace,
     };
   }
+}
 
-  private async delete(resource: StateResource): Promise<void> {
-    if (resource.custom) await this.host.delete(resource.urn, resource.id, resource.outputs, resource.inputs);
+/** One RefreshStep: Read with the stored inputs and outputs, then the inverted Diff that classifies it. */
+async function refreshOne(
+  host: ProviderHost,
+  old: StateResource,
+): Promise<{ resource?: StateResource; step: Step }> {
+  // Components (and providers) never change with a refresh (step.go, RefreshStep.Apply).
+  if (!old.custom) return { resource: old, step: stepOf("same", old) };
+  const live = await host.read(old.urn, old.id, old.outputs, old.inputs);
+  if (!live.id) return { step: stepOf("delete", old) };
+  const inputs = live.inputs ?? old.inputs;
+  const resource = { ...old, id: live.id, inputs, outputs: live.outputs };
+  // Refreshed inputs and outputs as olds, stored inputs as news: "the diff a user would see if they
+  // immediately ran an `up` on a no-change program after this refresh" (step.go, RefreshStep.Apply).
+  const diff = await host.diff(old.urn, live.id, live.outputs, inputs, old.inputs);
+  const changed = diff.changes === "some" || (diff.changes === "unknown" && !sameOnWire(inputs, old.inputs));
+  if (!changed) return { resource, step: stepOf("same", old) };
+  const properties = live.inputs
+    ? changedProperties(old.inputs, live.inputs)
+    : changedProperties(old.outputs, live.outputs);
+  return { resource, step: { ...stepOf("update", old), properties } };
+}
+
+/** ImportStep.Apply: a Read with the ID alone; no outputs = no such resource, no inputs = import unsupported. */
+async function importRead(
+  host: ProviderHost,
+  urn: string,
+  type: string,
+  name: string,
+  id: string,
+): Promise<StateResource> {
+  const read = await host.read(urn, id, {}, {});
+  if (!read.id && Object.keys(read.outputs).length === 0) throw new Error(`resource '${id}' does not exist`);
+  if (!read.inputs) {
+    throw new Error(
+      `provider does not support importing resources; please try updating the '${type.split(":")[0]}' plugin`,
+    );
   }
+  return {
+    urn,
+    type,
+    name,
+    custom: true,
+    dependencies: [],
+    id: read.id || id,
+    inputs: read.inputs,
+    outputs: read.outputs,
+    secretInputs: [],
+  };
+}
+
+/**
+ * Deletes in antichains, as the engine schedules them (step_generator.go, ScheduleDeletes): each round
+ * deletes, all at once, the resources no remaining one depends on (by dependency or parent). A failure
+ * ends the run after the round in flight.
+ */
+async function deleteDependentsFirst(
+  host: ProviderHost,
+  resources: StateResource[],
+): Promise<{ done: Set<string>; failure?: string }> {
+  const done = new Set<string>();
+  let remaining = [...resources];
+  while (remaining.length > 0) {
+    const needed = new Set(
+      remaining.flatMap((resource) => [
+        ...resource.dependencies,
+        ...(resource.parent ? [resource.parent] : []),
+      ]),
+    );
+    const round = remaining.filter((resource) => !needed.has(resource.urn));
+    const outcomes = await Promise.allSettled(
+      round.map(async (resource) => {
+        if (resource.custom) await host.delete(resource.urn, resource.id, resource.outputs, resource.inputs);
+        done.add(resource.urn);
+      }),
+    );
+    const failures = outcomes.flatMap((outcome, index) =>
+      outcome.status === "rejected" ? [`${round[index].urn}: ${messageOf(outcome.reason)}`] : [],
+    );
+    if (failures.length > 0) return { done, failure: failures.join("\n") };
+    remaining = remaining.filter((resource) => !done.has(resource.urn));
+  }
+  return { done };
 }
 
 function byUrn(state: EngineState): Map<string, StateResource> {
@@ -367,8 +606,8 @@ function stepDetails(plan: Plan): Pick<Step, "properties" | "replaces" | "unknow
 }
 
 /** A JSON copy: the state the caller keeps shares nothing with the next operation's. */
-function snapshot(resources: StateResource[]): EngineState {
-  return JSON.parse(JSON.stringify({ resources })) as EngineState;
+function snapshot(resources: StateResource[], provider: StoredProvider | undefined): EngineState {
+  return JSON.parse(JSON.stringify({ resources, ...(provider ? { provider } : {}) })) as EngineState;
 }
 
 /** Provider failures by URN first, then the program's own errors not already among them. */
@@ -376,7 +615,7 @@ function failureMessage(operation: string, failures: string[], errors: unknown[]
   const lines = [...failures];
   for (const error of errors) {
     const message = messageOf(error);
-    if (!failures.some((failure) => failure.endsWith(message))) lines.push(message);
+    if (!lines.some((line) => line.endsWith(message))) lines.push(message);
   }
   return `${operation} failed:\n${[...new Set(lines)].join("\n")}`;
 }

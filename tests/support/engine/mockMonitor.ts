@@ -22,6 +22,8 @@ export interface Registration {
   dependencies: string[];
   /** As the SDK sent them: secrets still wrapped, unknowns (preview only) as Pulumi's unknown. */
   inputs: PropertyMap;
+  /** The `import` resource option: adopt the resource with this ID instead of creating it. */
+  importId?: string;
 }
 
 export interface Registered {
@@ -39,12 +41,17 @@ interface MockMonitorInternals {
   ): Promise<void>;
 }
 
-/** Runs the program to completion; returns its errors (a throw, failed registrations), [] if none. */
+/**
+ * Runs the program to completion, or until `cancelled` resolves (the engine cancels a deployment after a
+ * failed step, and the program's registrations that wait on the failed resource never complete); returns
+ * its errors (a throw, failed registrations), [] if none.
+ */
 export async function runUnderMocks(
   stack: StackSettings,
   preview: boolean,
   program: () => unknown,
   register: (registration: Registration) => Promise<Registered>,
+  cancelled: Promise<void> = new Promise<void>(() => undefined),
 ): Promise<unknown[]> {
   await pulumi.runtime.setMocks(
     {
@@ -76,6 +83,7 @@ export async function runUnderMocks(
         parent,
         dependencies: request.getDependenciesList(),
         inputs: deserializeProperties(request.getObject() ?? new Struct()) as PropertyMap,
+        ...(request.getImportid() ? { importId: request.getImportid() } : {}),
       });
       const state = await serializeProperties(`engine harness ${urn}`, result.outputs);
       monitor.resources.set(urn, { urn, id: result.id ?? null, state });
@@ -95,13 +103,19 @@ export async function runUnderMocks(
   const errors: unknown[] = [];
   const collect = (reason: unknown) => errors.push(reason);
   process.on("unhandledRejection", collect);
+  const run = async () => {
+    try {
+      await program();
+    } catch (error) {
+      errors.push(error);
+    } finally {
+      await waitForRegistrations();
+    }
+  };
   try {
-    await program();
-  } catch (error) {
-    errors.push(error);
-  } finally {
-    await waitForRegistrations();
+    await Promise.race([run(), cancelled]);
     await new Promise((resolve) => setImmediate(resolve));
+  } finally {
     process.off("unhandledRejection", collect);
   }
   return errors;

@@ -14,8 +14,8 @@ const hostEntry = path.join(
   "dynamic-provider",
   "index.js",
 );
-const repoRoot = path.resolve(__dirname, "..", "..", "..");
-const startTimeoutMs = 15_000;
+// Generous: a loaded 2-core machine takes seconds to load @pulumi/pulumi in a new process.
+const startTimeoutMs = 90_000;
 
 export interface DiffResult {
   changes: "some" | "none" | "unknown";
@@ -49,11 +49,15 @@ export class ProviderHost {
     child.stderr?.on("data", (chunk: Buffer) => (this.stderr += chunk.toString()));
   }
 
-  static async start(): Promise<ProviderHost> {
-    // The argument is the engine's address: the host takes it but never dials it. No ts-node: the
-    // serialized provider the host loads is plain JavaScript.
+  /**
+   * Starts a host in the project directory, as Pulumi starts plugins in the program's directory
+   * (sdk/go/common/resource/plugin/provider_plugin.go, NewProvider: newPlugin(ctx, ctx.Pwd, ...)). The
+   * argument is the engine's address: the host takes it but never dials it. Plain node, no ts-node:
+   * the CLI's `pulumi-resource-pulumi-nodejs` runs `node <dynamic-provider>` (sdk/nodejs/dist).
+   */
+  static async start(projectDir: string): Promise<ProviderHost> {
     const child = spawn(process.execPath, [hostEntry, "127.0.0.1:1"], {
-      cwd: repoRoot,
+      cwd: projectDir,
       stdio: ["ignore", "pipe", "pipe"],
     });
     const port = await new Promise<number>((resolve, reject) => {

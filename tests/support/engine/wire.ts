@@ -54,20 +54,11 @@ function canonicalJson(value: unknown): string {
 }
 
 /**
- * Which properties a change touches, by top-level name: each new input whose value differs from the
- * old state's (outputs, which the provider's diff compares), and each old input the program dropped.
+ * Which top-level properties a change touches, as the CLI lists them for a provider that sends no
+ * detailed diff: each key whose old and new values differ, including keys only one side has.
  */
-export function changedProperties(
-  oldOutputs: PropertyMap,
-  oldInputs: PropertyMap,
-  news: PropertyMap,
-): string[] {
-  const changed = new Set<string>();
-  for (const key of Object.keys(news)) {
-    if (key !== providerKey && !sameOnWire(oldOutputs[key], news[key])) changed.add(key);
-  }
-  for (const key of Object.keys(oldInputs)) {
-    if (key !== providerKey && !(key in news)) changed.add(key);
-  }
-  return [...changed].sort();
+export function changedProperties(olds: PropertyMap, news: PropertyMap): string[] {
+  const keys = new Set([...Object.keys(olds), ...Object.keys(news)]);
+  keys.delete(providerKey);
+  return [...keys].filter((key) => !sameOnWire(olds[key], news[key])).sort();
 }

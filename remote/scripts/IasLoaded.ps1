@@ -1,0 +1,57 @@
+# Whether IAS (Network Policy Server) runs what is on the server now, recorded on the server itself.
+# The NPS extension reads its registry values and its certificate only when IAS starts ("restart the NPS
+# service" after changing either: Microsoft Learn, "Integrate your existing NPS infrastructure with Microsoft
+# Entra multifactor authentication", Configure certificates / registry settings). So a fingerprint of both is
+# written under HKLM:\SOFTWARE\npsmfa after each healthy restart, and before the first change we make to a
+# server that has none (what IAS runs then is taken as what it loaded). IAS must restart while the
+# fingerprint on the server differs from the recorded one, whichever run changed it and however that run
+# ended. Composed by remote/hostScripts.ts after Prelude.ps1; Windows PowerShell 5.1 compatible.
+
+$IasLoadedKey = 'HKLM:\SOFTWARE\npsmfa'
+$IasLoadedValue = 'IasLoadedFingerprint'
+
+# SHA-256 over the AzureMfa values and the thumbprints of the NPS extension's certificates, sorted.
+function Get-IasLoadedFingerprint {
+    $parts = @()
+    $azureMfaKey = 'HKLM:\SOFTWARE\Microsoft\AzureMfa'
+    if (Test-Path -Path $azureMfaKey) {
+        $item = Get-ItemProperty -Path $azureMfaKey
+        foreach ($property in @($item.PSObject.Properties | Where-Object { $_.Name -notlike 'PS*' } | Sort-Object Name)) {
+            $parts += "$($property.Name)=$(@($property.Value) -join ';')"
+        }
+    }
+    $certificates = @(Get-ChildItem -Path 'Cert:\LocalMachine\My' | Where-Object { $_.Subject -like '*OU=Microsoft NPS Extension*' })
+    foreach ($thumbprint in @($certificates | ForEach-Object { $_.Thumbprint } | Sort-Object)) { $parts += "certificate=$thumbprint" }
+    $sha256 = [System.Security.Cryptography.SHA256]::Create()
+    try {
+        $hash = $sha256.ComputeHash([System.Text.Encoding]::UTF8.GetBytes(($parts -join "`n")))
+    } finally {
+        $sha256.Dispose()
+    }
+    ([System.BitConverter]::ToString($hash)) -replace '-', ''
+}
+
+function Get-IasLoadedMarker {
+    if (-not (Test-Path -Path $IasLoadedKey)) { return $null }
+    $item = Get-ItemProperty -Path $IasLoadedKey
+    $property = $item.PSObject.Properties[$IasLoadedValue]
+    if ($null -eq $property) { return $null }
+    [string]$property.Value
+}
+
+function Set-IasLoadedMarker {
+    # -Force only creates what is missing here: the key itself was just found absent.
+    if (-not (Test-Path -Path $IasLoadedKey)) { $null = New-Item -Path $IasLoadedKey -Force }
+    Set-ItemProperty -Path $IasLoadedKey -Name $IasLoadedValue -Value (Get-IasLoadedFingerprint)
+}
+
+# Before a change to what IAS loads: a server we never changed gets its first record.
+function Initialize-IasLoadedMarker {
+    if ($null -eq (Get-IasLoadedMarker)) { Set-IasLoadedMarker }
+}
+
+# True when something IAS loads changed since the recorded restart (no record: nothing we changed).
+function Test-IasRestartPending {
+    $marker = Get-IasLoadedMarker
+    ($null -ne $marker) -and ($marker -ne (Get-IasLoadedFingerprint))
+}
