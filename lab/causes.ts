@@ -19,6 +19,7 @@ export const labCauses = [
   "connector-sp-disabled",
   "ias-not-running",
   "extension-dlls",
+  "extension-version",
   "extension-settings",
   "certificate-missing",
   "certificate-expired",
@@ -85,6 +86,12 @@ export async function applyCause(cause: LabCause, context: CauseContext): Promis
     case "extension-dlls":
       updateHostState(nps().stateFile, (state) => {
         delete state.registry[authSrvParametersKey].AuthorizationDLLs;
+      });
+      return;
+    case "extension-version":
+      // A release from before CLIENT_CERT_IDENTIFIER was read, with the thumbprint pinned all the same.
+      updateHostState(nps().stateFile, (state) => {
+        state.npsExtensionVersion = "1.0.1.40";
       });
       return;
     case "extension-settings":

@@ -5,13 +5,10 @@
 #                 iasStatus, tls12, endpoints, events }
 # Result (vpn): { radiusServers: [{ serverName, purpose, timeoutSeconds }] }
 
-$NetworkServiceSid = 'S-1-5-20'
 $AzureMfaKey = 'HKLM:\SOFTWARE\Microsoft\AzureMfa'
-$AuthSrvParametersKey = 'HKLM:\SYSTEM\CurrentControlSet\Services\AuthSrv\Parameters'
 # Learn, "Transport Layer Security (TLS) registry settings" and ".NET Framework TLS best practices".
 $Tls12Key = 'HKLM:\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\TLS 1.2'
 $NetFrameworkKeys = @('HKLM:\SOFTWARE\Microsoft\.NETFramework\v4.0.30319', 'HKLM:\SOFTWARE\Wow6432Node\Microsoft\.NETFramework\v4.0.30319')
-$ExtensionUninstallName = 'NPS Extension For Azure MFA'
 
 # The registry values of a key as name -> value, or $null when the key does not exist.
 function Get-RegistryValues {
@@ -32,23 +29,6 @@ function Get-RegistryNumber {
     [int]$values[$Name]
 }
 
-# Whether NETWORK SERVICE may read the certificate's private key file (CAPI MachineKeys container).
-function Test-KeyReadableByNetworkService {
-    param($Certificate)
-    if (-not $Certificate.HasPrivateKey -or $null -eq $Certificate.PrivateKey) { return $false }
-    $container = $Certificate.PrivateKey.CspKeyContainerInfo.UniqueKeyContainerName
-    $keyFile = Join-Path $env:ProgramData "Microsoft\Crypto\RSA\MachineKeys\$container"
-    if (-not (Test-Path -Path $keyFile)) { return $false }
-    $read = [System.Security.AccessControl.FileSystemRights]::Read
-    foreach ($rule in @((Get-Acl -Path $keyFile).GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier]))) {
-        $rights = [System.Security.AccessControl.FileSystemRights]$rule.FileSystemRights
-        if ($rule.IdentityReference.Value -eq $NetworkServiceSid -and "$($rule.AccessControlType)" -eq 'Allow' -and ($rights -band $read) -eq $read) {
-            return $true
-        }
-    }
-    $false
-}
-
 function Get-NpsCertificateFacts {
     param([string] $TenantId)
     $subject = "CN=$TenantId, OU=Microsoft NPS Extension"
@@ -59,20 +39,9 @@ function Get-NpsCertificateFacts {
                 notBefore = ConvertTo-IsoTime $_.NotBefore
                 notAfter = ConvertTo-IsoTime $_.NotAfter
                 hasPrivateKey = [bool]$_.HasPrivateKey
-                networkServiceCanRead = Test-KeyReadableByNetworkService $_
+                networkServiceCanRead = Test-NetworkServiceCanRead $_
             }
         })
-}
-
-# The installed extension's DisplayVersion from its Uninstall entry (what Programs and Features shows).
-function Get-ExtensionVersion {
-    $uninstall = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall'
-    if (-not (Test-Path -Path $uninstall)) { return $null }
-    foreach ($entry in @(Get-ChildItem -Path $uninstall)) {
-        $values = Get-RegistryValues $entry.PSPath
-        if ($null -ne $values -and $values['DisplayName'] -eq $ExtensionUninstallName) { return [string]$values['DisplayVersion'] }
-    }
-    $null
 }
 
 function Get-EventFacts {
@@ -110,6 +79,8 @@ function Get-NpsFacts {
         if ($authSrv.ContainsKey('AuthorizationDLLs')) { $authorizationDlls = @($authSrv['AuthorizationDLLs'] | ForEach-Object { [string]$_ }) }
         if ($authSrv.ContainsKey('ExtensionDLLs')) { $extensionDlls = @($authSrv['ExtensionDLLs'] | ForEach-Object { [string]$_ }) }
     }
+    Set-Step 'read the extension version'
+    $version = Get-ExtensionVersion
     Set-Step 'read IAS'
     $ias = Get-Service -Name IAS -ErrorAction SilentlyContinue
     Set-Step 'read TLS 1.2 settings'
@@ -131,7 +102,7 @@ function Get-NpsFacts {
         extensionSettings = $settings
         authorizationDlls = $authorizationDlls
         extensionDlls = $extensionDlls
-        extensionVersion = Get-ExtensionVersion
+        extensionVersion = $(if ($null -ne $version) { "$version" } else { $null })
         iasStatus = if ($null -eq $ias) { $null } else { [string]$ias.Status }
         tls12 = $tls12
         endpoints = $endpoints

@@ -6,73 +6,11 @@
 # Result: { certificate: { derBase64, thumbprint, notBefore, notAfter } | null, keyReadableByNetworkService,
 #           certificates: [...], drift: [{ name, expected, found }], changed: [..] }
 
-$NetworkServiceSid = 'S-1-5-20'
 $ValidityYears = 2
 
 function Get-NpsSubject {
     param([string] $TenantId)
     "CN=$TenantId, OU=Microsoft NPS Extension"
-}
-
-# NETWORK SERVICE and the groups its token always holds (Everyone, Authenticated Users, BUILTIN\Users, SERVICE):
-# a grant to any of them lets IAS, which runs as NETWORK SERVICE, read the key (Learn: windows/win32/services/
-# networkservice-account; windows-server/identity/ad-ds/manage/understand-security-identifiers).
-$NetworkServiceGroupSids = @('S-1-5-20', 'S-1-1-0', 'S-1-5-11', 'S-1-5-32-545', 'S-1-5-6')
-# Access mask bits (Learn: windows/win32/secauthz/access-mask-format, generic-access-rights; a file's
-# GENERIC_READ maps to FILE_GENERIC_READ, GENERIC_ALL to FILE_ALL_ACCESS: windows/win32/fileio/file-security-and-access-rights).
-$ReadMask = [int][System.Security.AccessControl.FileSystemRights]::Read
-$FullControlMask = [int][System.Security.AccessControl.FileSystemRights]::FullControl
-$GenericReadMask = [int]-2147483648
-$GenericAllMask = [int]0x10000000
-
-# The file holding the certificate's private key. GetRSAPrivateKey, not PrivateKey: on Windows PowerShell 5.1
-# (.NET Framework) PrivateKey throws for a key held by a CNG key storage provider, the default of
-# New-SelfSignedCertificate and common for certificates an administrator brings. A CNG key (RSACng) is the
-# file Key.UniqueName under %ProgramData%\Microsoft\Crypto\Keys; a CAPI key (RSACryptoServiceProvider) the
-# file CspKeyContainerInfo.UniqueKeyContainerName under ...\Crypto\RSA\MachineKeys (Learn: windows/win32/
-# seccng/key-storage-and-retrieval; dotnet/api/...rsacertificateextensions.getrsaprivatekey).
-function Get-PrivateKeyFile {
-    param($Certificate)
-    if (-not $Certificate.HasPrivateKey) { return $null }
-    $key = [System.Security.Cryptography.X509Certificates.RSACertificateExtensions]::GetRSAPrivateKey($Certificate)
-    if ($null -eq $key) { return $null }
-    $cngKey = $key.PSObject.Properties['Key']
-    if ($null -ne $cngKey -and $null -ne $cngKey.Value) {
-        return Join-Path $env:ProgramData "Microsoft\Crypto\Keys\$($cngKey.Value.UniqueName)"
-    }
-    $capiKey = $key.PSObject.Properties['CspKeyContainerInfo']
-    if ($null -ne $capiKey -and $null -ne $capiKey.Value) {
-        return Join-Path $env:ProgramData "Microsoft\Crypto\RSA\MachineKeys\$($capiKey.Value.UniqueKeyContainerName)"
-    }
-    Stop-HostScript -Code 'UnsupportedPrivateKey' -Message "the private key of $($Certificate.Thumbprint) is neither a CNG nor a CAPI machine key ($($key.GetType().FullName)); give NETWORK SERVICE read access to it by hand"
-}
-
-# The rights an ACE grants as specific file rights: generic bits (what a grant in the certificates console
-# may store) mapped to the file rights they stand for.
-function ConvertTo-FileRightsMask {
-    param([int] $Mask)
-    if (($Mask -band $GenericReadMask) -ne 0) { $Mask = $Mask -bor $ReadMask }
-    if (($Mask -band $GenericAllMask) -ne 0) { $Mask = $Mask -bor $FullControlMask }
-    $Mask
-}
-
-# True when an ACE for NETWORK SERVICE or a group it is in allows every Read bit, and none denies one.
-function Test-NetworkServiceCanRead {
-    param($Certificate)
-    $keyFile = Get-PrivateKeyFile $Certificate
-    if ($null -eq $keyFile -or -not (Test-Path -Path $keyFile)) { return $false }
-    $acl = Get-Acl -Path $keyFile
-    $allowed = 0
-    foreach ($rule in @($acl.GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier]))) {
-        if ($NetworkServiceGroupSids -notcontains [string]$rule.IdentityReference.Value) { continue }
-        $mask = ConvertTo-FileRightsMask ([int]$rule.FileSystemRights)
-        if ("$($rule.AccessControlType)" -eq 'Deny') {
-            if (($mask -band $ReadMask) -ne 0) { return $false }
-        } else {
-            $allowed = $allowed -bor $mask
-        }
-    }
-    ($allowed -band $ReadMask) -eq $ReadMask
 }
 
 function Grant-NetworkServiceRead {

@@ -5,7 +5,6 @@
 # A host without the extension's DLLs registered is reported and left unchanged.
 
 $AzureMfaKey = 'HKLM:\SOFTWARE\Microsoft\AzureMfa'
-$AuthSrvParametersKey = 'HKLM:\SYSTEM\CurrentControlSet\Services\AuthSrv\Parameters'
 $ExtensionDlls = @{ AuthorizationDLLs = 'MfaNpsAuthzExt.dll'; ExtensionDLLs = 'MfaNpsAuthnExt.dll' }
 $ProviderProperties = @('PSPath', 'PSParentPath', 'PSChildName', 'PSDrive', 'PSProvider')
 
@@ -21,28 +20,6 @@ function Get-MissingExtensionDll {
         if (@($registered | Where-Object { "$_" -like "*\$dll" -or "$_" -eq $dll }).Count -eq 0) { $missing += $valueName }
     }
     $missing
-}
-
-# CLIENT_CERT_IDENTIFIER naming the certificate by thumbprint needs this extension version or later; older
-# ones ignore it silently and keep picking a certificate by subject (Learn: entra/identity/authentication/
-# howto-mfa-nps-extension, certificate rollover / multiple certificates).
-$ThumbprintIdentifierMinimumVersion = [version]'1.2.2893.1'
-
-# The installed extension's version: the file version of its authorization DLL, as registered in AuthSrv.
-# $null when the DLL cannot be found or read.
-function Get-ExtensionVersion {
-    if (-not (Test-Path -Path $AuthSrvParametersKey)) { return $null }
-    $parameters = Get-ItemProperty -Path $AuthSrvParametersKey
-    $property = $parameters.PSObject.Properties['AuthorizationDLLs']
-    if ($null -eq $property) { return $null }
-    foreach ($registered in @($property.Value)) {
-        if ("$registered" -notlike '*MfaNpsAuthzExt.dll') { continue }
-        $path = [System.Environment]::ExpandEnvironmentVariables([string]$registered)
-        if (-not (Test-Path -Path $path)) { continue }
-        $info = (Get-Item -Path $path).VersionInfo
-        return New-Object System.Version $info.FileMajorPart, $info.FileMinorPart, $info.FileBuildPart, $info.FilePrivatePart
-    }
-    $null
 }
 
 # Refuses, before anything is written, to pin the certificate by thumbprint on an extension that ignores it.
