@@ -98,10 +98,18 @@ const defects: fc.Arbitrary<Defect> = fc.oneof(
     );
     return { name: `missing ${setting}`, raw: rawOf(stack, { readFile: missingFiles }), names: setting };
   }),
-  fc.constantFrom("http://nps01.corp.example.com:5985/wsman", "ftp://x/wsman", "nps01:5986").map((url) => {
+  fc.constantFrom("ftp://x/wsman", "nps01:5986").map((url) => {
     const stack = validStack();
     (stack.npsServers as { winrm: Record<string, unknown> }[])[0].winrm.url = url;
-    return { name: "not an https WinRM URL", raw: rawOf(stack), names: "winrm.url" };
+    return { name: "not an http(s) WinRM URL", raw: rawOf(stack), names: "winrm.url" };
+  }),
+  // Plain HTTP is encrypted by NTLM only: Basic over it would send the password readable.
+  fc.constant(null).map(() => {
+    const stack = validStack();
+    const winrm = (stack.npsServers as { winrm: Record<string, unknown> }[])[0].winrm;
+    winrm.url = "http://nps01.corp.example.com:5985/wsman";
+    winrm.auth = "basic";
+    return { name: "Basic over plain HTTP", raw: rawOf(stack), names: "winrm" };
   }),
 );
 
