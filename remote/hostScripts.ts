@@ -28,7 +28,7 @@ export interface PowerShellRunner {
 const scriptsDir = path.join(__dirname, "scripts");
 const prelude = fs.readFileSync(path.join(scriptsDir, "Prelude.ps1"), "utf8");
 const iasLoaded = fs.readFileSync(path.join(scriptsDir, "IasLoaded.ps1"), "utf8");
-const npsHostFacts = fs.readFileSync(path.join(scriptsDir, "NpsHostFacts.ps1"), "utf8");
+const hostFacts = fs.readFileSync(path.join(scriptsDir, "HostFacts.ps1"), "utf8");
 const scriptSources: Record<HostScriptName, string> = {
   NpsCertificate: fs.readFileSync(path.join(scriptsDir, "NpsCertificate.ps1"), "utf8"),
   NpsExtensionSettings: fs.readFileSync(path.join(scriptsDir, "NpsExtensionSettings.ps1"), "utf8"),
@@ -64,7 +64,7 @@ const changesWhatIasLoads: HostScriptName[] = ["NpsCertificate", "NpsExtensionSe
 
 /**
  * The command text for one script run: a single assignment of base64 (whose alphabet cannot close the
- * quotes), then the fixed prelude, IasLoaded.ps1, NpsHostFacts.ps1 and the script. Whatever the data holds, the script
+ * quotes), then the fixed prelude, IasLoaded.ps1, HostFacts.ps1 and the script. Whatever the data holds, the script
  * text is the same. Before a `set` of what IAS loads, a server without an IAS record gets one, so a run
  * that stops after the change still leaves the restart pending on the server.
  */
@@ -75,7 +75,7 @@ export function hostScriptCommand(name: HostScriptName, data: unknown): string {
   const mode = (data as { mode?: unknown } | null)?.mode;
   const recordFirst =
     changesWhatIasLoads.includes(name) && mode === "set" ? "Initialize-IasLoadedMarker\n" : "";
-  return `$InputBase64 = '${inputBase64}'\n${prelude}\n${iasLoaded}\n${npsHostFacts}\n${recordFirst}${scriptSources[name]}`;
+  return `$InputBase64 = '${inputBase64}'\n${prelude}\n${iasLoaded}\n${hostFacts}\n${recordFirst}${scriptSources[name]}`;
 }
 
 /** The JSON document in a script's stdout: the last line that parses as one of ours. */

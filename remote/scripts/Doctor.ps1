@@ -113,8 +113,8 @@ function Get-NpsFacts {
 function Get-VpnFacts {
     Set-Step 'read RRAS RADIUS servers'
     @{
-        radiusServers = @(Get-RemoteAccessRadius | ForEach-Object {
-                @{ serverName = [string]$_.ServerName; purpose = [string]$_.Purpose; timeoutSeconds = [int]$_.Timeout }
+        radiusServers = @(Get-RrasAuthenticationServer | ForEach-Object {
+                @{ serverName = $_.serverName; purpose = 'Authentication'; timeoutSeconds = $_.timeout }
             })
     }
 }

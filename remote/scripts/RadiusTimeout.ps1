@@ -8,27 +8,6 @@
 # Result: { rrasServers: [{ serverName, timeout }], missing: [names], remoteServers: [{ group, address, timeout }],
 #           drift: [{ name, expected, found }], changed: [names] }
 
-# Get-RemoteAccessRadius returns RemoteAccessRadiusServer CIM instances: Timeout, Score, Port... at the top,
-# ServerName and Purpose inside the embedded ServerPurpose instance (Learn: previous-versions/windows/desktop/
-# ramgmtpsprov/remoteaccessradiusserver). Read through PSObject.Properties so Set-StrictMode does not throw
-# on a property one shape lacks; a top-level ServerName is taken when ServerPurpose is absent.
-# No RemoteAccess module (the Remote Access role is not installed) fails with RemoteAccessNotInstalled.
-function Get-RrasAuthenticationServer {
-    try {
-        $servers = @(Get-RemoteAccessRadius -Purpose Authentication)
-    } catch [System.Management.Automation.CommandNotFoundException] {
-        Stop-HostScript -Code 'RemoteAccessNotInstalled' -Message ('this host has no Remote Access role: Get-RemoteAccessRadius (the RemoteAccess module) is missing. ' +
-            'Is it a VPN (RRAS) server? Install the role, or correct the host name in vpnServers.')
-    }
-    foreach ($server in $servers) {
-        $purpose = Get-InputValue $server 'ServerPurpose'
-        $name = Get-InputValue $purpose 'ServerName' (Get-InputValue $server 'ServerName')
-        $use = Get-InputValue $purpose 'Purpose' (Get-InputValue $server 'Purpose' 'Authentication')
-        if ("$use" -ne 'Authentication' -or $null -eq $name) { continue }
-        @{ serverName = [string]$name; timeout = [int](Get-InputValue $server 'Timeout' 0) }
-    }
-}
-
 # A RADIUS proxy's remote RADIUS server groups, read and written through NPS's documented SDO API rather than
 # netsh output (whose layout is undocumented and localized): the machine SDO "IAS.SdoMachine", attached to this
 # computer, GetServiceSDO(DATA_STORE_LOCAL = 0, "IAS"), then properties by their sdoias.h IDs (Learn:

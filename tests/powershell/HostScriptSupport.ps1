@@ -1,6 +1,6 @@
 # Dot-sourced by the Pester tests: seeds a lab host's state file and runs the real remote/scripts/*.ps1
 # against the Windows shim, composed as remote/hostScripts.ts sends them (Prelude.ps1, IasLoaded.ps1,
-# NpsHostFacts.ps1, then the script), with a
+# HostFacts.ps1, then the script), with a
 # param() block for the data where the WinRM composition assigns it.
 $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $script:ScriptsDir = Join-Path $script:RepoRoot 'remote/scripts'
@@ -15,7 +15,7 @@ function Get-ComposedScript {
     $text = "param([Parameter(Mandatory = `$true)][string] `$InputBase64)`n" +
         [System.IO.File]::ReadAllText((Join-Path $script:ScriptsDir 'Prelude.ps1')) + "`n" +
         [System.IO.File]::ReadAllText((Join-Path $script:ScriptsDir 'IasLoaded.ps1')) + "`n" +
-        [System.IO.File]::ReadAllText((Join-Path $script:ScriptsDir 'NpsHostFacts.ps1')) + "`n" +
+        [System.IO.File]::ReadAllText((Join-Path $script:ScriptsDir 'HostFacts.ps1')) + "`n" +
         [System.IO.File]::ReadAllText((Join-Path $script:ScriptsDir "$Name.ps1"))
     [System.IO.File]::WriteAllText($file, $text)
     $file

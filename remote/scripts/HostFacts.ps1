@@ -1,6 +1,7 @@
-# Reads shared by the NPS scripts (NpsCertificate, NpsExtensionSettings) and the doctor (Doctor.ps1): which
-# file holds a certificate's private key and whether NETWORK SERVICE may read it, and the installed NPS
-# extension's version. One definition, so the doctor judges a server exactly as the providers do.
+# Reads shared by the host scripts (NpsCertificate, NpsExtensionSettings, RadiusTimeout) and the doctor
+# (Doctor.ps1): which file holds a certificate's private key and whether NETWORK SERVICE may read it, the
+# installed NPS extension's version, and RRAS's RADIUS authentication servers. One definition, so the doctor
+# judges a server exactly as the providers do.
 # Composed by remote/hostScripts.ts after Prelude.ps1; Windows PowerShell 5.1 compatible.
 
 $NetworkServiceSid = 'S-1-5-20'
@@ -87,4 +88,25 @@ function Get-ExtensionVersion {
         return New-Object System.Version $info.FileMajorPart, $info.FileMinorPart, $info.FileBuildPart, $info.FilePrivatePart
     }
     $null
+}
+
+# Get-RemoteAccessRadius returns RemoteAccessRadiusServer CIM instances: Timeout, Score, Port... at the top,
+# ServerName and Purpose inside the embedded ServerPurpose instance (Learn: previous-versions/windows/desktop/
+# ramgmtpsprov/remoteaccessradiusserver). Read through PSObject.Properties so Set-StrictMode does not throw
+# on a property one shape lacks; a top-level ServerName is taken when ServerPurpose is absent.
+# No RemoteAccess module (the Remote Access role is not installed) fails with RemoteAccessNotInstalled.
+function Get-RrasAuthenticationServer {
+    try {
+        $servers = @(Get-RemoteAccessRadius -Purpose Authentication)
+    } catch [System.Management.Automation.CommandNotFoundException] {
+        Stop-HostScript -Code 'RemoteAccessNotInstalled' -Message ('this host has no Remote Access role: Get-RemoteAccessRadius (the RemoteAccess module) is missing. ' +
+            'Is it a VPN (RRAS) server? Install the role, or correct the host name in vpnServers.')
+    }
+    foreach ($server in $servers) {
+        $purpose = Get-InputValue $server 'ServerPurpose'
+        $name = Get-InputValue $purpose 'ServerName' (Get-InputValue $server 'ServerName')
+        $use = Get-InputValue $purpose 'Purpose' (Get-InputValue $server 'Purpose' 'Authentication')
+        if ("$use" -ne 'Authentication' -or $null -eq $name) { continue }
+        @{ serverName = [string]$name; timeout = [int](Get-InputValue $server 'Timeout' 0) }
+    }
 }
