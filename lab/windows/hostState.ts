@@ -46,6 +46,19 @@ export interface HostService {
   status: "Running" | "Stopped";
   faults?: { failsToStart?: boolean; authzErrorsAfterRestart?: boolean };
   history?: ServiceHistoryEntry[];
+  /** IAS only: what the service read when it last started; it keeps using it until the next start. */
+  loaded?: IasLoadedConfiguration;
+}
+
+/**
+ * What IAS and the NPS extension load at start (Microsoft Learn, howto-mfa-nps-extension: registry and
+ * certificate changes apply after the NPS service restarts): the AzureMfa values and the certificates of
+ * LocalMachine\My as they were then. The lab's extension picks its certificate from these.
+ */
+export interface IasLoadedConfiguration {
+  startedAt: string;
+  settings: Record<string, RegistryValue>;
+  certificates: HostCertificate[];
 }
 
 export interface HostEvent {
@@ -87,6 +100,8 @@ export interface HostState {
     tcpReachable?: Record<string, boolean>;
     /** UDP ports IAS listens on while Running (default 1812, 1813). */
     iasUdpPorts?: number[];
+    /** Where the cloud's login hosts resolve (the lab's Entra) and the CA file the host trusts for it. */
+    loginRoute?: { origin: string; caFile: string; hosts: string[] };
   };
 }
 
@@ -122,6 +137,18 @@ function iasService(): HostService {
   return { displayName: "Network Policy Server", status: "Running", history: [] };
 }
 
+/** IAS started now with the host's current settings and certificates (what the shim records at a start). */
+export function startIas(host: HostState): void {
+  const ias = host.services.IAS;
+  if (!ias) throw new Error(`lab: ${host.hostname} has no IAS service to start`);
+  ias.status = "Running";
+  ias.loaded = {
+    startedAt: new Date().toISOString(),
+    settings: structuredClone(host.registry[azureMfaKey] ?? {}),
+    certificates: structuredClone(host.certificates),
+  };
+}
+
 function emptyHost(hostname: string): HostState {
   return {
     hostname,
@@ -137,32 +164,26 @@ function emptyHost(hostname: string): HostState {
 
 /**
  * An NPS server as the article finds it: extension installed, its registry incomplete (only the tenant),
- * no NPS certificate, IAS running, an ESTS_TOKEN_ERROR and a discarded request in the logs.
+ * no NPS certificate, IAS running. No event is seeded: the lab's RADIUS side logs what happens.
  */
 export function articleNpsHost(hostname: string, tenantId: string): HostState {
   const host = emptyHost(hostname);
   host.registry[authSrvParametersKey] = extensionDllRegistration();
   host.registry[azureMfaKey] = { TENANT_ID: tenantId };
   host.services.IAS = iasService();
-  const yesterday = new Date(Date.now() - 86_400_000).toISOString();
-  host.events.push(
-    {
-      logName: "AuthZAdminCh",
-      id: 3,
-      level: 2,
-      providerName: "AuthZ",
-      timeCreated: yesterday,
-      message: "NPS Extension for Azure MFA: ESTS_TOKEN_ERROR",
-    },
-    {
-      logName: "Security",
-      id: 6274,
-      level: 4,
-      providerName: "Microsoft-Windows-Security-Auditing",
-      timeCreated: yesterday,
-      message: "Network Policy Server discarded the request for a user.",
-    },
-  );
+  startIas(host);
+  return host;
+}
+
+/**
+ * The lab's article NPS server: as above, plus the certificate the extension's setup script made, never
+ * registered on the Client service principal. The extension can then sign a token request, and Entra
+ * answers it with the article's AADSTS7000112 (the Client is disabled) rather than there being nothing to send.
+ */
+export function articleLabNpsHost(hostname: string, tenantId: string): HostState {
+  const host = articleNpsHost(hostname, tenantId);
+  host.certificates.push(selfSignedNpsCertificate(tenantId));
+  startIas(host);
   return host;
 }
 
@@ -182,11 +203,10 @@ export function articleVpnHost(hostname: string, npsServers: string[], timeoutSe
 
 /** A healthy NPS server: complete registry pinned to a valid certificate NETWORK SERVICE can read. */
 export function healthyNpsHost(hostname: string, tenantId: string, cloud: CloudName = "public"): HostState {
-  const host = articleNpsHost(hostname, tenantId);
-  const certificate = selfSignedNpsCertificate(tenantId);
-  host.certificates.push(certificate);
+  const host = articleLabNpsHost(hostname, tenantId);
+  const certificate = host.certificates[0];
   host.registry[azureMfaKey] = completeExtensionSettings(tenantId, cloud, certificate.thumbprint);
-  host.events = [];
+  startIas(host);
   return host;
 }
 
