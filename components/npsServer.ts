@@ -6,6 +6,7 @@ import { cloudEndpoints, CloudName, mfaClientAppId, mfaTargetPath } from "../con
 import { minimumRadiusTimeoutSeconds } from "../config/schema";
 import type { ExtensionConfig, NpsServerConfig, StackConfig, WinrmEndpointConfig } from "../config/schema";
 import { NpsCertificateCredential } from "../providers/entra/npsCertificateCredential";
+import { NpsSupersededKeys } from "../providers/entra/npsSupersededKeys";
 import { componentTypes, WinrmEndpointInputs } from "../providers/resourceTypes";
 import {
   IasRestart,
@@ -75,6 +76,7 @@ export class NpsServer extends pulumi.ComponentResource {
   readonly credential: NpsCertificateCredential;
   readonly settings: NpsExtensionSettings;
   readonly restart: IasRestart;
+  readonly supersededKeys: NpsSupersededKeys;
   readonly forwardingTimeout?: RadiusTimeout;
 
   constructor(name: string, args: NpsServerArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -131,6 +133,7 @@ export class NpsServer extends pulumi.ComponentResource {
           ...(this.forwardingTimeout ? { forwardingTimeout: this.forwardingTimeout.changedAt } : {}),
         },
         healthCheckSeconds: args.healthCheckSeconds,
+        checkExtensionToken: true,
         retireCertificates: {
           subject: npsCertificateSubject(args.tenantId),
           keepThumbprint: this.certificate.certificate.apply((certificate) => certificate.thumbprint),
@@ -145,6 +148,19 @@ export class NpsServer extends pulumi.ComponentResource {
         ],
       },
       options,
+    );
+    // Rotation's last step: the host's older keys go only once IAS restarted with the new certificate and
+    // its health check acquired a token with it. The key of whatever IAS last loaded stays too.
+    this.supersededKeys = new NpsSupersededKeys(
+      `${name}-superseded-keys`,
+      {
+        clientAppId: mfaClientAppId,
+        npsHostname: hostname,
+        keepThumbprints: pulumi
+          .all([this.certificate.certificate, this.restart.loadedThumbprint])
+          .apply(([certificate, loaded]) => [certificate.thumbprint, ...(loaded ? [loaded] : [])]),
+      },
+      { parent: this, dependsOn: [this.restart, this.credential] },
     );
     this.registerOutputs({
       certificateThumbprint: this.certificate.certificate.apply((certificate) => certificate.thumbprint),

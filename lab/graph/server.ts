@@ -92,6 +92,8 @@ export interface GraphEmulator {
   clearFaults(): void;
   requests(): RequestRecord[];
   clearRequests(): void;
+  /** Calls `listener` with each request once it has been answered (tests that act at an exact moment). */
+  onAnswered(listener: (record: RequestRecord) => void): void;
   /** An access token as the token endpoint would issue it, for tests that call Graph by hand. */
   issueToken(clientId: string, lifetimeSeconds?: number): string;
 }
@@ -157,6 +159,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
   }
   const faults = new FaultPlan();
   let log: RequestRecord[] = [];
+  const answeredListeners: ((record: RequestRecord) => void)[] = [];
   const tokenLifetime = options.tokenLifetimeSeconds ?? 3600;
   // The lab's hosts reach the cloud's login host here (lab/radius/npsExtension.ts LoginRoute), so the
   // certificate names those hosts too, as the real login host's certificate does.
@@ -489,6 +492,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
           ...(answer.headers ?? {}),
         });
         response.end(payload);
+        for (const listener of answeredListeners) listener({ ...record });
       } catch (error) {
         record.status = 500;
         if (!response.headersSent) {
@@ -560,6 +564,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
     clearRequests: () => {
       log = [];
     },
+    onAnswered: (listener) => answeredListeners.push(listener),
     issueToken: (clientId, lifetimeSeconds = tokenLifetime) => {
       const client = store.read().clients.find((entry) => entry.clientId === clientId.toLowerCase());
       return issueToken(clientId.toLowerCase(), client?.roles ?? [], lifetimeSeconds);

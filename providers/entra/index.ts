@@ -2,3 +2,4 @@
 export * from "./keyCredentials";
 export * from "./npsCertificateCredential";
 export * from "./servicePrincipalEnabled";
+export * from "./npsSupersededKeys";

@@ -1,6 +1,7 @@
 // One NPS server's certificate registered on the MFA Client service principal's keyCredentials.
 // Read, merge, write, read back, and read again after a pause: Graph has no lock on the collection, so a
 // concurrent writer may drop our key after we verified it; then we merge again, a bounded number of times.
+// A renewal only adds: the host's previous key goes later (NpsSupersededKeys), after IAS runs the new one.
 // Destroy forgets: removing a key would stop that NPS server's MFA, and other tooling may rely on it.
 import * as pulumi from "@pulumi/pulumi";
 import type { GraphClient } from "../../remote/graph/client";
@@ -42,12 +43,15 @@ export interface KeyConvergence {
   writes: number;
 }
 
-/** Makes the live collection hold our certificate (and not our host's older one), preserving every other key. */
-export async function convergeNpsKeyCredential(
+/**
+ * Read, plan, write, read back; and read again after a pause to catch a concurrent writer that dropped
+ * what we wrote. `plan` turns the live keys into the wanted ones; `givingUp` says what kept failing.
+ */
+export async function convergeKeyCredentials(
   graph: GraphClient,
   servicePrincipalId: string,
-  npsHostname: string,
-  certificate: NpsCertificatePublicPart,
+  plan: (live: GraphKeyCredential[]) => GraphKeyCredential[],
+  givingUp: (attempts: number) => string,
   options: KeyConvergenceOptions = {},
 ): Promise<KeyConvergence> {
   const maxAttempts = options.maxAttempts ?? 8;
@@ -56,7 +60,7 @@ export async function convergeNpsKeyCredential(
   let confirmedOnce = false;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const live = await readKeyCredentials(graph, servicePrincipalId);
-    const next = nextKeyCredentials(live, npsHostname, certificate);
+    const next = plan(live);
     if (sameKeyIds(live, next)) {
       if (confirmedOnce) return { keys: live, writes };
       confirmedOnce = true;
@@ -67,10 +71,26 @@ export async function convergeNpsKeyCredential(
     await writeKeyCredentials(graph, servicePrincipalId, next);
     writes++;
   }
-  throw new Error(
-    `${npsHostname}: certificate ${certificate.thumbprint} on the MFA Client service principal ` +
-      `(${servicePrincipalId}): expected it to stay registered, found it replaced again after ${maxAttempts} ` +
+  throw new Error(givingUp(maxAttempts));
+}
+
+/** Makes the live collection hold our certificate, preserving every other key (the host's older one too). */
+export function convergeNpsKeyCredential(
+  graph: GraphClient,
+  servicePrincipalId: string,
+  npsHostname: string,
+  certificate: NpsCertificatePublicPart,
+  options: KeyConvergenceOptions = {},
+): Promise<KeyConvergence> {
+  return convergeKeyCredentials(
+    graph,
+    servicePrincipalId,
+    (live) => nextKeyCredentials(live, npsHostname, certificate),
+    (attempts) =>
+      `${npsHostname}: certificate ${certificate.thumbprint} on the MFA Client service principal ` +
+      `(${servicePrincipalId}): expected it to stay registered, found it replaced again after ${attempts} ` +
       "reads: another tool keeps writing keyCredentials without merging. Stop it (or run one writer at a time) and run again.",
+    options,
   );
 }
 

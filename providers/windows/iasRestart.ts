@@ -13,6 +13,8 @@ interface RestartScriptResult {
   udp1812Listening: boolean;
   timings: Record<string, string | number>;
   retired: string[];
+  /** The certificate the health check's token was signed with: the one IAS loaded ("" when not checked). */
+  loadedThumbprint?: string;
 }
 
 export interface IasRestartState extends IasRestartInputs {
@@ -21,10 +23,12 @@ export interface IasRestartState extends IasRestartInputs {
   timings: Record<string, string | number>;
   /** Certificates removed after the last restart. */
   retired: string[];
+  /** The certificate IAS loaded at the last restart this resource made ("" none yet or not checked). */
+  loadedThumbprint: string;
 }
 
 /** Channels where the extension logs ESTS_TOKEN_ERROR and other failures (AuthZ, event ID 3). */
-export const authzLogNames = ["AuthZAdminCh"];
+export const authzLogNames = ["AuthZAdminCh", "AuthZOptCh"];
 const defaultHealthCheckSeconds = 10;
 
 /**
@@ -82,7 +86,13 @@ export class IasRestartProvider extends WindowsHostProvider implements pulumi.dy
   }
 
   private unchanged(inputs: IasRestartInputs, olds?: IasRestartState): IasRestartState {
-    return { ...inputs, restartedAt: olds?.restartedAt ?? "", timings: olds?.timings ?? {}, retired: [] };
+    return {
+      ...inputs,
+      restartedAt: olds?.restartedAt ?? "",
+      timings: olds?.timings ?? {},
+      retired: [],
+      loadedThumbprint: olds?.loadedThumbprint ?? "",
+    };
   }
 
   private async restart(inputs: IasRestartInputs): Promise<IasRestartState> {
@@ -91,18 +101,21 @@ export class IasRestartProvider extends WindowsHostProvider implements pulumi.dy
       healthCheckSeconds: inputs.healthCheckSeconds ?? defaultHealthCheckSeconds,
       authzLogNames,
       ...(inputs.retireCertificates ? { retireCertificates: inputs.retireCertificates } : {}),
+      checkExtensionToken: inputs.checkExtensionToken ?? false,
     });
     return {
       ...inputs,
       restartedAt: String(result.timings.healthCheckedAt ?? ""),
       timings: result.timings,
       retired: result.retired,
+      loadedThumbprint: result.loadedThumbprint ?? "",
     };
   }
 }
 
 export class IasRestart extends pulumi.dynamic.Resource {
   declare readonly restartedAt: pulumi.Output<string>;
+  declare readonly loadedThumbprint: pulumi.Output<string>;
 
   constructor(
     name: string,
@@ -113,7 +126,13 @@ export class IasRestart extends pulumi.dynamic.Resource {
     super(
       new IasRestartProvider(options),
       name,
-      { restartedAt: undefined, timings: undefined, retired: undefined, ...args },
+      {
+        restartedAt: undefined,
+        timings: undefined,
+        retired: undefined,
+        loadedThumbprint: undefined,
+        ...args,
+      },
       opts,
       dynamicModule,
       dynamicTypeNames.iasRestart,

@@ -41,11 +41,13 @@ const everyResource = [
   "nps01-credential",
   "nps01-extension",
   "nps01-ias-restart",
+  "nps01-superseded-keys",
   "nps02-certificate",
   "nps02-forwarding-timeout",
   "nps02-credential",
   "nps02-extension",
   "nps02-ias-restart",
+  "nps02-superseded-keys",
 ];
 
 describe("scenario: the article's lab through Pulumi's dynamic-provider host", function () {
