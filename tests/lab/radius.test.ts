@@ -121,6 +121,19 @@ describe("lab NPS servers answer RADIUS as NPS with the MFA extension does", fun
     }
     assert.ok(events("nps01", "Security", 6274).length >= 2);
     assert.equal(events("vpn01", "Application", 20221).length, 1);
+
+    // The same dial as a person types it: `npm run lab -- dial vpn01 alice --dir <lab>`.
+    const cli = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        ["-r", "ts-node/register/transpile-only", "lab/cli.ts", "dial", "vpn01", "alice", "--dir", dir],
+        { cwd: path.resolve(__dirname, "..", "..") },
+        (_error, stdout) => resolve({ code: child.exitCode, stdout }),
+      );
+    });
+    assert.equal(cli.code, 1);
+    assert.match(cli.stdout, /nps01 \(timeout 5 s\): no answer\nvpn01: alice failed/);
+    assert.equal(events("vpn01", "Application", 20221).length, 2);
   });
 
   it("healthy: radclient gets Access-Accept after the approval, Access-Reject for an unknown user or wrong password", async () => {
