@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { cloudEndpoints, CloudName, mfaClientAppId, mfaTargetPath } from "../config/clouds";
 import type { ExtensionConfig, NpsServerConfig, StackConfig, WinrmEndpointConfig } from "../config/schema";
 import { NpsCertificateCredential } from "../providers/entra/npsCertificateCredential";
+import { NpsSupersededKeys } from "../providers/entra/npsSupersededKeys";
 import { componentTypes, WinrmEndpointInputs } from "../providers/resourceTypes";
 import {
   IasRestart,
@@ -71,6 +72,7 @@ export class NpsServer extends pulumi.ComponentResource {
   readonly credential: NpsCertificateCredential;
   readonly settings: NpsExtensionSettings;
   readonly restart: IasRestart;
+  readonly supersededKeys: NpsSupersededKeys;
 
   constructor(name: string, args: NpsServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super(componentTypes.npsServer, name, {}, opts);
@@ -117,6 +119,7 @@ export class NpsServer extends pulumi.ComponentResource {
           settings: this.settings.changedAt,
         },
         healthCheckSeconds: args.healthCheckSeconds,
+        checkExtensionToken: true,
         retireCertificates: {
           subject: npsCertificateSubject(args.tenantId),
           keepThumbprint: this.certificate.certificate.apply((certificate) => certificate.thumbprint),
@@ -127,6 +130,19 @@ export class NpsServer extends pulumi.ComponentResource {
         dependsOn: [this.settings, ...afterPrevious],
       },
       options,
+    );
+    // Rotation's last step: the host's older keys go only once IAS restarted with the new certificate and
+    // its health check acquired a token with it. The key of whatever IAS last loaded stays too.
+    this.supersededKeys = new NpsSupersededKeys(
+      `${name}-superseded-keys`,
+      {
+        clientAppId: mfaClientAppId,
+        npsHostname: hostname,
+        keepThumbprints: pulumi
+          .all([this.certificate.certificate, this.restart.loadedThumbprint])
+          .apply(([certificate, loaded]) => [certificate.thumbprint, ...(loaded ? [loaded] : [])]),
+      },
+      { parent: this, dependsOn: [this.restart, this.credential] },
     );
     this.registerOutputs({
       certificateThumbprint: this.certificate.certificate.apply((certificate) => certificate.thumbprint),

@@ -6,20 +6,31 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { mfaClientAppId } from "../config/clouds";
+import { cloudEndpoints, mfaClientAppId } from "../config/clouds";
 import { desiredKeyCredential } from "../providers/entra/keyCredentials";
 import { startGraphEmulator, GraphEmulator } from "./graph";
 import { loadOrCreateLabCa } from "./tls";
 import {
-  articleNpsHost,
+  articleLabNpsHost,
   articleVpnHost,
   certificateDerBase64,
   healthyNpsHost,
+  updateHostState,
   writeHostState,
 } from "./windows/hostState";
 import { LabWinrmHosts } from "./winrm";
 import { applyCause, LabCause, labCauses } from "./causes";
-import { LabDescription, LabHost, LabRole, nextSteps, pulumiLabYaml, setSecretsScript } from "./stackFiles";
+import { NpsRadiusServer } from "./radius/npsRadius";
+import { dialInLab } from "./radius/vpnDial";
+import {
+  LabDescription,
+  LabHost,
+  LabRole,
+  LabUserAccount,
+  nextSteps,
+  pulumiLabYaml,
+  setSecretsScript,
+} from "./stackFiles";
 
 // article and healthy, and one doctor check's cause alone in an otherwise healthy lab (lab/causes.ts).
 const labSeeds = ["article", "healthy", ...labCauses] as const;
@@ -37,14 +48,24 @@ export interface LabOptions {
   seed?: LabSeed;
   /** Folder of the Pulumi project that gets Pulumi.lab.yaml. */
   projectDir: string;
+  /** Seconds a user takes to approve MFA; default what the lab had, else 20. */
+  approvalSeconds?: number;
 }
 
 export interface RunningLab {
   description: LabDescription;
   graph: GraphEmulator;
   hosts: LabWinrmHosts;
+  /** Each NPS host's RADIUS side, by host name. */
+  radius: Map<string, NpsRadiusServer>;
+  /** Changes how long users take to approve MFA from now on (lab.json keeps the value it started with). */
+  setApprovalSeconds(seconds: number): void;
   stop(): Promise<void>;
 }
+
+/** Default time a user takes to approve the MFA prompt on a phone. */
+export const defaultApprovalSeconds = 20;
+const labUserNames = ["alice", "bob"];
 
 const tenantId = "5f2b8a61-7c1e-4d0a-9b7e-2c6f1a3d9e40";
 const labUsername = "labadmin";
@@ -57,6 +78,7 @@ export function parseLabArguments(argv: string[]): Omit<LabOptions, "projectDir"
       nps: { type: "string", default: "2" },
       vpn: { type: "string", default: "1" },
       seed: { type: "string" },
+      "approval-seconds": { type: "string" },
     },
     strict: true,
   });
@@ -76,11 +98,21 @@ export function parseLabArguments(argv: string[]): Omit<LabOptions, "projectDir"
         `found ${JSON.stringify(values.seed)}`,
     );
   }
+  const approval = values["approval-seconds"];
+  if (
+    approval !== undefined &&
+    !(Number.isInteger(Number(approval)) && Number(approval) >= 0 && Number(approval) <= 600)
+  ) {
+    throw new Error(
+      `npm run lab: expected --approval-seconds to be a whole number from 0 to 600, found ${JSON.stringify(approval)}`,
+    );
+  }
   return {
     dir: path.resolve(values.dir),
     nps: count("nps", values.nps, 1),
     vpn: count("vpn", values.vpn, 0),
     seed: values.seed as LabSeed | undefined,
+    ...(approval === undefined ? {} : { approvalSeconds: Number(approval) }),
   };
 }
 
@@ -107,7 +139,7 @@ async function seedHosts(hosts: LabHost[], seed: LabSeed, graph: GraphEmulator):
       continue;
     }
     if (seed === "article") {
-      writeHostState(host.stateFile, articleNpsHost(host.name, tenantId));
+      writeHostState(host.stateFile, articleLabNpsHost(host.name, tenantId));
       continue;
     }
     const state = healthyNpsHost(host.name, tenantId);
@@ -144,6 +176,8 @@ export async function startLab(options: LabOptions): Promise<RunningLab> {
     port: previous ? Number(new URL(previous.graph.authority).port) : 0,
   });
   let hosts: LabWinrmHosts | undefined;
+  const radius = new Map<string, NpsRadiusServer>();
+  const stopRadius = () => Promise.all([...radius.values()].map((server) => server.stop()));
   try {
     const graphClient = previous?.graph ?? { clientId: crypto.randomUUID(), clientSecret: randomSecret() };
     await graph.registerClient({ clientId: graphClient.clientId, secret: graphClient.clientSecret });
@@ -165,20 +199,51 @@ export async function startLab(options: LabOptions): Promise<RunningLab> {
       };
     });
     hosts = await LabWinrmHosts.start({ ca, hosts: planned });
-    const labHosts: LabHost[] = planned.map((host) => ({
-      name: host.name,
-      role: host.role,
-      winrmUrl: hosts!.host(host.name).url,
-      winrmHttpUrl: hosts!.host(host.name).httpUrl,
-      username: host.username,
-      password: host.password,
-      stateFile: host.stateFile,
-    }));
+    const users: LabUserAccount[] =
+      previous?.users ?? labUserNames.map((name) => ({ name, password: randomSecret() }));
+    let approvalSeconds = options.approvalSeconds ?? previous?.mfaApprovalSeconds ?? defaultApprovalSeconds;
+    for (const host of planned.filter((entry) => entry.role === "nps")) {
+      const before = previous?.hosts.find((entry) => entry.name === host.name)?.radius;
+      radius.set(
+        host.name,
+        await NpsRadiusServer.start({
+          hostname: host.name,
+          stateFile: host.stateFile,
+          port: before?.port ?? 0,
+          secret: before?.secret ?? randomSecret(),
+          users: () => users,
+          approvalMs: () => approvalSeconds * 1000,
+          login: { origin: graph.url, caPem: ca.certPem },
+        }),
+      );
+    }
+    const labHosts: LabHost[] = planned.map((host) => {
+      const server = radius.get(host.name);
+      return {
+        name: host.name,
+        role: host.role,
+        winrmUrl: hosts!.host(host.name).url,
+        winrmHttpUrl: hosts!.host(host.name).httpUrl,
+        username: host.username,
+        password: host.password,
+        stateFile: host.stateFile,
+        ...(server ? { radius: { port: server.port, secret: server.secret } } : {}),
+      };
+    });
     const stale = labHosts.filter((host) => !fs.existsSync(host.stateFile));
     if (reseed) {
       await seedHosts(labHosts, seed, graph);
       if (isCause(seed)) await applyCause(seed, { hosts: labHosts, graph, tenantId });
     } else if (stale.length > 0) await seedHosts(stale, seed, graph);
+    // The NPS hosts reach the cloud's login hosts at the lab's Entra (its port may be new).
+    const loginRoute = {
+      origin: graph.url,
+      caFile: ca.certFile,
+      hosts: Object.values(cloudEndpoints).map((cloud) => new URL(cloud.loginUrl).hostname),
+    };
+    for (const host of labHosts.filter((entry) => entry.role === "nps")) {
+      updateHostState(host.stateFile, (state) => (state.network.loginRoute = loginRoute));
+    }
 
     const description: LabDescription = {
       tenantId,
@@ -187,6 +252,8 @@ export async function startLab(options: LabOptions): Promise<RunningLab> {
       hosts: labHosts,
       seed,
       graphStateFile,
+      users,
+      mfaApprovalSeconds: approvalSeconds,
     };
     fs.writeFileSync(labFile, JSON.stringify(description, null, 2) + "\n", { mode: 0o600 });
     fs.writeFileSync(
@@ -205,12 +272,16 @@ export async function startLab(options: LabOptions): Promise<RunningLab> {
       description,
       graph,
       hosts: running,
+      radius,
+      setApprovalSeconds(seconds: number) {
+        approvalSeconds = seconds;
+      },
       async stop() {
-        await Promise.all([running.stop(), graph.stop()]);
+        await Promise.all([running.stop(), graph.stop(), stopRadius()]);
       },
     };
   } catch (error) {
-    await Promise.all([hosts?.stop(), graph.stop()]);
+    await Promise.all([hosts?.stop(), graph.stop(), stopRadius()]);
     throw error;
   }
 }
@@ -228,7 +299,38 @@ function mergeStackFile(projectDir: string, description: LabDescription): string
   return endpoints.every((url) => existing.includes(url)) ? existing : fresh;
 }
 
+/** `npm run lab -- dial <vpn host> <user> [--dir <folder>]`: one VPN dial against a running lab. */
+export async function dialCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { dir: { type: "string", default: ".lab" } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length !== 2) {
+    throw new Error(
+      `npm run lab -- dial: expected <vpn host> <user>, found ${JSON.stringify(positionals.join(" "))}`,
+    );
+  }
+  const labFile = path.resolve(values.dir, "lab.json");
+  const lab = readPrevious(labFile);
+  if (!lab)
+    throw new Error(
+      `npm run lab -- dial: expected a running lab's ${labFile}, found none (start one with --dir)`,
+    );
+  const result = await dialInLab(lab, positionals[0], positionals[1]);
+  for (const attempt of result.attempts) {
+    console.log(`  ${attempt.server} (timeout ${attempt.timeoutSeconds} s): ${attempt.outcome}`);
+  }
+  console.log(`${result.vpnHost}: ${result.user} ${result.outcome}`);
+  return result.outcome === "connected" ? 0 : 1;
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === "dial") {
+    process.exitCode = await dialCommand(process.argv.slice(3));
+    return;
+  }
   // NPSMFA_LAB_PROJECT_DIR: where Pulumi.lab.yaml goes instead of this repo (tests run the CLI without touching it).
   const projectDir = path.resolve(process.env.NPSMFA_LAB_PROJECT_DIR || path.join(__dirname, ".."));
   const options = { ...parseLabArguments(process.argv.slice(2)), projectDir };

@@ -14,6 +14,14 @@ export interface LabHost {
   username: string;
   password: string;
   stateFile: string;
+  /** NPS hosts: where IAS answers RADIUS on 127.0.0.1, and the shared secret RADIUS clients use with it. */
+  radius?: { port: number; secret: string };
+}
+
+/** A person who dials the VPN: an account of the lab's directory (what NPS checks the password against). */
+export interface LabUserAccount {
+  name: string;
+  password: string;
 }
 
 /** The shape of <dir>/lab.json, as the README and the lab issue document it. */
@@ -26,6 +34,9 @@ export interface LabDescription {
   seed: string;
   /** Where the Graph emulator keeps the tenant. */
   graphStateFile: string;
+  users: LabUserAccount[];
+  /** How long a user takes to approve the MFA prompt on the phone. */
+  mfaApprovalSeconds: number;
 }
 
 export const labStackName = "lab";

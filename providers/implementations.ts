@@ -3,6 +3,7 @@
 // read stay for the calls after it. Loaded as an ordinary module, never serialized.
 import type * as pulumi from "@pulumi/pulumi";
 import { NpsCertificateCredentialProvider } from "./entra/npsCertificateCredential";
+import { NpsSupersededKeysProvider } from "./entra/npsSupersededKeys";
 import { ServicePrincipalEnabledProvider } from "./entra/servicePrincipalEnabled";
 import { DynamicTypeName } from "./resourceTypes";
 import { IasRestartProvider } from "./windows/iasRestart";
@@ -18,6 +19,8 @@ function newProvider(kind: DynamicTypeName): pulumi.dynamic.ResourceProvider {
       return new ServicePrincipalEnabledProvider();
     case "NpsCertificateCredential":
       return new NpsCertificateCredentialProvider();
+    case "NpsSupersededKeys":
+      return new NpsSupersededKeysProvider();
     case "NpsCertificate":
       return new NpsCertificateProvider();
     case "NpsExtensionSettings":

@@ -8,6 +8,7 @@ export const dynamicModule = "npsmfa";
 export const dynamicTypeNames = {
   servicePrincipalEnabled: "ServicePrincipalEnabled",
   npsCertificateCredential: "NpsCertificateCredential",
+  npsSupersededKeys: "NpsSupersededKeys",
   npsCertificate: "NpsCertificate",
   npsExtensionSettings: "NpsExtensionSettings",
   radiusTimeout: "RadiusTimeout",
@@ -69,6 +70,14 @@ export interface NpsCertificateCredentialInputs {
   renewalDays: number;
 }
 
+/** An NPS server's older keys leave the Client service principal once IAS runs the new certificate. */
+export interface NpsSupersededKeysInputs {
+  clientAppId: string;
+  npsHostname: string;
+  /** Thumbprints whose keys stay: the declared certificate and the one IAS loaded at its last restart. */
+  keepThumbprints: string[];
+}
+
 /** The certificate on the NPS host (LocalMachine\My, readable by NETWORK SERVICE). */
 export interface NpsCertificateInputs {
   hostname: string;
@@ -117,4 +126,6 @@ export interface IasRestartInputs {
   healthCheckSeconds?: number;
   /** After a healthy restart, remove certificates with this subject other than the one kept. */
   retireCertificates?: { subject: string; keepThumbprint: string };
+  /** The health check also acquires a token as the NPS extension does (the rollout always asks for it). */
+  checkExtensionToken?: boolean;
 }

@@ -5,6 +5,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
+import { cloudEndpoints } from "../../config/clouds";
 import { issueServerCertificate, LabCa } from "../tls";
 import {
   applyPatch,
@@ -20,6 +21,7 @@ import {
 } from "./directory";
 import { FaultPlan, faultError, FaultTarget, GraphFault } from "./faults";
 import { FileStore, MemoryStore, TenantStore } from "./store";
+import { servicePrincipalToken } from "./servicePrincipalTokens";
 import { AccessTokenClaims, signAccessToken, verifyAccessToken, verifyClientAssertion } from "./tokens";
 
 export const labTenantId = "5f2b8a61-7c1e-4d0a-9b7e-2c6f1a3d9e40";
@@ -90,6 +92,8 @@ export interface GraphEmulator {
   clearFaults(): void;
   requests(): RequestRecord[];
   clearRequests(): void;
+  /** Calls `listener` with each request once it has been answered (tests that act at an exact moment). */
+  onAnswered(listener: (record: RequestRecord) => void): void;
   /** An access token as the token endpoint would issue it, for tests that call Graph by hand. */
   issueToken(clientId: string, lifetimeSeconds?: number): string;
 }
@@ -155,8 +159,12 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
   }
   const faults = new FaultPlan();
   let log: RequestRecord[] = [];
+  const answeredListeners: ((record: RequestRecord) => void)[] = [];
   const tokenLifetime = options.tokenLifetimeSeconds ?? 3600;
-  const tls = issueServerCertificate(options.ca, ["127.0.0.1", "localhost"]);
+  // The lab's hosts reach the cloud's login host here (lab/radius/npsExtension.ts LoginRoute), so the
+  // certificate names those hosts too, as the real login host's certificate does.
+  const loginHosts = Object.values(cloudEndpoints).map((cloud) => new URL(cloud.loginUrl).hostname);
+  const tls = issueServerCertificate(options.ca, ["127.0.0.1", "localhost", ...loginHosts]);
   let origin = "";
 
   const issueToken = (clientId: string, roles: string[], lifetime: number): string => {
@@ -252,6 +260,25 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
         access_token: issueToken(client.clientId, client.roles, tokenLifetime),
       },
     };
+  }
+
+  /** v1 endpoint, as ADAL (and so the NPS extension) calls it: a tenant's service principal with a certificate. */
+  function firstPartyTokenEndpoint(tenant: string, form: URLSearchParams): Answer {
+    if (tenant.toLowerCase() !== tenantId) {
+      return entraError(400, "invalid_tenant", `AADSTS90002: Tenant '${tenant}' not found.`);
+    }
+    const issue = (appId: string) => ({
+      accessToken: issueToken(appId, [], tokenLifetime),
+      expiresIn: tokenLifetime,
+    });
+    return (
+      servicePrincipalToken(store.read(), form, issue) ??
+      entraError(
+        400,
+        "unauthorized_client",
+        `AADSTS700016: Application with identifier '${form.get("client_id") ?? ""}' was not found in the directory '${tenantId}'.`,
+      )
+    );
   }
 
   /** One Graph call, shared by plain requests and $batch items. `path` is after /v1.0. */
@@ -405,6 +432,8 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
     const url = new URL(rawPath, "https://graph.invalid");
     const openId = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/.exec(url.pathname);
     if (method === "GET" && openId) return openIdConfiguration(openId[1]);
+    const v1Token = /^\/([^/]+)\/oauth2\/token$/.exec(url.pathname);
+    if (method === "POST" && v1Token) return firstPartyTokenEndpoint(v1Token[1], new URLSearchParams(text));
     const token = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(url.pathname);
     if (method === "POST" && token) return tokenEndpoint(token[1], new URLSearchParams(text));
     if (!url.pathname.startsWith("/v1.0/"))
@@ -475,6 +504,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
           ...(answer.headers ?? {}),
         });
         response.end(payload);
+        for (const listener of answeredListeners) listener({ ...record });
       } catch (error) {
         record.status = 500;
         if (!response.headersSent) {
@@ -546,6 +576,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
     clearRequests: () => {
       log = [];
     },
+    onAnswered: (listener) => answeredListeners.push(listener),
     issueToken: (clientId, lifetimeSeconds = tokenLifetime) => {
       const client = store.read().clients.find((entry) => entry.clientId === clientId.toLowerCase());
       return issueToken(clientId.toLowerCase(), client?.roles ?? [], lifetimeSeconds);

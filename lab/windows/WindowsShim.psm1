@@ -635,6 +635,17 @@ function Get-Service {
     }
 }
 
+# IAS and the NPS extension read their settings and certificate when the service starts and keep them
+# until the next start (Microsoft Learn, howto-mfa-nps-extension: changes apply after restarting NPS).
+# The lab's RADIUS side answers with what is recorded here, not with the registry of the moment.
+function New-ShimIasLoadedConfiguration {
+    param($State, [string] $StartedAt)
+    $settingsKey = 'HKLM:\SOFTWARE\Microsoft\AzureMfa'
+    $settings = @{}
+    foreach ($key in @($State.registry.Keys)) { if ($key -ieq $settingsKey) { $settings = $State.registry[$key].Clone() } }
+    @{ startedAt = $StartedAt; settings = $settings; certificates = @($State.certificates | ForEach-Object { $_.Clone() }) }
+}
+
 # Applies one service transition and records it in the service's history, with the faults a test seeded:
 # faults.failsToStart leaves it Stopped with an error; faults.authzErrorsAfterRestart logs ESTS_TOKEN_ERROR.
 function Invoke-ShimServiceChange {
@@ -660,6 +671,7 @@ function Invoke-ShimServiceChange {
             } else {
                 $service.status = 'Running'
                 $record.startedAt = Format-ShimTime (Get-ShimNow)
+                if ($key -ieq 'IAS') { $service.loaded = New-ShimIasLoadedConfiguration $state $record.startedAt }
                 if ($faults['authzErrorsAfterRestart']) {
                     [void]$state.events.Add(@{
                             logName = 'AuthZAdminCh'; id = 3; level = 2; providerName = 'AuthZ'
@@ -875,12 +887,24 @@ function New-ShimSdoServer {
 
 # ---------------------------------------------------------------- events, network
 
+# Events the lab logged while the host worked (NPS answering RADIUS, RRAS dialling) are appended, one
+# JSON line each, beside the state file: lab/windows/eventLog.ts writes them with the same path rule.
+function Get-ShimEventLogPath { (Get-ShimStatePath) -replace '(?i)\.json$', '' | ForEach-Object { "$_.events.jsonl" } }
+
+function Read-ShimEventLog {
+    $path = Get-ShimEventLogPath
+    if (-not [System.IO.File]::Exists($path)) { return }
+    foreach ($line in [System.IO.File]::ReadAllLines($path)) {
+        if ($line.Trim()) { $line | ConvertFrom-Json -AsHashtable -DateKind String }
+    }
+}
+
 function Get-WinEvent {
     [CmdletBinding()]
     param([hashtable] $FilterHashtable, [string] $LogName, [int] $MaxEvents = [int]::MaxValue)
     Sync-CallerPreference $PSCmdlet
     $filter = if ($FilterHashtable) { $FilterHashtable } else { @{ LogName = $LogName } }
-    $matched = @((Read-ShimState).events | Where-Object {
+    $matched = @(@((Read-ShimState).events) + @(Read-ShimEventLog) | Where-Object {
             $event = $_
             $time = [DateTimeOffset]::Parse($event.timeCreated, [cultureinfo]::InvariantCulture)
             (-not $filter['LogName'] -or @($filter['LogName']) -contains $event.logName) -and
@@ -935,6 +959,53 @@ function Get-NetUDPEndpoint {
     foreach ($port in $found) { [pscustomobject]@{ LocalAddress = '0.0.0.0'; LocalPort = [uint16]$port; OwningProcess = 4242 } }
 }
 
+# The lab's network: the cloud's login hosts resolve to the lab's Entra (the Graph emulator), whose
+# certificate the lab CA issued and the host trusts (state `network.loginRoute`: origin, caFile, hosts).
+# Nothing else is reachable, as on a server whose firewall allows only those hosts.
+function Invoke-WebRequest {
+    [CmdletBinding()]
+    param([Parameter(Mandatory)][uri] $Uri, [string] $Method = 'Get', $Body, [string] $ContentType, [switch] $UseBasicParsing, [hashtable] $Headers)
+    Sync-CallerPreference $PSCmdlet
+    $route = (Read-ShimState).network['loginRoute']
+    if ($null -eq $route -or @($route.hosts) -notcontains $Uri.Host) {
+        throw [System.Net.Http.HttpRequestException]::new("No such host is known. ($($Uri.Host):$($Uri.Port))")
+    }
+    $target = [uri]::new([uri]$route.origin, $Uri.PathAndQuery)
+    $ca = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new([System.IO.File]::ReadAllBytes($route.caFile))
+    # A chain policy rather than a validation callback: no script block runs on the HTTP thread pool.
+    $policy = [System.Security.Cryptography.X509Certificates.X509ChainPolicy]::new()
+    $policy.TrustMode = 'CustomRootTrust'
+    $policy.RevocationMode = 'NoCheck'
+    [void]$policy.CustomTrustStore.Add($ca)
+    $handler = [System.Net.Http.SocketsHttpHandler]::new()
+    $handler.SslOptions.CertificateChainPolicy = $policy
+    $client = [System.Net.Http.HttpClient]::new($handler)
+    try {
+        $message = [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::new($Method.ToUpperInvariant()), $target)
+        $message.Headers.Host = $Uri.Host
+        if ($Body -is [System.Collections.IDictionary]) {
+            $pairs = [System.Collections.Generic.List[System.Collections.Generic.KeyValuePair[string, string]]]::new()
+            foreach ($key in $Body.Keys) { $pairs.Add([System.Collections.Generic.KeyValuePair[string, string]]::new([string]$key, [string]$Body[$key])) }
+            $message.Content = [System.Net.Http.FormUrlEncodedContent]::new($pairs)
+        } elseif ($null -ne $Body) {
+            $message.Content = [System.Net.Http.StringContent]::new([string]$Body, [System.Text.Encoding]::UTF8, $ContentType)
+        }
+        $response = $client.SendAsync($message).GetAwaiter().GetResult()
+        $content = $response.Content.ReadAsStringAsync().GetAwaiter().GetResult()
+        if (-not $response.IsSuccessStatusCode) {
+            # As Invoke-WebRequest: the status in the exception, the body in ErrorDetails.
+            $record = [System.Management.Automation.ErrorRecord]::new(
+                [System.Net.Http.HttpRequestException]::new("Response status code does not indicate success: $([int]$response.StatusCode)."),
+                'WebCmdletWebResponseException', 'InvalidOperation', $Uri)
+            $record.ErrorDetails = [System.Management.Automation.ErrorDetails]::new($content)
+            $PSCmdlet.ThrowTerminatingError($record)
+        }
+        [pscustomobject]@{ StatusCode = [int]$response.StatusCode; Content = $content }
+    } finally {
+        $client.Dispose()
+    }
+}
+
 # Key files live under %ProgramData% on Windows; give scripts the variable, on a drive Linux has (Join-Path checks).
 if (-not $env:ProgramData) { $env:ProgramData = '/ProgramData' }
 
@@ -943,6 +1014,6 @@ Export-ModuleMember -Function @(
     'Get-ChildItem', 'Get-Item', 'Remove-Item', 'New-SelfSignedCertificate', 'New-Object', 'Get-Acl', 'Set-Acl',
     'Get-Service', 'Start-Service', 'Stop-Service', 'Restart-Service',
     'Get-RemoteAccessRadius', 'Set-RemoteAccessRadius',
-    'Get-WinEvent', 'Test-NetConnection', 'Get-NetUDPEndpoint',
+    'Get-WinEvent', 'Test-NetConnection', 'Get-NetUDPEndpoint', 'Invoke-WebRequest',
     'New-ShimCertificateEntry'
 )

@@ -19,6 +19,38 @@ export type RegistryValue = string | number | string[];
 /** FileSystemRights masks as Windows keeps them in an ACE (FileSystemRights.Read, .FullControl, GENERIC_READ). */
 export const fileRights = { read: 131209, fullControl: 2032127, genericRead: -2147483648 } as const;
 
+// NETWORK SERVICE and the groups its token always holds (Everyone, Authenticated Users, Users, SERVICE),
+// as remote/scripts/HostFacts.ps1 names them: an ACE for any of them applies to IAS (Learn:
+// windows/win32/services/networkservice-account; understand-security-identifiers).
+const networkServiceTokenSids = ["S-1-5-20", "S-1-1-0", "S-1-5-11", "S-1-5-32-545", "S-1-5-6"];
+const fileRightNames: Record<string, number> = {
+  Read: fileRights.read,
+  ReadAndExecute: 1179817,
+  Modify: 1245631,
+  FullControl: fileRights.fullControl,
+};
+const genericAll = 0x10000000;
+
+/** An ACE's rights as specific file rights: generic bits mapped as Windows maps them for files. */
+function fileRightsMask(rights: number | string): number {
+  let mask = typeof rights === "number" ? rights : (fileRightNames[rights] ?? 0);
+  if (mask & fileRights.genericRead) mask |= fileRights.read;
+  if (mask & genericAll) mask |= fileRights.fullControl;
+  return mask;
+}
+
+/** Whether IAS, as NETWORK SERVICE, may read the key: an allow with every Read bit, and no deny of one. */
+export function networkServiceCanReadKey(certificate: HostCertificate): boolean {
+  let allowed = 0;
+  for (const rule of certificate.keyAcl) {
+    if (!networkServiceTokenSids.includes(rule.sid)) continue;
+    const mask = fileRightsMask(rule.rights);
+    if (rule.type === "Deny" && (mask & fileRights.read) !== 0) return false;
+    if (rule.type === "Allow") allowed |= mask;
+  }
+  return (allowed & fileRights.read) === fileRights.read;
+}
+
 export interface KeyAccessRule {
   sid: string;
   /** The access mask (a FileSystemRights value; generic bits as Windows stores them). Names are accepted too. */
@@ -52,6 +84,19 @@ export interface HostService {
   status: "Running" | "Stopped";
   faults?: { failsToStart?: boolean; authzErrorsAfterRestart?: boolean };
   history?: ServiceHistoryEntry[];
+  /** IAS only: what the service read when it last started; it keeps using it until the next start. */
+  loaded?: IasLoadedConfiguration;
+}
+
+/**
+ * What IAS and the NPS extension load at start (Microsoft Learn, howto-mfa-nps-extension: registry and
+ * certificate changes apply after the NPS service restarts): the AzureMfa values and the certificates of
+ * LocalMachine\My as they were then. The lab's extension picks its certificate from these.
+ */
+export interface IasLoadedConfiguration {
+  startedAt: string;
+  settings: Record<string, RegistryValue>;
+  certificates: HostCertificate[];
 }
 
 export interface HostEvent {
@@ -95,6 +140,8 @@ export interface HostState {
     tcpReachable?: Record<string, boolean>;
     /** UDP ports IAS listens on while Running (default 1812, 1813). */
     iasUdpPorts?: number[];
+    /** Where the cloud's login hosts resolve (the lab's Entra) and the CA file the host trusts for it. */
+    loginRoute?: { origin: string; caFile: string; hosts: string[] };
   };
 }
 
@@ -133,6 +180,18 @@ function iasService(): HostService {
   return { displayName: "Network Policy Server", status: "Running", history: [] };
 }
 
+/** IAS started now with the host's current settings and certificates (what the shim records at a start). */
+export function startIas(host: HostState): void {
+  const ias = host.services.IAS;
+  if (!ias) throw new Error(`lab: ${host.hostname} has no IAS service to start`);
+  ias.status = "Running";
+  ias.loaded = {
+    startedAt: new Date().toISOString(),
+    settings: structuredClone(host.registry[azureMfaKey] ?? {}),
+    certificates: structuredClone(host.certificates),
+  };
+}
+
 function emptyHost(hostname: string): HostState {
   return {
     hostname,
@@ -148,7 +207,7 @@ function emptyHost(hostname: string): HostState {
 
 /**
  * An NPS server as the article finds it: extension installed, its registry incomplete (only the tenant),
- * no NPS certificate, IAS running, an ESTS_TOKEN_ERROR and a discarded request in the logs.
+ * no NPS certificate, IAS running. No event is seeded: the lab's RADIUS side logs what happens.
  */
 export function articleNpsHost(hostname: string, tenantId: string, cloud: CloudName = "public"): HostState {
   const host = emptyHost(hostname);
@@ -157,25 +216,23 @@ export function articleNpsHost(hostname: string, tenantId: string, cloud: CloudN
   host.npsExtensionVersion = currentExtensionVersion;
   host.registry[azureMfaKey] = { TENANT_ID: tenantId };
   host.services.IAS = iasService();
-  const yesterday = new Date(Date.now() - 86_400_000).toISOString();
-  host.events.push(
-    {
-      logName: "AuthZAdminCh",
-      id: 3,
-      level: 2,
-      providerName: "AuthZ",
-      timeCreated: yesterday,
-      message: "NPS Extension for Azure MFA: ESTS_TOKEN_ERROR",
-    },
-    {
-      logName: "Security",
-      id: 6274,
-      level: 4,
-      providerName: "Microsoft-Windows-Security-Auditing",
-      timeCreated: yesterday,
-      message: "Network Policy Server discarded the request for a user.",
-    },
-  );
+  startIas(host);
+  return host;
+}
+
+/**
+ * The lab's article NPS server: as above, plus the certificate the extension's setup script made, never
+ * registered on the Client service principal. The extension can then sign a token request, and Entra
+ * answers it with the article's AADSTS7000112 (the Client is disabled) rather than there being nothing to send.
+ */
+export function articleLabNpsHost(
+  hostname: string,
+  tenantId: string,
+  cloud: CloudName = "public",
+): HostState {
+  const host = articleNpsHost(hostname, tenantId, cloud);
+  host.certificates.push(selfSignedNpsCertificate(tenantId));
+  startIas(host);
   return host;
 }
 
@@ -202,15 +259,14 @@ export function articleVpnHost(hostname: string, npsServers: string[], timeoutSe
 
 /** A healthy NPS server: complete registry (IP_WHITELIST empty) pinned to a valid certificate NETWORK SERVICE can read. */
 export function healthyNpsHost(hostname: string, tenantId: string, cloud: CloudName = "public"): HostState {
-  const host = articleNpsHost(hostname, tenantId, cloud);
-  const certificate = selfSignedNpsCertificate(tenantId);
-  host.certificates.push(certificate);
+  const host = articleLabNpsHost(hostname, tenantId, cloud);
+  const certificate = host.certificates[0];
   // IP_WHITELIST empty, as Learn advises when no client skips MFA (the extension logs an error without it).
   host.registry[azureMfaKey] = {
     ...completeExtensionSettings(tenantId, cloud, certificate.thumbprint),
     IP_WHITELIST: "",
   };
-  host.events = [];
+  startIas(host);
   return host;
 }
 

@@ -3,3 +3,4 @@ export * from "./keyCredentials";
 export * from "./keyWrites";
 export * from "./npsCertificateCredential";
 export * from "./servicePrincipalEnabled";
+export * from "./npsSupersededKeys";

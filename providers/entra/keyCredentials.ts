@@ -1,6 +1,7 @@
 // Pure rules for one NPS server's certificate on the MFA Client service principal's keyCredentials.
-// PATCH replaces the whole collection, so every write is "what is there now, plus ours, minus only our
-// host's superseded key": other NPS servers' keys and foreign keys always pass through untouched.
+// PATCH replaces the whole collection, so every write is "what is there now, plus ours" or, once the host
+// runs its new certificate, "what is there now, minus only our host's superseded keys": other NPS servers'
+// keys and foreign keys always pass through untouched.
 import * as crypto from "node:crypto";
 import type { NpsCertificateCredentialInputs, NpsCertificatePublicPart } from "../resourceTypes";
 
@@ -68,8 +69,9 @@ export function desiredKeyCredential(
 }
 
 /**
- * The collection to write next, from what is there now. Our key is added first; the host's older key is
- * removed only once ours is already in place, so a renewal never leaves the host without a valid key.
+ * The collection to write next, from what is there now: ours added when missing, nothing removed. The
+ * host's older key stays, because IAS keeps signing with the certificate it loaded at start until it
+ * restarts; `withoutSupersededKeys` removes it once the restart with the new certificate proved healthy.
  */
 export function nextKeyCredentials(
   live: GraphKeyCredential[],
@@ -78,8 +80,27 @@ export function nextKeyCredentials(
 ): GraphKeyCredential[] {
   const thumbprint = certificate.thumbprint.toUpperCase();
   const ours = live.some((key) => thumbprintOfKey(key) === thumbprint);
-  if (!ours) return [...live, desiredKeyCredential(npsHostname, certificate)];
-  return live.filter((key) => !(ownedByHost(key, npsHostname) && thumbprintOfKey(key) !== thumbprint));
+  return ours ? live : [...live, desiredKeyCredential(npsHostname, certificate)];
+}
+
+/** The host's keys other than those of the certificates to keep: what a finished rotation removes. */
+export function supersededKeys(
+  live: GraphKeyCredential[],
+  npsHostname: string,
+  keepThumbprints: string[],
+): GraphKeyCredential[] {
+  const keep = new Set(keepThumbprints.filter((entry) => entry !== "").map((entry) => entry.toUpperCase()));
+  return live.filter((key) => ownedByHost(key, npsHostname) && !keep.has(thumbprintOfKey(key) ?? ""));
+}
+
+/** Every key but the host's superseded ones: other servers' and foreign keys pass through untouched. */
+export function withoutSupersededKeys(
+  live: GraphKeyCredential[],
+  npsHostname: string,
+  keepThumbprints: string[],
+): GraphKeyCredential[] {
+  const superseded = new Set(supersededKeys(live, npsHostname, keepThumbprints).map((key) => key.keyId));
+  return live.filter((key) => !superseded.has(key.keyId));
 }
 
 export function sameKeyIds(a: GraphKeyCredential[], b: GraphKeyCredential[]): boolean {

@@ -1,6 +1,7 @@
 // One NPS server's certificate registered on the MFA Client service principal's keyCredentials.
 // Read, merge, write once, and confirm only after every older write could have landed (keyWrites.ts):
 // Graph has no lock on the collection, so a concurrent writer may drop our key; then we merge again.
+// A renewal only adds: the host's previous key goes later (NpsSupersededKeys), after IAS runs the new one.
 // Destroy forgets: removing a key would stop that NPS server's MFA, and other tooling may rely on it.
 import * as pulumi from "@pulumi/pulumi";
 import type { GraphClient } from "../../remote/graph/client";
@@ -39,8 +40,8 @@ export interface KeyConvergence {
   history: KeyWriteHistory;
 }
 
-/** Makes the live collection hold our certificate (and not our host's older one), preserving every other key. */
-export async function convergeNpsKeyCredential(
+/** Makes the live collection hold our certificate, preserving every other key (the host's older one too). */
+export function convergeNpsKeyCredential(
   graph: GraphClient,
   servicePrincipalId: string,
   npsHostname: string,

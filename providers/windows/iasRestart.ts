@@ -18,6 +18,8 @@ interface RestartScriptResult {
   restarted: boolean;
   /** Whether something IAS loads changed on the server since its last recorded restart (IasLoaded.ps1). */
   restartPending: boolean;
+  /** The certificate the health check's token was signed with: the one IAS loaded ("" when not checked). */
+  loadedThumbprint?: string;
 }
 
 export interface IasRestartState extends IasRestartInputs {
@@ -28,10 +30,12 @@ export interface IasRestartState extends IasRestartInputs {
   timings: Record<string, string | number>;
   /** Certificates removed after the last restart. */
   retired: string[];
+  /** The certificate IAS loaded at the last restart this resource made ("" none yet or not checked). */
+  loadedThumbprint: string;
 }
 
 /** Channels where the extension logs ESTS_TOKEN_ERROR and other failures (AuthZ, event ID 3). */
-export const authzLogNames = ["AuthZAdminCh"];
+export const authzLogNames = ["AuthZAdminCh", "AuthZOptCh"];
 const defaultHealthCheckSeconds = 10;
 
 /**
@@ -88,7 +92,13 @@ export class IasRestartProvider extends WindowsHostProvider implements pulumi.dy
     if (this.session.forgets(props.hostname, "IasRestart")) return { id: "", props: {} };
     const result = await this.session.run<RestartScriptResult>(props.hostname, "IasRestart", { mode: "get" });
     const live: IasRestartState = { ...props, restartPending: result.restartPending };
-    const { restartedAt: _at, timings: _timings, retired: _retired, ...liveInputs } = live;
+    const {
+      restartedAt: _at,
+      timings: _timings,
+      retired: _retired,
+      loadedThumbprint: _loaded,
+      ...liveInputs
+    } = live;
     return { id, props: live, inputs: liveInputs };
   }
 
@@ -107,6 +117,7 @@ export class IasRestartProvider extends WindowsHostProvider implements pulumi.dy
       healthCheckSeconds: inputs.healthCheckSeconds ?? defaultHealthCheckSeconds,
       authzLogNames,
       ...(inputs.retireCertificates ? { retireCertificates: inputs.retireCertificates } : {}),
+      checkExtensionToken: inputs.checkExtensionToken ?? false,
     });
     if (!result.restarted) {
       return {
@@ -115,6 +126,7 @@ export class IasRestartProvider extends WindowsHostProvider implements pulumi.dy
         restartedAt: olds?.restartedAt ?? "",
         timings: olds?.timings ?? {},
         retired: [],
+        loadedThumbprint: olds?.loadedThumbprint ?? "",
       };
     }
     return {
@@ -123,12 +135,14 @@ export class IasRestartProvider extends WindowsHostProvider implements pulumi.dy
       restartedAt: String(result.timings.healthCheckedAt ?? ""),
       timings: result.timings,
       retired: result.retired,
+      loadedThumbprint: result.loadedThumbprint ?? "",
     };
   }
 }
 
 export class IasRestart extends pulumi.dynamic.Resource {
   declare readonly restartedAt: pulumi.Output<string>;
+  declare readonly loadedThumbprint: pulumi.Output<string>;
 
   constructor(
     name: string,
@@ -139,7 +153,13 @@ export class IasRestart extends pulumi.dynamic.Resource {
     super(
       options.runnerFor ? new IasRestartProvider(options) : providerSeam(dynamicTypeNames.iasRestart),
       name,
-      { restartedAt: undefined, timings: undefined, retired: undefined, ...args },
+      {
+        restartedAt: undefined,
+        timings: undefined,
+        retired: undefined,
+        loadedThumbprint: undefined,
+        ...args,
+      },
       opts,
       dynamicModule,
       dynamicTypeNames.iasRestart,

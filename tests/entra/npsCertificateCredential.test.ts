@@ -7,6 +7,8 @@ import {
   npsKeyDisplayName,
   NpsCertificateCredentialOutputs,
   NpsCertificateCredentialProvider,
+  NpsSupersededKeysOutputs,
+  NpsSupersededKeysProvider,
   thumbprintOfDer,
 } from "../../providers/entra";
 import { NpsCertificateCredentialInputs, NpsCertificatePublicPart } from "../../providers/resourceTypes";
@@ -186,7 +188,7 @@ describe("NpsCertificateCredential against the Graph emulator", () => {
     assert.deepEqual(liveThumbprints(), expectedThumbprints([]), "nothing was written");
   });
 
-  it("adds a renewed certificate before removing the host's old key, and leaves other keys alone", async () => {
+  it("a renewal only adds; the old key goes when NpsSupersededKeys runs, and other keys stay", async () => {
     const [first, second] = hosts;
     await provider.create(inputsFor(first, certificates.get(first)!));
     await provider.create(inputsFor(second, certificates.get(second)!));
@@ -200,13 +202,59 @@ describe("NpsCertificateCredential against the Graph emulator", () => {
       .requests()
       .filter((request) => request.method === "PATCH")
       .map((request) => request.keyIds!);
-    assert.equal(writes.length, 2, "one write adds, a second removes");
+    assert.equal(writes.length, 1, "one write adds the renewed key");
     assert.ok(
       writes[0].includes(oldKeyId) && writes[0].length === 4,
-      "the first write keeps the old key and adds the new",
+      "the old key stays while IAS may use it",
     );
-    assert.ok(!writes[1].includes(oldKeyId), "the second write drops only the old key");
+
+    const retirement = new NpsSupersededKeysProvider(quick);
+    await retirement.configure({ config: lab.config } as never);
+    const retireInputs = {
+      clientAppId: mfaClientAppId,
+      npsHostname: first,
+      keepThumbprints: [renewed.thumbprint],
+    };
+    const created = await retirement.create(retireInputs);
+    assert.deepEqual(created.outs.superseded, []);
+    assert.ok(
+      !lab.emulator.servicePrincipal(mfaClientAppId)!.keyCredentials.some((key) => key.keyId === oldKeyId),
+      "the superseded key is still there",
+    );
     assert.deepEqual(liveThumbprints(), expectedThumbprints([second]).concat(renewed.thumbprint).sort());
+  });
+
+  it("NpsSupersededKeys: refresh finds a key an interrupted rotation left, and keeps what IAS loaded", async () => {
+    const [first] = hosts;
+    const renewed = npsCertificate(lab.ca, first);
+    await provider.create(inputsFor(first, certificates.get(first)!));
+    await provider.update("id", {}, inputsFor(first, renewed));
+    const retirement = new NpsSupersededKeysProvider(quick);
+    await retirement.configure({ config: lab.config } as never);
+    const oldThumbprint = certificates.get(first)!.thumbprint;
+    // IAS still runs the old certificate: both stay.
+    const both = {
+      clientAppId: mfaClientAppId,
+      npsHostname: first,
+      keepThumbprints: [renewed.thumbprint, oldThumbprint],
+    };
+    const kept = await retirement.create(both);
+    assert.deepEqual(
+      liveThumbprints(),
+      expectedThumbprints([]).concat(oldThumbprint, renewed.thumbprint).sort(),
+    );
+    const refreshed = await retirement.read("id", {
+      ...(kept.outs as NpsSupersededKeysOutputs),
+      keepThumbprints: [renewed.thumbprint],
+    });
+    assert.deepEqual((refreshed.props as NpsSupersededKeysOutputs).superseded, [oldThumbprint]);
+    const only = { clientAppId: mfaClientAppId, npsHostname: first, keepThumbprints: [renewed.thumbprint] };
+    assert.equal(
+      (await retirement.diff("id", refreshed.props as NpsSupersededKeysOutputs, only)).changes,
+      true,
+    );
+    await retirement.update("id", refreshed.props, only);
+    assert.deepEqual(liveThumbprints(), expectedThumbprints([]).concat(renewed.thumbprint).sort());
   });
 
   it("reports a missing, an expired and a soon-expiring key as drift of status", async () => {

@@ -12,6 +12,8 @@ const lab: LabDescription = {
   caFile: "/tmp/lab/lab-ca.pem",
   seed: "article",
   graphStateFile: "/tmp/lab/graph.json",
+  users: [{ name: "alice", password: "pw-alice" }],
+  mfaApprovalSeconds: 20,
   graph: {
     url: "https://127.0.0.1:40001/v1.0",
     authority: "https://127.0.0.1:40001",

@@ -70,3 +70,39 @@ Describe 'IasRestart.ps1' {
         @((Get-LabState).certificates).Count | Should -Be 1
     }
 }
+
+Describe 'IasRestart.ps1 health check: the extension works' {
+    BeforeEach {
+        New-ArticleNpsHost
+        Update-LabState { param($s) $s.certificates = @(New-LabCertificate) }
+    }
+
+    It 'fails naming the login endpoint when the token request cannot reach it (firewall, proxy, DNS)' {
+        $run = Invoke-Restart @{ checkExtensionToken = $true }
+        $run.ExitCode | Should -Be 1
+        $run.Document.error.code | Should -Be 'HealthCheckFailed'
+        $run.Document.error.message | Should -Match 'token request to https://login\.microsoftonline\.com/.+/oauth2/token failed: No such host is known'
+    }
+
+    It 'fails when the extension has no certificate to sign with' {
+        Update-LabState { param($s) $s.certificates = @() }
+        $run = Invoke-Restart @{ checkExtensionToken = $true }
+        $run.Document.error.message | Should -Match 'a valid NPS certificate is not in LocalMachine'
+    }
+
+    It 'fails when the extension DLLs are not registered with NPS' {
+        Update-LabState { param($s) $s.registry['HKLM:\SYSTEM\CurrentControlSet\Services\AuthSrv\Parameters'].ExtensionDLLs = @() }
+        $run = Invoke-Restart
+        $run.Document.error.code | Should -Be 'HealthCheckFailed'
+        $run.Document.error.message | Should -Match 'missing MfaNpsAuthnExt\.dll in ExtensionDLLs'
+    }
+
+    It 'counts Critical AuthZOptCh events after the restart as failures' {
+        $run = Invoke-Restart @{ authzLogNames = @('AuthZAdminCh', 'AuthZOptCh') }
+        $run.ExitCode | Should -Be 0
+        $later = (Get-Date).AddMinutes(5).ToUniversalTime().ToString('o')
+        Update-LabState { param($s) $s.events = @(@{ logName = 'AuthZOptCh'; id = 1; level = 1; providerName = 'AuthZ'; timeCreated = $later; message = 'certificate problem' }) }
+        $run = Invoke-Restart @{ authzLogNames = @('AuthZAdminCh', 'AuthZOptCh') }
+        $run.Document.error.message | Should -Match 'certificate problem'
+    }
+}

@@ -1,0 +1,172 @@
+// A lab NPS server's RADIUS side: UDP on 127.0.0.1, answering Access-Requests as NPS with the Entra MFA
+// extension does. Primary authentication against the lab's users (NPS asks AD DS), then the extension:
+// a token from Entra with the certificate IAS loaded at start, then the user's approval on a phone.
+// Learn, howto-mfa-nps-extension ("How the NPS extension works") gives the order; the errors page says
+// that without a token the extension logs ESTS_TOKEN_ERROR (AuthZ event 3) and NPS discards the request
+// (Security event 6274), so the RADIUS client gets no answer at all.
+import * as crypto from "node:crypto";
+import * as dgram from "node:dgram";
+import type { AddressInfo } from "node:net";
+import { logHostEvent } from "../windows/eventLog";
+import { readHostState } from "../windows/hostState";
+import { acquireExtensionToken, LoginRoute, TokenOutcome } from "./npsExtension";
+import {
+  accessAnswer,
+  attributeOf,
+  decodeRadius,
+  decryptUserPassword,
+  radiusAttributes,
+  radiusCodes,
+  RadiusPacket,
+  requestIsAuthentic,
+} from "./packet";
+
+export interface LabUser {
+  name: string;
+  password: string;
+}
+
+export interface NpsRadiusOptions {
+  hostname: string;
+  stateFile: string;
+  /** 0 takes a free port. */
+  port: number;
+  /** The RADIUS client's shared secret (every lab VPN host sends from 127.0.0.1, so one per NPS). */
+  secret: string;
+  users: () => LabUser[];
+  /** How long a user takes to approve the MFA prompt. */
+  approvalMs: () => number;
+  login: LoginRoute;
+}
+
+export type RequestOutcome = "accepted" | "rejected" | "discarded";
+
+const authzProvider = "Microsoft-AzureMfa-AuthZ";
+const securityProvider = "Microsoft-Windows-Security-Auditing";
+
+export class NpsRadiusServer {
+  /** Outcome of each request handled, for tests. */
+  readonly handled: { user: string; outcome: RequestOutcome; reason?: string }[] = [];
+  private readonly pending = new Set<NodeJS.Timeout>();
+
+  private constructor(
+    private readonly options: NpsRadiusOptions,
+    private readonly socket: dgram.Socket,
+  ) {}
+
+  get port(): number {
+    return (this.socket.address() as AddressInfo).port;
+  }
+
+  get secret(): string {
+    return this.options.secret;
+  }
+
+  static async start(options: NpsRadiusOptions): Promise<NpsRadiusServer> {
+    const socket = dgram.createSocket("udp4");
+    const server = new NpsRadiusServer(options, socket);
+    socket.on("message", (message, remote) => {
+      server.handle(message, remote).catch((error: Error) => {
+        // A lab fault, not NPS behaviour: say so where the operator of the lab sees it.
+        console.error(`lab NPS ${options.hostname}: ${error.message}`);
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once("error", reject);
+      socket.bind(options.port, "127.0.0.1", () => resolve());
+    });
+    return server;
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.pending) clearTimeout(timer);
+    this.pending.clear();
+    await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+  }
+
+  private record(user: string, outcome: RequestOutcome, reason?: string): void {
+    this.handled.push({ user, outcome, ...(reason ? { reason } : {}) });
+  }
+
+  private async handle(message: Buffer, remote: dgram.RemoteInfo): Promise<void> {
+    const { hostname, stateFile, secret } = this.options;
+    let request: RadiusPacket;
+    try {
+      request = decodeRadius(message);
+    } catch {
+      return; // RFC 2865 §3: a malformed packet is silently discarded.
+    }
+    if (request.code !== radiusCodes.accessRequest) return;
+    // NPS discards an Access-Request whose Message-Authenticator is missing or wrong (RFC 3579 §3.2;
+    // required by NPS since the BlastRADIUS update, Learn KB5040268): no answer, nothing accepted.
+    if (!requestIsAuthentic(request, secret)) return;
+    const state = readHostState(stateFile);
+    const ias = state.services.IAS;
+    // A stopped IAS does not listen: the datagram finds no one.
+    if (!ias || ias.status !== "Running") return;
+
+    const user = attributeOf(request, radiusAttributes.userName)?.toString("utf8") ?? "";
+    const hidden = attributeOf(request, radiusAttributes.userPassword);
+    const password = hidden ? decryptUserPassword(hidden, secret, request.authenticator) : "";
+    const known = this.options.users().find((entry) => entry.name.toLowerCase() === user.toLowerCase());
+    const answer = (code: typeof radiusCodes.accessAccept | typeof radiusCodes.accessReject) =>
+      this.socket.send(accessAnswer(request, code, secret), remote.port, remote.address);
+
+    if (!known || known.password !== password) {
+      logHostEvent(stateFile, {
+        logName: "Security",
+        id: 6273,
+        level: 0,
+        providerName: securityProvider,
+        message: `Network Policy Server denied access to a user. User: ${user}. Reason: the user name or password is incorrect.`,
+      });
+      this.record(user, "rejected", "unknown user or wrong password");
+      answer(radiusCodes.accessReject);
+      return;
+    }
+
+    const token: TokenOutcome = ias.loaded
+      ? await acquireExtensionToken(ias.loaded, this.options.login)
+      : { ok: false, reason: "IAS started without the extension's settings" };
+    if (!token.ok) {
+      const correlation = crypto.randomUUID();
+      logHostEvent(stateFile, {
+        logName: "AuthZAdminCh",
+        id: 3,
+        level: 2,
+        providerName: authzProvider,
+        message:
+          `NPS Extension for Azure MFA: CID: ${correlation} : Exception in Authentication Ext for User ${user} :: ` +
+          `ErrorCode:: CID :${correlation} ESTS_TOKEN_ERROR Msg:: Verify the client certificate is properly enrolled ` +
+          `in Azure against your tenant and the server can access URL in Registry STS_URL. ${token.reason}`,
+      });
+      logHostEvent(stateFile, {
+        logName: "Security",
+        id: 6274,
+        level: 0,
+        providerName: securityProvider,
+        message: `Network Policy Server discarded the request for a user. User: ${user}. Reason: the authorization extension (${hostname}) failed.`,
+      });
+      this.record(user, "discarded", token.aadsts ?? token.reason);
+      return;
+    }
+
+    // The user approves on the phone; then the extension hands NPS its verdict.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(timer);
+        resolve();
+      }, this.options.approvalMs());
+      this.pending.add(timer);
+    });
+    logHostEvent(stateFile, {
+      logName: "Security",
+      id: 6272,
+      level: 0,
+      providerName: securityProvider,
+      message: `Network Policy Server granted access to a user. User: ${user}.`,
+    });
+    this.record(user, "accepted");
+    answer(radiusCodes.accessAccept);
+  }
+}
