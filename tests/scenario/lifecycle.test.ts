@@ -177,8 +177,8 @@ exports.providerFor = (kind) => {
       "nps02-certificate",
       "nps02-credential",
       "nps02-extension",
-      "nps02-forwarding-timeout",
       "nps02-ias-restart",
+      "nps02-superseded-keys",
       "vpn01",
       "vpn01-radius-timeout",
     ]);
