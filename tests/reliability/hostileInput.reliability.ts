@@ -45,16 +45,19 @@ function stackWith(settingPath: string, value: string): Record<string, unknown> 
     tenantId,
     npsServers: [validServer("nps01.corp.example.com")],
     vpnServers: [{ ...validServer("vpn01.corp.example.com"), npsServers: ["nps01.corp.example.com"] }],
+    radiusProxies: [validServer("proxy01.corp.example.com")],
     extension: {},
     graph: { clientId: "0a1b2c3d-0000-4000-8000-000000000001" },
   };
   const npsServer = (stack.npsServers as Record<string, unknown>[])[0];
   const vpnServer = (stack.vpnServers as Record<string, unknown>[])[0];
+  const proxy = (stack.radiusProxies as Record<string, unknown>[])[0];
   const [head, ...rest] = settingPath.replace(/\[\]/g, "").split(".");
   if (head === "winrm") (npsServer.winrm as Record<string, unknown>)[rest[0]] = value;
   else if (head === "npsServers" && rest.length > 0) npsServer[rest[0]] = value;
   else if (head === "vpnServers" && rest[0] === "npsServers") vpnServer.npsServers = [value];
   else if (head === "vpnServers") vpnServer[rest[0]] = value;
+  else if (head === "radiusProxies") proxy[rest[0]] = value;
   else if (head === "extension" && rest[0] === "ipWhitelist") stack.extension = { ipWhitelist: [value] };
   else if (rest.length > 0) (stack[head] as Record<string, unknown>)[rest[0]] = value;
   else stack[head] = value;
@@ -68,7 +71,7 @@ function parse(stack: Record<string, unknown>): StackConfig {
   }
   return parseStackConfig({
     values,
-    secretKeys: ["npsServers", "vpnServers", "graph"],
+    secretKeys: ["npsServers", "vpnServers", "radiusProxies", "graph"],
     readFile: () => {
       throw Object.assign(new Error("ENOENT"), { code: "ENOENT" });
     },
@@ -82,6 +85,7 @@ function parsedValue(config: StackConfig, settingPath: string): unknown {
   if (head === "npsServers") return (config.npsServers[0] as Record<string, unknown>)[rest[0]];
   if (head === "vpnServers" && rest[0] === "npsServers") return config.vpnServers[0].npsServers[0];
   if (head === "vpnServers") return (config.vpnServers[0] as Record<string, unknown>)[rest[0]];
+  if (head === "radiusProxies") return (config.radiusProxies[0] as Record<string, unknown>)[rest[0]];
   if (head === "extension") return config.extension.ipWhitelist?.[0];
   if (rest.length > 0) return (config[head as keyof StackConfig] as Record<string, unknown>)[rest[0]];
   return config[head as keyof StackConfig];

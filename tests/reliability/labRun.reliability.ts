@@ -76,12 +76,19 @@ describe("a full lab run under faults, and canary secrets", function () {
   });
 
   it("fails a run with a wrong WinRM password or Graph client secret without echoing either", async () => {
+    // A refresh signs in with the credentials the last up saved (the engine's registry.go), so a wrong new
+    // one shows only when something must be applied: each run also changes a setting that needs the server.
     const winrm = await failingUp((settings) => {
-      const vpn = (settings.config.vpnServers as { winrm: Record<string, unknown> }[])[0];
+      const vpn = (
+        settings.config.vpnServers as { winrm: Record<string, unknown>; radiusTimeoutSeconds?: number }[]
+      )[0];
       vpn.winrm.password = wrongSecrets[0];
+      vpn.radiusTimeoutSeconds = 90;
     });
     const graph = await failingUp((settings) => {
       (settings.config.graph as Record<string, unknown>).clientSecret = wrongSecrets[1];
+      for (const nps of settings.config.npsServers as { certificateRenewalDays?: number }[])
+        nps.certificateRenewalDays = 61;
     });
     count({ faultsInjected: 2, haltedCleanly: 2 });
     assert.match(winrm.message, /authentication|401/i);
