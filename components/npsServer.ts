@@ -2,7 +2,7 @@
 // service principal, pinned in the extension's settings, then IAS restarted (only when one of those
 // changed) after the previous server's restart passed its health check.
 import * as pulumi from "@pulumi/pulumi";
-import { cloudEndpoints, CloudName, mfaClientAppId, mfaTargetPath } from "../config/clouds";
+import { cloudExtensionSettings, CloudName, mfaClientAppId } from "../config/clouds";
 import type { ExtensionConfig, NpsServerConfig, StackConfig, WinrmEndpointConfig } from "../config/schema";
 import { NpsCertificateCredential } from "../providers/entra/npsCertificateCredential";
 import { NpsSupersededKeys } from "../providers/entra/npsSupersededKeys";
@@ -31,15 +31,9 @@ export function extensionSettingsFor(
   extension: ExtensionConfig,
   certificateThumbprint: string,
 ): Record<string, string> {
-  const endpoints = cloudEndpoints[cloud];
   const flag = (value: boolean) => (value ? "TRUE" : "FALSE");
   return {
-    TENANT_ID: tenantId,
-    CLIENT_ID: mfaClientAppId,
-    STS_URL: endpoints.loginUrl,
-    AZURE_MFA_HOSTNAME: endpoints.mfaHostname,
-    AZURE_MFA_RESOURCE_HOSTNAME: endpoints.mfaResourceHostname,
-    AZURE_MFA_TARGET_PATH: mfaTargetPath,
+    ...cloudExtensionSettings(tenantId, cloud),
     CLIENT_CERT_IDENTIFIER: certificateThumbprint,
     ...(extension.requireUserMatch === undefined
       ? {}

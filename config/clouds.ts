@@ -50,3 +50,16 @@ export const mfaTargetPath = "StrongAuthenticationService.svc/Connector";
 /** First-party applications the NPS extension needs enabled in the tenant. */
 export const mfaClientAppId = "981f26a1-7f43-403b-a875-f8b09b8cd720";
 export const mfaConnectorAppId = "1f5530b3-261a-47a9-b357-ded261e17918";
+
+/** The extension's registry values that depend only on the tenant and its cloud (Learn: NPS extension, advanced configuration). */
+export function cloudExtensionSettings(tenantId: string, cloud: CloudName): Record<string, string> {
+  const endpoints = cloudEndpoints[cloud];
+  return {
+    TENANT_ID: tenantId,
+    CLIENT_ID: mfaClientAppId,
+    STS_URL: endpoints.loginUrl,
+    AZURE_MFA_HOSTNAME: endpoints.mfaHostname,
+    AZURE_MFA_RESOURCE_HOSTNAME: endpoints.mfaResourceHostname,
+    AZURE_MFA_TARGET_PATH: mfaTargetPath,
+  };
+}

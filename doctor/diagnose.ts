@@ -1,6 +1,6 @@
 // Pure: the findings of every check from the facts read, ordered so the first failing one explains why
 // sign-in fails. Sources for each rule are cited at the rule; docs/doctor.md lists them together.
-import { cloudEndpoints, CloudName, mfaClientAppId, mfaTargetPath } from "../config/clouds";
+import { cloudEndpoints, cloudExtensionSettings, CloudName } from "../config/clouds";
 import { GraphKeyCredential, thumbprintOfKey } from "../providers/entra/keyCredentials";
 import { CheckId, checkOrder, Finding, FindingStatus, fixes } from "./checks";
 import type {
@@ -55,19 +55,6 @@ export function certificateInUse(host: NpsHostFacts, now: Date): HostCertificate
   return [...pool].sort((a, b) => Date.parse(b.notAfter) - Date.parse(a.notAfter))[0];
 }
 
-/** The registry values the extension needs in the tenant's cloud (Learn: NPS extension advanced config). */
-export function expectedExtensionSettings(tenantId: string, cloud: CloudName): Record<string, string> {
-  const endpoints = cloudEndpoints[cloud];
-  return {
-    TENANT_ID: tenantId,
-    CLIENT_ID: mfaClientAppId,
-    STS_URL: endpoints.loginUrl,
-    AZURE_MFA_HOSTNAME: endpoints.mfaHostname,
-    AZURE_MFA_RESOURCE_HOSTNAME: endpoints.mfaResourceHostname,
-    AZURE_MFA_TARGET_PATH: mfaTargetPath,
-  };
-}
-
 function extensionSettingsFinding(host: NpsHostFacts, tenant: TenantFacts): Finding {
   if (host.extensionSettings === null)
     return finding(
@@ -77,7 +64,7 @@ function extensionSettingsFinding(host: NpsHostFacts, tenant: TenantFacts): Find
       "HKLM\\SOFTWARE\\Microsoft\\AzureMfa does not exist",
     );
   const live = host.extensionSettings;
-  const wrong = Object.entries(expectedExtensionSettings(tenant.tenantId, tenant.cloud))
+  const wrong = Object.entries(cloudExtensionSettings(tenant.tenantId, tenant.cloud))
     .filter(([name, expected]) => (live[name] ?? "").toLowerCase() !== expected.toLowerCase())
     .map(
       ([name, expected]) =>

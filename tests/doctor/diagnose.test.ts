@@ -1,13 +1,7 @@
 // The doctor's judgement on facts, without a lab: which finding fails, with which evidence, in what order.
 import { strict as assert } from "node:assert";
-import { mfaClientAppId, mfaConnectorAppId } from "../../config/clouds";
-import {
-  causeOf,
-  certificateInUse,
-  compareVersions,
-  diagnose,
-  expectedExtensionSettings,
-} from "../../doctor/diagnose";
+import { cloudExtensionSettings, mfaClientAppId, mfaConnectorAppId } from "../../config/clouds";
+import { causeOf, certificateInUse, compareVersions, diagnose } from "../../doctor/diagnose";
 import type { EstateFacts, HostCertificateFacts, NpsHostFacts } from "../../doctor/facts";
 import { desiredKeyCredential, GraphKeyCredential } from "../../providers/entra/keyCredentials";
 
@@ -42,7 +36,7 @@ function healthyEstate(): EstateFacts {
     hostname: "nps01",
     certificates: [nps01],
     extensionSettings: {
-      ...expectedExtensionSettings(tenantId, "public"),
+      ...cloudExtensionSettings(tenantId, "public"),
       CLIENT_CERT_IDENTIFIER: nps01.thumbprint,
     },
     authorizationDlls: ["C:\\Program Files\\Microsoft\\AzureMfa\\Extensions\\MfaNpsAuthzExt.dll"],
