@@ -18,7 +18,7 @@ import { startLab } from "../lab/cli";
 import { loadStackConfig } from "../config/load";
 import { buildProgram } from "../program";
 import { graphClientFor } from "../remote/graph/client";
-import { emptyState, Engine, providerKey } from "../tests/support/engine";
+import { emptyState, Engine, providerKey } from "../engine";
 import { labStackSettings } from "../tests/scenario/support";
 import { WinrmClient } from "../remote/winrm";
 

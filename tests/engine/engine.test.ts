@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { emptyState, Engine, EngineError, EngineState, providerKey, Step } from "../support/engine";
+import { emptyState, Engine, EngineError, EngineState, providerKey, Step } from "../../engine";
 import { digestSecretKey, FileValue, fileValueDigest, FileValuePair } from "./fileValue";
 
 const digestSecret = "Digest-S3cret-7f1c";

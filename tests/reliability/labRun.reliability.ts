@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { loadStackConfig } from "../../config/load";
 import { RunningLab, startLab } from "../../lab/cli";
 import { buildProgram } from "../../program";
-import { Engine, EngineError, EngineState, emptyState, StackSettings } from "../support/engine";
+import { Engine, EngineError, EngineState, emptyState, StackSettings } from "../../engine";
 import { labSecrets, labStackSettings } from "../scenario/support";
 import { count } from "./tally";
 

@@ -19,7 +19,7 @@ import {
   updateHostState,
 } from "../../lab/windows/hostState";
 import { buildProgram } from "../../program";
-import { Engine, EngineState, providerKey, Step } from "../support/engine";
+import { Engine, EngineState, providerKey, Step } from "../../engine";
 import { documentedBlock } from "./documentedCommands";
 import { ChangesFound, PulumiCli } from "./pulumiCli";
 import { foreignKeyCredential, labSecrets, labStackSettings, resourceNamed } from "./support";

@@ -9,7 +9,7 @@ import { loadStackConfig } from "../../config/load";
 import { RunningLab, startLab } from "../../lab/cli";
 import { iasRestarts, readHostState, updateHostState } from "../../lab/windows/hostState";
 import { buildProgram } from "../../program";
-import { Engine, EngineError } from "../support/engine";
+import { Engine, EngineError } from "../../engine";
 import { documentedBlock } from "./documentedCommands";
 import { PulumiCli } from "./pulumiCli";
 import { labStackSettings } from "./support";

@@ -11,7 +11,7 @@ import { mfaClientAppId } from "../../config/clouds";
 import { RunningLab, startLab } from "../../lab/cli";
 import { iasRestarts, readHostState } from "../../lab/windows/hostState";
 import { buildProgram } from "../../program";
-import { emptyState, Engine } from "../support/engine";
+import { emptyState, Engine } from "../../engine";
 import { labStackSettings } from "./support";
 
 const iasLoadedKey = "HKLM:\\SOFTWARE\\npsmfa";

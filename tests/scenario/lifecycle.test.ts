@@ -11,7 +11,7 @@ import { RunningLab, startLab } from "../../lab/cli";
 import { azureMfaKey, iasRestarts, readHostState, updateHostState } from "../../lab/windows/hostState";
 import { buildProgram } from "../../program";
 import { dynamicTypeNames, dynamicTypeToken } from "../../providers/resourceTypes";
-import { Engine, EngineError, providerKey, StackSettings, Step } from "../support/engine";
+import { Engine, EngineError, providerKey, StackSettings, Step } from "../../engine";
 import { documentedBlock, repoRoot } from "./documentedCommands";
 import { PulumiCli } from "./pulumiCli";
 import { labStackSettings, resourceNamed } from "./support";

@@ -3,7 +3,7 @@
 // between commands, as the backend keeps it: every command that writes (up, refresh, destroy, import)
 // saves what it did, also when it fails. Commands that only set up a machine (login, stack select,
 // exporting the passphrase, running set-lab-secrets.sh) change nothing the engine models.
-import { emptyState, Engine, EngineError, EngineState, StackSettings, Step } from "../support/engine";
+import { emptyState, Engine, EngineError, EngineState, StackSettings, Step } from "../../engine";
 
 export interface CommandResult {
   line: string;

@@ -20,7 +20,7 @@ import {
 } from "../../lab/windows/hostState";
 import { thumbprintOfKey } from "../../providers/entra";
 import { buildProgram } from "../../program";
-import { emptyState, Engine, EngineError, EngineState } from "../support/engine";
+import { emptyState, Engine, EngineError, EngineState } from "../../engine";
 import { labStackSettings } from "./support";
 
 const repoRoot = path.resolve(__dirname, "..", "..");

@@ -8,7 +8,7 @@ import forge from "node-forge";
 import { configNamespace } from "../../config/keys";
 import type { KeyCredential } from "../../lab/graph";
 import type { LabDescription } from "../../lab/stackFiles";
-import type { EngineState, StackSettings } from "../support/engine";
+import type { EngineState, StackSettings } from "../../engine";
 
 interface WinrmEntry {
   winrm: Record<string, unknown>;

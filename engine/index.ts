@@ -1,6 +1,7 @@
 /**
- * A test-only mini engine: runs a Pulumi program the way the CLI would, with no CLI, and no kinder than
- * Pulumi 3.248's own engine where our resources can tell. The program runs under pulumi.runtime.setMocks;
+ * A small local engine: runs a Pulumi program the way the CLI would, with no CLI, and no kinder than
+ * Pulumi 3.248's own engine where our resources can tell. The tests drive the product through it, and
+ * `npm run demo` uses it where no Pulumi CLI is installed. The program runs under pulumi.runtime.setMocks;
  * every dynamic resource it registers goes over gRPC to Pulumi's own dynamic-provider host (a child
  * process) and the host's real outputs become the resource's state, so outputs flow into other inputs.
  *
@@ -130,7 +131,7 @@ export function emptyState(): EngineState {
 }
 
 const dynamicTypePrefix = "pulumi-nodejs:dynamic";
-const repoRoot = path.resolve(__dirname, "..", "..", "..");
+const repoRoot = path.resolve(__dirname, "..");
 
 interface Plan {
   op: Exclude<StepOp, "delete">;
@@ -202,7 +203,7 @@ export class Engine {
     const program =
       options.program ??
       (() => {
-        throw new Error("engine harness: no program given to Engine.start nor to this operation");
+        throw new Error("npsmfa engine: no program given to Engine.start nor to this operation");
       });
     return new Engine(options.stack, program, options.projectDir ?? repoRoot);
   }
@@ -316,7 +317,7 @@ export class Engine {
     if (!state.resources.some((resource) => resource.custom))
       return { state, steps: state.resources.map((r) => stepOf("same", r)) };
     if (!state.provider)
-      throw new Error("engine harness: the state has resources but no saved provider config");
+      throw new Error("npsmfa engine: the state has resources but no saved provider config");
     return this.withHost({ stored: state.provider }, async (host) => {
       const outcomes = await Promise.allSettled(state.resources.map((old) => refreshOne(host, old)));
       const resources: StateResource[] = [];
@@ -344,7 +345,7 @@ export class Engine {
       return { state: emptyState(), steps: [...state.resources].reverse().map((r) => stepOf("delete", r)) };
     }
     if (!state.provider)
-      throw new Error("engine harness: the state has resources but no saved provider config");
+      throw new Error("npsmfa engine: the state has resources but no saved provider config");
     return this.withHost({ stored: state.provider }, async (host) => {
       const deleted = await deleteDependentsFirst(host, state.resources);
       if (deleted.failure) {
@@ -467,7 +468,7 @@ export class Engine {
       !registration.type.startsWith(`${dynamicTypePrefix}/`)
     ) {
       throw new Error(
-        `${registration.type} is not a dynamic resource: this harness drives only Pulumi's dynamic-provider host`,
+        `${registration.type} is not a dynamic resource: this engine drives only Pulumi's dynamic-provider host`,
       );
     }
     const checked = await host.check(registration.urn, old?.inputs ?? {}, news);

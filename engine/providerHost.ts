@@ -1,5 +1,5 @@
 // Pulumi's own dynamic-provider host (`@pulumi/pulumi/cmd/dynamic-provider`) as a child process, and
-// typed calls of its ResourceProvider gRPC service, shaped as the engine sends them. Test-only.
+// typed calls of its ResourceProvider gRPC service, shaped as the engine sends them.
 import { ChildProcess, spawn } from "node:child_process";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";

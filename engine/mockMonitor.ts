@@ -6,7 +6,7 @@ import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import * as resourceProto from "@pulumi/pulumi/proto/resource_pb";
 import { deserializeProperties, serializeProperties } from "@pulumi/pulumi/runtime/rpc";
 import * as settings from "@pulumi/pulumi/runtime/settings";
-import { project, stackConfigText, stackName, StackSettings, waitForRegistrations } from "../pulumiProgram";
+import { project, stackConfigText, stackName, StackSettings, waitForRegistrations } from "./stack";
 import { PropertyMap } from "./wire";
 
 export { project, stackConfigText, stackName, StackSettings };
@@ -56,11 +56,11 @@ export async function runUnderMocks(
   await pulumi.runtime.setMocks(
     {
       newResource: () => {
-        throw new Error("engine harness: registerResource is intercepted, newResource is never called");
+        throw new Error("npsmfa engine: registerResource is intercepted, newResource is never called");
       },
       call: (args) => {
         throw new Error(
-          `engine harness: the program invoked ${args.token}, which no provider here implements`,
+          `npsmfa engine: the program invoked ${args.token}, which no provider here implements`,
         );
       },
     },
@@ -85,7 +85,7 @@ export async function runUnderMocks(
         inputs: deserializeProperties(request.getObject() ?? new Struct()) as PropertyMap,
         ...(request.getImportid() ? { importId: request.getImportid() } : {}),
       });
-      const state = await serializeProperties(`engine harness ${urn}`, result.outputs);
+      const state = await serializeProperties(`npsmfa engine ${urn}`, result.outputs);
       monitor.resources.set(urn, { urn, id: result.id ?? null, state });
       const response = new resourceProto.RegisterResourceResponse();
       response.setUrn(urn);
