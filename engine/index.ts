@@ -44,9 +44,11 @@ import { ProviderHost } from "./providerHost";
 import { Registration, runUnderMocks, StackSettings } from "./mockMonitor";
 import { SecretsManager, StoredProvider } from "./storedProvider";
 import { changedProperties, containsUnknown, PropertyMap, sameOnWire, secretKeysOf, toWire } from "./wire";
+import { ProgressListener, reportStep } from "./progress";
 
 export { StackSettings } from "./mockMonitor";
 export { StoredProvider } from "./storedProvider";
+export { ProgressEvent, ProgressListener, ProgressPhase } from "./progress";
 export { PropertyMap, providerKey } from "./wire";
 
 export interface StateResource {
@@ -192,20 +194,26 @@ export class Engine {
     private readonly program: () => unknown,
     /** The directory the host runs in: where the thin provider seam loads the implementation from. */
     public projectDir: string,
+    /** Told when each resource's step starts and ends, in every operation. */
+    private readonly progress?: ProgressListener,
   ) {}
 
-  /** `program` is the default for up and preview; `projectDir` the project the hosts run in (default: this repo). */
+  /**
+   * `program` is the default for up and preview; `projectDir` the project the hosts run in (default: this
+   * repo); `progress` hears each resource's step start and end, as the CLI prints them while it runs.
+   */
   static async start(options: {
     stack: StackSettings;
     program?: () => unknown;
     projectDir?: string;
+    progress?: ProgressListener;
   }): Promise<Engine> {
     const program =
       options.program ??
       (() => {
         throw new Error("npsmfa engine: no program given to Engine.start nor to this operation");
       });
-    return new Engine(options.stack, program, options.projectDir ?? repoRoot);
+    return new Engine(options.stack, program, options.projectDir ?? repoRoot, options.progress);
   }
 
   /** `pulumi config set` / `rm`: the stack config the next up, preview or import uses. */
@@ -244,7 +252,13 @@ export class Engine {
         async (registration) => {
           claim(order, registration.urn);
           return cancellation.step(registration.urn, "update", async () => {
-            const result = await this.apply(host, registration, olds.get(registration.urn));
+            const result = await reportStep(
+              this.progress,
+              "update",
+              registration,
+              () => this.apply(host, registration, olds.get(registration.urn)),
+              (done) => done.step.op,
+            );
             applied.set(registration.urn, result);
             return { id: result.resource.id || undefined, outputs: result.resource.outputs };
           });
@@ -262,7 +276,7 @@ export class Engine {
       const steps = order.map((urn) => applied.get(urn)!.step);
       const leftOut = base.resources.filter((old) => !applied.has(old.urn));
       const replaced = order.flatMap((urn) => applied.get(urn)?.replaced ?? []);
-      const deleted = await deleteDependentsFirst(host, [...leftOut, ...replaced]);
+      const deleted = await deleteDependentsFirst(host, [...leftOut, ...replaced], this.progress);
       if (deleted.failure) {
         const remaining = [...registered, ...leftOut.filter((old) => !deleted.done.has(old.urn))];
         throw new EngineError(`up failed:\n${deleted.failure}`, snapshot(remaining, provider));
@@ -289,7 +303,13 @@ export class Engine {
           claim(order, registration.urn);
           const old = olds.get(registration.urn);
           return cancellation.step(registration.urn, "preview", async () => {
-            const plan = await this.plan(host, registration, old);
+            const plan = await reportStep(
+              this.progress,
+              "preview",
+              registration,
+              () => this.plan(host, registration, old),
+              (planned) => planned.op,
+            );
             planned.set(registration.urn, { ...stepOf(plan.op, registration), ...stepDetails(plan) });
             // As in a real preview: a resource to be created or updated has only its inputs; other outputs are unknown.
             if (plan.op === "same" && old) return { id: old.id || undefined, outputs: old.outputs };
@@ -319,7 +339,17 @@ export class Engine {
     if (!state.provider)
       throw new Error("npsmfa engine: the state has resources but no saved provider config");
     return this.withHost({ stored: state.provider }, async (host) => {
-      const outcomes = await Promise.allSettled(state.resources.map((old) => refreshOne(host, old)));
+      const outcomes = await Promise.allSettled(
+        state.resources.map((old) =>
+          reportStep(
+            this.progress,
+            "refresh",
+            old,
+            () => refreshOne(host, old),
+            (refreshed) => refreshed.step.op,
+          ),
+        ),
+      );
       const resources: StateResource[] = [];
       const steps: Step[] = [];
       const failures: string[] = [];
@@ -347,7 +377,7 @@ export class Engine {
     if (!state.provider)
       throw new Error("npsmfa engine: the state has resources but no saved provider config");
     return this.withHost({ stored: state.provider }, async (host) => {
-      const deleted = await deleteDependentsFirst(host, state.resources);
+      const deleted = await deleteDependentsFirst(host, state.resources, this.progress);
       if (deleted.failure) {
         const remaining = state.resources.filter((resource) => !deleted.done.has(resource.urn));
         throw new EngineError(`destroy failed:\n${deleted.failure}`, snapshot(remaining, state.provider));
@@ -555,6 +585,7 @@ async function importRead(
 async function deleteDependentsFirst(
   host: ProviderHost,
   resources: StateResource[],
+  progress: ProgressListener | undefined,
 ): Promise<{ done: Set<string>; failure?: string }> {
   const done = new Set<string>();
   let remaining = [...resources];
@@ -568,7 +599,15 @@ async function deleteDependentsFirst(
     const round = remaining.filter((resource) => !needed.has(resource.urn));
     const outcomes = await Promise.allSettled(
       round.map(async (resource) => {
-        if (resource.custom) await host.delete(resource.urn, resource.id, resource.outputs, resource.inputs);
+        if (resource.custom) {
+          await reportStep(
+            progress,
+            "delete",
+            resource,
+            () => host.delete(resource.urn, resource.id, resource.outputs, resource.inputs),
+            () => "delete",
+          );
+        }
         done.add(resource.urn);
       }),
     );

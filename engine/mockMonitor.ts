@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import * as resourceProto from "@pulumi/pulumi/proto/resource_pb";
 import { deserializeProperties, serializeProperties } from "@pulumi/pulumi/runtime/rpc";
+import * as runtimeState from "@pulumi/pulumi/runtime/state";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { project, stackConfigText, stackName, StackSettings, waitForRegistrations } from "./stack";
 import { PropertyMap } from "./wire";
@@ -98,6 +99,7 @@ export async function runUnderMocks(
   };
   const { config, secretKeys } = stackConfigText(stack);
   pulumi.runtime.setAllConfig(config, [...secretKeys]);
+  runtimeStore().terminated = false;
   // A registration that fails inside the SDK (an unserializable provider, a throwing apply) surfaces
   // only as an unhandled rejection; the CLI's language host fails the run on those, and so do we.
   const errors: unknown[] = [];
@@ -112,13 +114,30 @@ export async function runUnderMocks(
       await waitForRegistrations();
     }
   };
+  let wasCancelled = false;
+  void cancelled.then(() => (wasCancelled = true));
   try {
     await Promise.race([run(), cancelled]);
     await new Promise((resolve) => setImmediate(resolve));
   } finally {
     process.off("unhandledRejection", collect);
   }
+  if (wasCancelled) abandonProgram();
   return errors;
+}
+
+// Internal to the SDK (absent from its typings): the runtime's per-process state.
+const runtimeStore = () => (runtimeState as unknown as { getStore(): { terminated: boolean } }).getStore();
+
+/**
+ * After a cancelled deployment the CLI shuts the language host's monitor down, and the runtime then stays
+ * quiet about the registrations still pending (runtime/settings.ts terminateRpcs sets `terminated`;
+ * runtime/debuggable.ts reports no leaks once it is set). Here the program's process is ours and lives on:
+ * mark its monitor terminated too, or the abandoned registrations are reported as "Leaving promises
+ * active" when the process exits. Each command starts unterminated, as each CLI command is a new process.
+ */
+function abandonProgram(): void {
+  runtimeStore().terminated = true;
 }
 
 /** As the engine names resources: a child's type is qualified by its parent's chain of types. */

@@ -1,0 +1,63 @@
+// Per-resource progress of an operation, as the CLI shows it while it runs: a step started, then was done
+// (with what it turned out to be) or failed, and how long it took. Only custom resources report: a
+// component's step does no provider work. A listener that throws never disturbs the deployment.
+import { performance } from "node:perf_hooks";
+
+export type ProgressPhase = "refresh" | "preview" | "update" | "delete";
+
+export interface ProgressEvent {
+  kind: "started" | "done" | "failed";
+  phase: ProgressPhase;
+  urn: string;
+  type: string;
+  name: string;
+  /** done: the step's operation (`same`, `create`, `update`, `replace`, `delete`). */
+  op?: string;
+  /** done and failed: seconds since started. */
+  seconds?: number;
+  /** failed: the error's message. */
+  error?: string;
+}
+
+export type ProgressListener = (event: ProgressEvent) => void;
+
+export interface ProgressSubject {
+  urn: string;
+  type: string;
+  name: string;
+  custom: boolean;
+}
+
+/** Runs one step of a resource, reporting its start and its end; `opOf` says what the step turned out to be. */
+export async function reportStep<T>(
+  listener: ProgressListener | undefined,
+  phase: ProgressPhase,
+  subject: ProgressSubject,
+  run: () => Promise<T>,
+  opOf: (result: T) => string,
+): Promise<T> {
+  if (!listener || !subject.custom) return run();
+  const { urn, type, name } = subject;
+  const emit = (event: Omit<ProgressEvent, "phase" | "urn" | "type" | "name">) => {
+    try {
+      listener({ phase, urn, type, name, ...event });
+    } catch {
+      // Progress is for people watching; a failing printer must not fail a deployment.
+    }
+  };
+  const started = performance.now();
+  const seconds = () => Math.round((performance.now() - started) / 100) / 10;
+  emit({ kind: "started" });
+  try {
+    const result = await run();
+    emit({ kind: "done", op: opOf(result), seconds: seconds() });
+    return result;
+  } catch (error) {
+    emit({
+      kind: "failed",
+      seconds: seconds(),
+      error: error instanceof Error ? error.message : String(error),
+    });
+    throw error;
+  }
+}
