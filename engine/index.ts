@@ -43,7 +43,15 @@ import * as path from "node:path";
 import { ProviderHost } from "./providerHost";
 import { Registration, runUnderMocks, StackSettings } from "./mockMonitor";
 import { SecretsManager, StoredProvider } from "./storedProvider";
-import { changedProperties, containsUnknown, PropertyMap, sameOnWire, secretKeysOf, toWire } from "./wire";
+import {
+  changedProperties,
+  containsUnknown,
+  PropertyMap,
+  providerKey,
+  sameOnWire,
+  secretKeysOf,
+  toWire,
+} from "./wire";
 import { ProgressListener, reportStep } from "./progress";
 
 export { StackSettings } from "./mockMonitor";
@@ -91,6 +99,14 @@ export interface Step {
    * (an output of a resource being created or updated). The CLI shows them as changes that may be none.
    */
   unknown: string[];
+  /**
+   * Up and preview, for a step that changes something: the state before (after a refresh, what was read
+   * live) and the declared inputs, as the CLI's step events carry them (automation/events.ts,
+   * StepEventMetadata), so a person can be shown values, not only property names. Secret inputs read
+   * `[secret]`; the serialized provider is left out.
+   */
+  old?: { inputs: PropertyMap; outputs: PropertyMap };
+  new?: { inputs: PropertyMap };
 }
 
 export interface OperationResult {
@@ -310,7 +326,11 @@ export class Engine {
               () => this.plan(host, registration, old),
               (planned) => planned.op,
             );
-            planned.set(registration.urn, { ...stepOf(plan.op, registration), ...stepDetails(plan) });
+            planned.set(registration.urn, {
+              ...stepOf(plan.op, registration),
+              ...stepDetails(plan),
+              ...stepValues(plan, registration, old),
+            });
             // As in a real preview: a resource to be created or updated has only its inputs; other outputs are unknown.
             if (plan.op === "same" && old) return { id: old.id || undefined, outputs: old.outputs };
             return { id: plan.op === "update" ? old?.id : undefined, outputs: plan.inputs };
@@ -454,7 +474,11 @@ export class Engine {
       outputs: old?.outputs ?? plan.inputs,
       secretInputs: secretKeysOf(registration.inputs),
     };
-    const step: Step = { ...stepOf(plan.op, registration), ...stepDetails(plan) };
+    const step: Step = {
+      ...stepOf(plan.op, registration),
+      ...stepDetails(plan),
+      ...stepValues(plan, registration, old),
+    };
     if (!registration.custom) return { resource: { ...resource, outputs: plan.inputs }, step };
     if (plan.importId !== undefined) {
       const imported = await importRead(
@@ -643,6 +667,29 @@ function stepOf(op: StepOp, resource: { urn: string; type: string; name: string 
 
 function stepDetails(plan: Plan): Pick<Step, "properties" | "replaces" | "unknown"> {
   return { properties: plan.properties, replaces: plan.replaces, unknown: plan.unknown };
+}
+
+function stepValues(
+  plan: Plan,
+  registration: Registration,
+  old: StateResource | undefined,
+): Pick<Step, "old" | "new"> {
+  if (plan.op === "same" || !registration.custom) return {};
+  const shown = (properties: PropertyMap, secret: string[]) =>
+    Object.fromEntries(
+      Object.entries(properties)
+        .filter(([key]) => key !== providerKey)
+        .map(([key, value]) => [key, secret.includes(key) ? "[secret]" : value]),
+    );
+  const newSecrets = secretKeysOf(registration.inputs);
+  return {
+    new: { inputs: shown(plan.inputs, newSecrets) },
+    ...(old
+      ? {
+          old: { inputs: shown(old.inputs, old.secretInputs), outputs: shown(old.outputs, old.secretInputs) },
+        }
+      : {}),
+  };
 }
 
 /** A JSON copy: the state the caller keeps shares nothing with the next operation's. */

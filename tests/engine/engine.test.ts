@@ -1,4 +1,4 @@
-// The engine harness, proved on a test-only file-backed dynamic resource driven through Pulumi's real
+// Our local engine, proved on a test-only file-backed dynamic resource driven through Pulumi's real
 // dynamic-provider host: up, preview, refresh and destroy behave as the CLI's do.
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -10,7 +10,7 @@ import { digestSecretKey, FileValue, fileValueDigest, FileValuePair } from "./fi
 
 const digestSecret = "Digest-S3cret-7f1c";
 
-describe("engine harness: a program driven through Pulumi's dynamic-provider host", function () {
+describe("engine: a program driven through Pulumi's dynamic-provider host", function () {
   // Each command starts its own host process, as the CLI does: slow on a loaded machine.
   this.timeout(300_000);
   let engine: Engine;
@@ -108,6 +108,11 @@ describe("engine harness: a program driven through Pulumi's dynamic-provider hos
         ["update", "pair-derived", ["value"], ["value"]],
       ],
     );
+    // Values, not only names: what was read live against what is declared, as the CLI's step events carry them.
+    const [source] = drift.changes;
+    assert.equal(source.old?.outputs.value, "tampered");
+    assert.equal(source.new?.inputs.value, "v1");
+    assert.ok(!(providerKey in (source.new?.inputs ?? {})), "the serialized provider is shown");
     assert.equal(readFile(filePath).source, "tampered", "a preview writes nothing");
 
     const repaired = await engine.up(state, { program, refresh: true });

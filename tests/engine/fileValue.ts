@@ -1,4 +1,4 @@
-// A test-only dynamic resource for the engine harness: one value under a key of a JSON file. Its
+// A test-only dynamic resource for the engine tests: one value under a key of a JSON file. Its
 // `digest` output is computed on the provider host from the value and a secret the provider reads from
 // the stack's config in `configure`, so it proves both that real outputs flow and that secrets arrive
 // through configure rather than through the serialized provider.
