@@ -76,6 +76,20 @@ export function labStackSettings(lab: LabDescription, withSecrets = false): Reco
   };
 }
 
+/** The config keys whose values hold a lab secret: what set-lab-secrets.sh stores encrypted. */
+export const labSecretKeys = ["npsServers", "vpnServers", "graph"];
+
+/**
+ * The lab's stack as an engine takes it (short keys, as `pulumi config` names them): Pulumi.lab.yaml's
+ * settings plus what set-lab-secrets.sh stores, each key holding a secret marked encrypted.
+ */
+export function labStack(lab: LabDescription): { config: Record<string, unknown>; secretKeys: string[] } {
+  const config: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(labStackSettings(lab, true)))
+    config[key.replace(/^npsmfa:/, "")] = value;
+  return { config, secretKeys: labSecretKeys };
+}
+
 /** Pulumi.lab.yaml: no secret in it; those go through set-lab-secrets.sh. */
 export function pulumiLabYaml(lab: LabDescription): string {
   const config = labStackSettings(lab);

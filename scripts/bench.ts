@@ -19,7 +19,7 @@ import { loadStackConfig } from "../config/load";
 import { buildProgram } from "../program";
 import { graphClientFor } from "../remote/graph/client";
 import { emptyState, Engine, providerKey } from "../engine";
-import { labStackSettings } from "../tests/scenario/support";
+import { labStack } from "../lab/stackFiles";
 import { WinrmClient } from "../remote/winrm";
 
 interface Figure {
@@ -146,7 +146,7 @@ async function benchState(dir: string): Promise<void> {
   fs.mkdirSync(projectDir);
   const lab = await startLab({ dir: labDir, projectDir, nps: 2, vpn: 1, seed: "article" });
   const engine = await Engine.start({
-    stack: labStackSettings(projectDir, lab.description),
+    stack: labStack(lab.description),
     program: () => buildProgram(loadStackConfig()),
   });
   try {

@@ -11,7 +11,8 @@ import { loadStackConfig } from "../../config/load";
 import { RunningLab, startLab } from "../../lab/cli";
 import { buildProgram } from "../../program";
 import { Engine, EngineError, EngineState, emptyState, StackSettings } from "../../engine";
-import { labSecrets, labStackSettings } from "../scenario/support";
+import { labSecrets } from "../scenario/support";
+import { labStack } from "../../lab/stackFiles";
 import { count } from "./tally";
 
 /** Files whose job is to hand the lab's credentials to the operator (README: lab.json, set-lab-secrets.sh). */
@@ -62,7 +63,7 @@ describe("a full lab run under faults, and canary secrets", function () {
     labDir = fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-reliability-lab-"));
     projectDir = fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-reliability-project-"));
     lab = await startLab({ dir: labDir, projectDir, nps: 3, vpn: 1, seed: "article" });
-    stack = labStackSettings(projectDir, lab.description);
+    stack = labStack(lab.description);
     engine = await Engine.start({ stack, program: () => buildProgram(loadStackConfig()) });
     const repaired = await engine.up(state);
     state = repaired.state;

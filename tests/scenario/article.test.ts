@@ -4,13 +4,9 @@
 // previewed, repaired, kept repaired, repaired again after drift behind the tool's back, and destroy
 // forgets without breaking anything. Each phase runs a README block as written (PulumiCli).
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { loadStackConfig } from "../../config/load";
 import { mfaClientAppId, mfaConnectorAppId } from "../../config/clouds";
 import { KeyCredential } from "../../lab/graph";
-import { RunningLab, startLab } from "../../lab/cli";
+import { RunningLab } from "../../lab/cli";
 import {
   articleNpsHost,
   azureMfaKey,
@@ -18,11 +14,17 @@ import {
   readHostState,
   updateHostState,
 } from "../../lab/windows/hostState";
-import { buildProgram } from "../../program";
 import { Engine, EngineState, providerKey, Step } from "../../engine";
 import { documentedBlock } from "./documentedCommands";
 import { ChangesFound, PulumiCli } from "./pulumiCli";
-import { foreignKeyCredential, labSecrets, labStackSettings, resourceNamed } from "./support";
+import {
+  foreignKeyCredential,
+  labSecrets,
+  resourceNamed,
+  ScenarioLab,
+  startScenarioLab,
+  stopScenarioLab,
+} from "./support";
 
 // Steps in the order they happened depend on timing, as in the CLI: compare them sorted.
 const summary = (steps: Step[]) =>
@@ -58,8 +60,7 @@ const everyResource = [
 
 describe("scenario: the article's lab through Pulumi's dynamic-provider host", function () {
   this.timeout(600_000);
-  let labDir: string;
-  let projectDir: string;
+  let scenario: ScenarioLab;
   let lab: RunningLab;
   let engine: Engine;
   let cli: PulumiCli;
@@ -82,25 +83,18 @@ describe("scenario: the article's lab through Pulumi's dynamic-provider host", f
   };
 
   before(async () => {
-    labDir = fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-scenario-lab-"));
-    projectDir = fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-scenario-project-"));
-    lab = await startLab({ dir: labDir, projectDir, nps: 2, vpn: 1, seed: "article" });
+    scenario = await startScenarioLab("scenario", { nps: 2, vpn: 1, seed: "article" });
+    ({ lab, engine } = scenario);
     foreignKey = foreignKeyCredential("Contoso legacy NPS (registered by hand)");
     await lab.graph.changeServicePrincipal(mfaClientAppId, (client) => ({
       ...client,
       keyCredentials: [foreignKey],
     }));
-    engine = await Engine.start({
-      stack: labStackSettings(projectDir, lab.description),
-      program: () => buildProgram(loadStackConfig()),
-    });
     cli = new PulumiCli(engine);
   });
 
   after(async () => {
-    await engine?.stop();
-    await lab?.stop();
-    for (const dir of [labDir, projectDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    await stopScenarioLab(scenario);
   });
 
   it("the README's first run: preview plans every resource, up --refresh repairs the article, nothing is left", async () => {

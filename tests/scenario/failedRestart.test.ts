@@ -3,38 +3,26 @@
 // after it must be left untouched, since each server's work starts after the previous server's restart.
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { loadStackConfig } from "../../config/load";
-import { RunningLab, startLab } from "../../lab/cli";
+import { RunningLab } from "../../lab/cli";
 import { iasRestarts, readHostState, updateHostState } from "../../lab/windows/hostState";
-import { buildProgram } from "../../program";
 import { Engine, EngineError } from "../../engine";
 import { documentedBlock } from "./documentedCommands";
 import { PulumiCli } from "./pulumiCli";
-import { labStackSettings } from "./support";
+import { ScenarioLab, startScenarioLab, stopScenarioLab } from "./support";
 
 describe("scenario: IAS fails to restart on the second of three NPS servers", function () {
   this.timeout(600_000);
-  let labDir: string;
-  let projectDir: string;
+  let scenario: ScenarioLab;
   let lab: RunningLab;
   let engine: Engine;
 
   before(async () => {
-    labDir = fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-failed-restart-lab-"));
-    projectDir = fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-failed-restart-project-"));
-    lab = await startLab({ dir: labDir, projectDir, nps: 3, vpn: 0, seed: "article" });
-    engine = await Engine.start({
-      stack: labStackSettings(projectDir, lab.description),
-      program: () => buildProgram(loadStackConfig()),
-    });
+    scenario = await startScenarioLab("failed-restart", { nps: 3, vpn: 0, seed: "article" });
+    ({ lab, engine } = scenario);
   });
 
   after(async () => {
-    await engine?.stop();
-    await lab?.stop();
-    for (const dir of [labDir, projectDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    await stopScenarioLab(scenario);
   });
 
   it("the README's repair fails with nps02's error, nps01 is repaired, nps03 is not touched", async () => {

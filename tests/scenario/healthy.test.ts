@@ -4,39 +4,27 @@
 // would drop every VPN sign-in in flight.
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { loadStackConfig } from "../../config/load";
 import { mfaClientAppId } from "../../config/clouds";
-import { RunningLab, startLab } from "../../lab/cli";
+import { RunningLab } from "../../lab/cli";
 import { iasRestarts, readHostState } from "../../lab/windows/hostState";
-import { buildProgram } from "../../program";
 import { emptyState, Engine } from "../../engine";
-import { labStackSettings } from "./support";
+import { ScenarioLab, startScenarioLab, stopScenarioLab } from "./support";
 
 const iasLoadedKey = "HKLM:\\SOFTWARE\\npsmfa";
 
 describe("scenario: adopting a healthy lab", function () {
   this.timeout(600_000);
-  let labDir: string;
-  let projectDir: string;
+  let scenario: ScenarioLab;
   let lab: RunningLab;
   let engine: Engine;
 
   before(async () => {
-    labDir = fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-healthy-lab-"));
-    projectDir = fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-healthy-project-"));
-    lab = await startLab({ dir: labDir, projectDir, nps: 2, vpn: 1, seed: "healthy" });
-    engine = await Engine.start({
-      stack: labStackSettings(projectDir, lab.description),
-      program: () => buildProgram(loadStackConfig()),
-    });
+    scenario = await startScenarioLab("healthy", { nps: 2, vpn: 1, seed: "healthy" });
+    ({ lab, engine } = scenario);
   });
 
   after(async () => {
-    await engine?.stop();
-    await lab?.stop();
-    for (const dir of [labDir, projectDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    await stopScenarioLab(scenario);
   });
 
   it("a first up writes nothing to the tenant or the hosts and restarts no IAS, and then nothing drifts", async () => {

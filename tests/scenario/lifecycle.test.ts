@@ -6,15 +6,13 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { loadStackConfig } from "../../config/load";
 import { RunningLab, startLab } from "../../lab/cli";
 import { azureMfaKey, iasRestarts, readHostState, updateHostState } from "../../lab/windows/hostState";
-import { buildProgram } from "../../program";
 import { dynamicTypeNames, dynamicTypeToken } from "../../providers/resourceTypes";
 import { Engine, EngineError, providerKey, StackSettings, Step } from "../../engine";
 import { documentedBlock, repoRoot } from "./documentedCommands";
 import { PulumiCli } from "./pulumiCli";
-import { labStackSettings, resourceNamed } from "./support";
+import { resourceNamed, ScenarioLab, startScenarioLab, stopScenarioLab } from "./support";
 
 const readme = (name: string) => documentedBlock("README.md", name);
 const names = (steps: Step[], op: Step["op"]) =>
@@ -25,34 +23,28 @@ const names = (steps: Step[], op: Step["op"]) =>
 
 describe("scenario: a stack's life (import, code fixes, interrupted runs, rotation, removal)", function () {
   this.timeout(600_000);
-  let labDir: string;
-  let projectDir: string;
+  let scenario: ScenarioLab;
   let lab: RunningLab;
   let engine: Engine;
   let cli: PulumiCli;
 
   const hostFile = (name: string) => lab.description.hosts.find((host) => host.name === name)!.stateFile;
   const restartsOn = (name: string) => iasRestarts(readHostState(hostFile(name))).length;
-  const startTheLab = () => startLab({ dir: labDir, projectDir, nps: 2, vpn: 1, seed: "article" });
   // A restart without a seed keeps the tenant and the hosts as they were left (lab/cli.ts).
-  const restartTheLab = () => startLab({ dir: labDir, projectDir, nps: 2, vpn: 1 });
+  const restartTheLab = async () => {
+    scenario.lab = await startLab({ dir: scenario.labDir, projectDir: scenario.projectDir, nps: 2, vpn: 1 });
+    return scenario.lab;
+  };
 
   before(async () => {
-    labDir = fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-lifecycle-lab-"));
-    projectDir = fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-lifecycle-project-"));
-    lab = await startTheLab();
-    engine = await Engine.start({
-      stack: labStackSettings(projectDir, lab.description),
-      program: () => buildProgram(loadStackConfig()),
-    });
+    scenario = await startScenarioLab("lifecycle", { nps: 2, vpn: 1, seed: "article" });
+    ({ lab, engine } = scenario);
     cli = new PulumiCli(engine);
     await cli.runAll(readme("repair"));
   });
 
   after(async () => {
-    await engine?.stop();
-    await lab?.stop();
-    for (const dir of [labDir, projectDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    await stopScenarioLab(scenario);
   });
 
   it("pulumi import of each resource type fails in the dynamic-provider host, as with the real CLI", async () => {
@@ -143,7 +135,7 @@ exports.providerFor = (kind) => {
   it("a WinRM password rotated: a refresh fails with the old one until the README's sequence stored the new one", async () => {
     // The password changes on nps01 (the lab keeps it in lab.json and reads it when it starts).
     await lab.stop();
-    const labFile = path.join(labDir, "lab.json");
+    const labFile = path.join(scenario.labDir, "lab.json");
     const description = JSON.parse(fs.readFileSync(labFile, "utf8"));
     const nps01 = description.hosts.find((host: { name: string }) => host.name === "nps01");
     nps01.password = "Rotated-Passw0rd-2";

@@ -21,7 +21,7 @@ import {
 import { thumbprintOfKey } from "../../providers/entra";
 import { buildProgram } from "../../program";
 import { emptyState, Engine, EngineError, EngineState } from "../../engine";
-import { labStackSettings } from "./support";
+import { labStack } from "../../lab/stackFiles";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 const dayMs = 86_400_000;
@@ -47,7 +47,7 @@ async function startScenario(prefix: string): Promise<Scenario> {
     });
   }
   const engine = await Engine.start({
-    stack: labStackSettings(dir, lab.description),
+    stack: labStack(lab.description),
     program: () => buildProgram(loadStackConfig()),
   });
   return { dir, lab, engine, loops: [] };
@@ -62,7 +62,7 @@ async function stopScenario(scenario: Scenario | undefined, ...engines: (Engine 
 
 /** The same stack with every NPS server's renewal window at its maximum: every certificate is due. */
 function renewingEngine(scenario: Scenario): Promise<Engine> {
-  const stack = labStackSettings(scenario.dir, scenario.lab.description);
+  const stack = labStack(scenario.lab.description);
   for (const server of stack.config.npsServers as Record<string, unknown>[])
     server.certificateRenewalDays = 729;
   return Engine.start({ stack, program: () => buildProgram(loadStackConfig()) });

@@ -1,42 +1,48 @@
-// What the scenario tests share: the stack config a person gets from `npm run lab` (Pulumi.lab.yaml plus
-// what set-lab-secrets.sh stores encrypted), a foreign key credential, and finders over engine state.
+// What the scenario tests share: a lab with the real program on the stack a person gets from `npm run lab`
+// (Pulumi.lab.yaml plus what set-lab-secrets.sh stores encrypted), a foreign key credential, and finders
+// over engine state.
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import * as yaml from "js-yaml";
 import forge from "node-forge";
-import { configNamespace } from "../../config/keys";
+import { loadStackConfig } from "../../config/load";
+import { Engine, EngineState } from "../../engine";
+import { LabOptions, RunningLab, startLab } from "../../lab/cli";
 import type { KeyCredential } from "../../lab/graph";
-import type { LabDescription } from "../../lab/stackFiles";
-import type { EngineState, StackSettings } from "../../engine";
+import { LabDescription, labStack } from "../../lab/stackFiles";
+import { buildProgram } from "../../program";
 
-interface WinrmEntry {
-  winrm: Record<string, unknown>;
+/** A lab started as `npm run lab` starts it, in folders of its own, and an engine on the stack it writes. */
+export interface ScenarioLab {
+  labDir: string;
+  /** Where the lab writes Pulumi.lab.yaml (never this repository). */
+  projectDir: string;
+  /** The running lab: a test that restarts it puts the new one here, so stopScenarioLab stops that one. */
+  lab: RunningLab;
+  engine: Engine;
 }
 
-/**
- * Pulumi.lab.yaml's settings, plus each host's password and the Graph client secret at the paths
- * set-lab-secrets.sh sets them; a key holding one is encrypted, as `pulumi config set --secret --path` makes it.
- */
-export function labStackSettings(projectDir: string, lab: LabDescription): StackSettings {
-  const file = yaml.load(fs.readFileSync(path.join(projectDir, "Pulumi.lab.yaml"), "utf8")) as {
-    config: Record<string, unknown>;
-  };
-  const config: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(file.config)) {
-    config[key.slice(`${configNamespace}:`.length)] = value;
-  }
-  const servers = (list: "npsServers" | "vpnServers") => config[list] as WinrmEntry[];
-  for (const [list, role] of [
-    ["npsServers", "nps"],
-    ["vpnServers", "vpn"],
-  ] as const) {
-    lab.hosts
-      .filter((host) => host.role === role)
-      .forEach((host, index) => (servers(list)[index].winrm.password = host.password));
-  }
-  (config.graph as Record<string, unknown>).clientSecret = lab.graph.clientSecret;
-  return { config, secretKeys: ["npsServers", "vpnServers", "graph"] };
+/** The real program on the lab's stack (Pulumi.lab.yaml's settings and the secrets set-lab-secrets.sh stores). */
+export async function startScenarioLab(
+  prefix: string,
+  options: Omit<LabOptions, "dir" | "projectDir">,
+): Promise<ScenarioLab> {
+  const labDir = fs.mkdtempSync(path.join(os.tmpdir(), `npsmfa-${prefix}-lab-`));
+  const projectDir = fs.mkdtempSync(path.join(os.tmpdir(), `npsmfa-${prefix}-project-`));
+  const lab = await startLab({ ...options, dir: labDir, projectDir });
+  const engine = await Engine.start({
+    stack: labStack(lab.description),
+    program: () => buildProgram(loadStackConfig()),
+  });
+  return { labDir, projectDir, lab, engine };
+}
+
+export async function stopScenarioLab(scenario: ScenarioLab | undefined): Promise<void> {
+  if (!scenario) return;
+  await scenario.engine.stop();
+  await scenario.lab.stop();
+  for (const dir of [scenario.labDir, scenario.projectDir]) fs.rmSync(dir, { recursive: true, force: true });
 }
 
 /** Every secret the lab handed out: none may appear in state or in a serialized provider. */
