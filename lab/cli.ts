@@ -54,6 +54,8 @@ export interface LabOptions {
 
 export interface RunningLab {
   description: LabDescription;
+  /** False when a restart kept the tenant and the hosts as they were left (no --seed, a lab.json found). */
+  seeded: boolean;
   graph: GraphEmulator;
   hosts: LabWinrmHosts;
   /** Each NPS host's RADIUS side, by host name. */
@@ -270,6 +272,7 @@ export async function startLab(options: LabOptions): Promise<RunningLab> {
     const running = hosts;
     return {
       description,
+      seeded: reseed,
       graph,
       hosts: running,
       radius,
@@ -297,6 +300,14 @@ function mergeStackFile(projectDir: string, description: LabDescription): string
   const existing = fs.readFileSync(file, "utf8");
   const endpoints = [description.graph.url, ...description.hosts.map((host) => host.winrmUrl)];
   return endpoints.every((url) => existing.includes(url)) ? existing : fresh;
+}
+
+/** The lab's first words: a seed says what it started as; a restart says nothing was put back. */
+export function startedLine(dir: string, lab: Pick<RunningLab, "seeded" | "description">): string {
+  return lab.seeded
+    ? `Lab started in ${dir} (seed: ${lab.description.seed})`
+    : `Lab started again in ${dir}: the tenant and the hosts are as they were left ` +
+        `(first seeded: ${lab.description.seed}; --seed starts over)`;
 }
 
 /** `npm run lab -- dial <vpn host> <user> [--dir <folder>]`: one VPN dial against a running lab. */
@@ -335,7 +346,7 @@ async function main(): Promise<void> {
   const projectDir = path.resolve(process.env.NPSMFA_LAB_PROJECT_DIR || path.join(__dirname, ".."));
   const options = { ...parseLabArguments(process.argv.slice(2)), projectDir };
   const lab = await startLab(options);
-  console.log(`Lab started in ${options.dir} (seed: ${lab.description.seed})`);
+  console.log(startedLine(options.dir, lab));
   console.log(`  Graph:  ${lab.description.graph.url}`);
   for (const host of lab.description.hosts) {
     console.log(`  ${host.role} ${host.name}: ${host.winrmUrl} (or ${host.winrmHttpUrl}, NTLM, encrypted)`);

@@ -1,0 +1,48 @@
+// A lab started again on its folder without --seed keeps the tenant and the hosts as they were left, and
+// says so, instead of repeating the seed it first started with as if it had put it back.
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { RunningLab, startedLine, startLab } from "../../lab/cli";
+import { updateHostState } from "../../lab/windows/hostState";
+
+describe("lab: started again without --seed", function () {
+  // Starting a lab opens an HTTPS listener per host and the Graph emulator: seconds on a loaded machine.
+  this.timeout(180_000);
+  let dir: string;
+  let lab: RunningLab | undefined;
+
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-lab-restart-"));
+  });
+
+  after(async () => {
+    await lab?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("keeps a host changed while it ran, and says it kept the state instead of naming the seed", async () => {
+    lab = await startLab({ dir, projectDir: dir, nps: 1, vpn: 1, seed: "article" });
+    assert.equal(lab.seeded, true);
+    assert.equal(startedLine(dir, lab), `Lab started in ${dir} (seed: article)`);
+    const vpn = lab.description.hosts.find((host) => host.role === "vpn")!;
+    updateHostState(vpn.stateFile, (host) =>
+      host.remoteAccessRadius.forEach((entry) => (entry.timeout = 77)),
+    );
+    await lab.stop();
+    lab = undefined;
+
+    lab = await startLab({ dir, projectDir: dir, nps: 1, vpn: 1 });
+    assert.equal(lab.seeded, false);
+    const line = startedLine(dir, lab);
+    assert.match(line, /as they were left/);
+    assert.doesNotMatch(line, /\(seed: article\)/);
+    const kept = JSON.parse(fs.readFileSync(vpn.stateFile, "utf8"));
+    assert.deepEqual(
+      kept.remoteAccessRadius.map((entry: { timeout: number }) => entry.timeout),
+      [77],
+      "the restart put the seed back",
+    );
+  });
+});
