@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { runMocha } from "./mocha";
 import { findPwsh, pesterModulePath } from "./powershell";
 import { runReliabilitySuite } from "./reliability";
 
@@ -15,37 +16,18 @@ interface Tally {
   failed: number;
 }
 
-function runStep(
-  title: string,
-  command: string,
-  args: string[],
-  env: NodeJS.ProcessEnv = process.env,
-): boolean {
+function runStep(title: string, command: string, args: string[]): boolean {
   console.log(`\n=== ${title}`);
-  const result = spawnSync(command, args, { cwd: root, stdio: "inherit", env });
+  const result = spawnSync(command, args, { cwd: root, stdio: "inherit" });
   if (result.error) console.error(`${title}: could not start ${command}: ${result.error.message}`);
   return result.status === 0;
 }
 
-function runMocha(): Tally {
-  const statsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-mocha-")), "stats.json");
-  const ok = runStep(
-    "mocha",
-    process.execPath,
-    [
-      "-r",
-      "ts-node/register/transpile-only",
-      path.join(root, "node_modules", "mocha", "bin", "mocha.js"),
-      "--reporter",
-      path.join(__dirname, "mochaStatsReporter.ts"),
-      // The spec lives here, not in .mocharc.json, so `npx mocha tests/<area>` runs just that area.
-      "tests/**/*.test.ts",
-    ],
-    { ...process.env, MOCHA_STATS_FILE: statsFile },
-  );
-  if (!fs.existsSync(statsFile)) return { passed: 0, failed: 1 };
-  const stats = JSON.parse(fs.readFileSync(statsFile, "utf8")) as Tally;
-  return { passed: stats.passed, failed: stats.failed + (ok || stats.failed > 0 ? 0 : 1) };
+function runAllMocha(): Tally {
+  console.log("\n=== mocha");
+  // The spec lives here, not in .mocharc.json, so `npx mocha tests/<area>` runs just that area.
+  const run = runMocha("tests/**/*.test.ts");
+  return { passed: run.passed, failed: run.failed + (run.exitedCleanly || run.failed > 0 ? 0 : 1) };
 }
 
 function runPester(): Tally {
@@ -68,6 +50,8 @@ function runPester(): Tally {
     `$config.Run.Path = '${testDir}'`,
     "$config.Run.PassThru = $true",
     "$config.Output.Verbosity = 'Detailed'",
+    // Pester writes ANSI colours even into a pipe or a CI log; only a terminal gets them.
+    `$config.Output.RenderMode = '${process.stdout.isTTY ? "Auto" : "Plaintext"}'`,
     "$result = Invoke-Pester -Configuration $config",
     `@{ passed = $result.PassedCount; failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount } | ConvertTo-Json | Set-Content -LiteralPath '${resultFile}'`,
   ].join("\n");
@@ -82,7 +66,7 @@ function main(): void {
     ["lint (eslint)", runStep("eslint", bin("eslint"), ["--max-warnings", "0", "."])],
     ["format (prettier --check)", runStep("prettier", bin("prettier"), ["--check", "."])],
   ];
-  const mocha = runMocha();
+  const mocha = runAllMocha();
   const pester = runPester();
   console.log("\n=== reliability");
   const reliability = runReliabilitySuite();
