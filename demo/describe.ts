@@ -1,0 +1,133 @@
+// What a person reads in the demo: each resource of a preview in domain words, each drifted setting as
+// its live value and the declared one, and the events a failed dial left. Pure: values in, lines out.
+import { dynamicTypeNames } from "../providers/resourceTypes";
+import type { HostEvent } from "../lab/windows/hostState";
+
+/** One resource of a preview or an up, as either engine reports it (see demo/driver.ts). */
+export interface ResourceChange {
+  name: string;
+  type: string;
+  /** `same`, `create`, `update`, `replace`, `delete` (and `refresh` from the Pulumi CLI). */
+  op: string;
+  properties: string[];
+  /** Properties whose new value is known only once an earlier step ran. */
+  unknown: string[];
+  /** The state before: after a refresh, what was read live. */
+  old?: { inputs: Record<string, unknown>; outputs: Record<string, unknown> };
+  /** The declared inputs. */
+  new?: { inputs: Record<string, unknown> };
+}
+
+type Values = Record<string, unknown>;
+
+const typeOf = (type: string) => type.split(":").pop() ?? type;
+const text = (value: unknown) => (typeof value === "string" ? value : JSON.stringify(value));
+
+/** Short enough for one line; thumbprints and keys are long and say little to a person here. */
+function shorten(value: unknown): string {
+  if (value === undefined || value === null || value === "") return "(not set)";
+  const shown = text(value);
+  return shown.length > 48 ? `${shown.slice(0, 45)}...` : shown;
+}
+
+/** What a resource declares, in one line: what a create will make true. */
+export function declaredSummary(change: ResourceChange): string {
+  const inputs: Values = change.new?.inputs ?? {};
+  const host = String(inputs.hostname ?? inputs.npsHostname ?? "");
+  switch (typeOf(change.type)) {
+    case dynamicTypeNames.servicePrincipalEnabled:
+      return `${inputs.displayName} (appId ${inputs.appId}) exists and is enabled`;
+    case dynamicTypeNames.radiusTimeout:
+      return `${host}: RADIUS timeout ${inputs.timeoutSeconds} s for ${(inputs.npsServers as string[]).join(", ")}`;
+    case dynamicTypeNames.npsExtensionSettings:
+      // The settings name the certificate's thumbprint: unknown until the certificate step ran.
+      return typeof inputs.settings === "object" && inputs.settings !== null
+        ? `${host}: AzureMfa registry ${Object.keys(inputs.settings).join(", ")}`
+        : `${host}: the extension's registry values under HKLM\\SOFTWARE\\Microsoft\\AzureMfa (known once its certificate is)`;
+    case dynamicTypeNames.npsCertificate:
+      return `${host}: a certificate for CN=${inputs.tenantId}, its key readable by NETWORK SERVICE`;
+    case dynamicTypeNames.npsCertificateCredential:
+      return `${host}'s certificate registered on the MFA Client service principal`;
+    case dynamicTypeNames.npsSupersededKeys:
+      return `${host}'s older keys leave the Client once IAS runs the new certificate`;
+    case dynamicTypeNames.iasRestart:
+      return (
+        `${host}: IAS restarts when what it loads changed` +
+        (inputs.previousHostname ? `, after ${inputs.previousHostname}'s restart` : "")
+      );
+    default:
+      return "a component: the resources below";
+  }
+}
+
+/** Each drifted setting of an update: `<where> <setting>: <live> -> <declared>`. */
+export function driftLines(change: ResourceChange): string[] {
+  const live: Values = { ...(change.old?.outputs ?? {}), ...(change.old?.inputs ?? {}) };
+  const liveOutputs: Values = change.old?.outputs ?? {};
+  const declared: Values = change.new?.inputs ?? {};
+  const host = String(declared.hostname ?? declared.npsHostname ?? change.name);
+  const lines: string[] = [];
+  for (const property of change.properties) {
+    if (change.unknown.includes(property)) {
+      lines.push(`${change.name} ${property}: known once the steps before it ran`);
+      continue;
+    }
+    const kind = typeOf(change.type);
+    if (kind === dynamicTypeNames.radiusTimeout && property === "timeoutSeconds") {
+      const timeouts = (liveOutputs.liveTimeouts as Record<string, number> | undefined) ?? {};
+      const short = Object.entries(timeouts).filter(
+        ([, seconds]) => seconds < Number(declared.timeoutSeconds),
+      );
+      for (const [entry, seconds] of short) {
+        const server = entry.replace(/^rras:/, "").replace(/^nps-group:/, "remote server group ");
+        lines.push(`${host} RADIUS timeout for ${server}: ${seconds} s -> ${declared.timeoutSeconds} s`);
+      }
+      if (short.length > 0) continue;
+    }
+    if (kind === dynamicTypeNames.servicePrincipalEnabled && property === "accountEnabled") {
+      const state = (enabled: unknown) => (enabled === true ? "enabled" : "disabled");
+      lines.push(
+        `${declared.displayName}: ${state(live.accountEnabled)} -> ${state(declared.accountEnabled)}`,
+      );
+      continue;
+    }
+    if (kind === dynamicTypeNames.npsExtensionSettings && property === "settings") {
+      const before = (live.settings as Record<string, string> | undefined) ?? {};
+      const after = (declared.settings as Record<string, string> | undefined) ?? {};
+      for (const key of Object.keys(after).filter((name) => before[name] !== after[name])) {
+        lines.push(`${host} AzureMfa ${key}: ${shorten(before[key])} -> ${shorten(after[key])}`);
+      }
+      continue;
+    }
+    lines.push(`${change.name} ${property}: ${shorten(live[property])} -> ${shorten(declared[property])}`);
+  }
+  return lines;
+}
+
+const opMarks: Record<string, string> = { create: "+", update: "~", replace: "+-", delete: "-", same: " " };
+
+/** A preview, resource by resource: creates with what they declare, updates with each drifted value. */
+export function previewLines(changes: ResourceChange[]): string[] {
+  const lines: string[] = [];
+  for (const change of changes) {
+    const mark = opMarks[change.op] ?? "?";
+    const head = `${mark} ${change.op.padEnd(7)} ${change.name} (${typeOf(change.type)})`;
+    if (change.op === "create") lines.push(`${head}: ${declaredSummary(change)}`);
+    else lines.push(head);
+    if (change.op === "update" || change.op === "replace")
+      lines.push(...driftLines(change).map((line) => `      ${line}`));
+  }
+  return lines;
+}
+
+/** A dial's events, one line each: where, which log and ID, the gist of the message. */
+export function eventLines(events: { host: string; event: HostEvent }[]): string[] {
+  return events.map(({ host, event }) => `${host} ${event.logName} ${event.id}: ${eventGist(event.message)}`);
+}
+
+/** ESTS_TOKEN_ERROR with the AADSTS reason after it (its preamble is boilerplate), else the message. */
+function eventGist(message: string): string {
+  const token = message.match(/ESTS_TOKEN_ERROR\b.*?(AADSTS\d+.*)?$/);
+  const gist = token ? `ESTS_TOKEN_ERROR${token[1] ? ` ${token[1]}` : ""}` : message;
+  return gist.length > 160 ? `${gist.slice(0, 157)}...` : gist;
+}

@@ -1,0 +1,119 @@
+// The demo on the real thing: the Pulumi CLI, driven through the Automation API, on a stack `demo` of this
+// project kept in a local file backend inside the demo's temporary folder. Thin, and not exercised by our
+// tests (our machines have no Pulumi CLI): the story, its checks and the lab are the same for both drivers.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { performance } from "node:perf_hooks";
+import { EngineEvent, LocalWorkspace, StepEventMetadata } from "@pulumi/pulumi/automation";
+import type { ProgressEvent, ProgressListener } from "../engine";
+import { labSecretKeys, labStackSettings, LabDescription } from "../lab/stackFiles";
+import type { ResourceChange } from "./describe";
+import type { DemoDriver } from "./driver";
+
+const stackName = "demo";
+
+export async function startPulumiCliDriver(
+  lab: LabDescription,
+  projectDir: string,
+  workDir: string,
+): Promise<DemoDriver> {
+  const backend = path.join(workDir, "pulumi-state");
+  fs.mkdirSync(backend, { recursive: true });
+  const stack = await LocalWorkspace.createOrSelectStack(
+    { stackName, workDir: projectDir },
+    // The passphrase only guards this throwaway stack's secrets, as the README's lab does.
+    { envVars: { PULUMI_BACKEND_URL: `file://${backend}`, PULUMI_CONFIG_PASSPHRASE: "demo" } },
+  );
+  const config = Object.fromEntries(
+    Object.entries(labStackSettings(lab, true)).map(([key, value]) => [
+      key,
+      {
+        value: typeof value === "string" ? value : JSON.stringify(value),
+        secret: labSecretKeys.includes(key.replace(/^npsmfa:/, "")),
+      },
+    ]),
+  );
+  await stack.setAllConfig(config);
+  const messages: string[] = [];
+  const onDiagnostic = (event: EngineEvent) => {
+    const diagnostic = event.diagnosticEvent;
+    if (diagnostic && diagnostic.severity !== "info#err")
+      messages.push(`${diagnostic.severity}: ${diagnostic.message}`);
+  };
+  return {
+    description: `engine: the Pulumi CLI (Automation API), stack ${stackName} in a local backend at ${backend}`,
+    async preview() {
+      const changes: ResourceChange[] = [];
+      await stack.preview({
+        refresh: true,
+        color: "never",
+        onEvent: (event) => {
+          onDiagnostic(event);
+          const metadata = event.resourcePreEvent?.metadata;
+          if (metadata && metadata.op !== "refresh") changes.push(changeOf(metadata));
+        },
+      });
+      return changes;
+    },
+    async up(progress) {
+      const changes: ResourceChange[] = [];
+      const started = new Map<string, number>();
+      await stack.up({
+        refresh: true,
+        color: "never",
+        onEvent: (event) => {
+          onDiagnostic(event);
+          const pre = event.resourcePreEvent?.metadata;
+          const done = event.resOutputsEvent?.metadata;
+          const failed = event.resOpFailedEvent?.metadata;
+          if (pre) {
+            started.set(`${pre.op}:${pre.urn}`, performance.now());
+            report(progress, pre, "started");
+          }
+          if (done) {
+            report(progress, done, "done", started.get(`${done.op}:${done.urn}`));
+            if (done.op !== "refresh") changes.push(changeOf(done));
+          }
+          if (failed) report(progress, failed, "failed", started.get(`${failed.op}:${failed.urn}`));
+        },
+      });
+      return changes;
+    },
+    providerMessages: () => messages.join("\n"),
+    async stop() {
+      // The stack's settings file is written into the project by the Automation API; the demo's stack is throwaway.
+      fs.rmSync(path.join(projectDir, `Pulumi.${stackName}.yaml`), { force: true });
+    },
+  };
+}
+
+function report(
+  progress: ProgressListener,
+  metadata: StepEventMetadata,
+  kind: ProgressEvent["kind"],
+  startedAt?: number,
+): void {
+  const seconds =
+    startedAt === undefined ? undefined : Math.round((performance.now() - startedAt) / 100) / 10;
+  progress({
+    kind,
+    phase: metadata.op === "refresh" ? "refresh" : metadata.op === "delete" ? "delete" : "update",
+    urn: metadata.urn,
+    type: metadata.type,
+    name: metadata.urn.split("::").pop() ?? metadata.urn,
+    ...(kind === "done" ? { op: metadata.op === "refresh" ? "same" : metadata.op } : {}),
+    ...(seconds === undefined ? {} : { seconds }),
+  });
+}
+
+function changeOf(metadata: StepEventMetadata): ResourceChange {
+  return {
+    name: metadata.urn.split("::").pop() ?? metadata.urn,
+    type: metadata.type,
+    op: metadata.op,
+    properties: metadata.diffs ?? [],
+    unknown: [],
+    ...(metadata.old ? { old: { inputs: metadata.old.inputs, outputs: metadata.old.outputs } } : {}),
+    ...(metadata.new ? { new: { inputs: metadata.new.inputs } } : {}),
+  };
+}

@@ -1,0 +1,237 @@
+// The article's story, told against a running lab by either engine: a dial fails as the article's did,
+// the preview shows what the tool will do, `up --refresh` repairs it (IAS restarted one server at a time),
+// the dial succeeds, two changes made behind the tool's back are found and repaired without an IAS
+// restart. Each step is checked as it happens; the first check that fails ends the story with its reason.
+import { performance } from "node:perf_hooks";
+import { mfaConnectorAppId } from "../config/clouds";
+import type { RunningLab } from "../lab/cli";
+import { dialInLab, DialResult } from "../lab/radius/vpnDial";
+import { loggedHostEvents } from "../lab/windows/eventLog";
+import { HostEvent, iasRestarts, readHostState, updateHostState } from "../lab/windows/hostState";
+import { dynamicTypeNames } from "../providers/resourceTypes";
+import { driftLines, eventLines, previewLines, ResourceChange } from "./describe";
+import type { DemoDriver } from "./driver";
+import { progressPrinter } from "./progressPrinter";
+
+export interface StoryStep {
+  title: string;
+  seconds: number;
+}
+
+export interface DemoReport {
+  engine: string;
+  ok: boolean;
+  /** Why the story did not end as it should. */
+  reason?: string;
+  steps: StoryStep[];
+  /** What the failed dial and its events said was wrong. */
+  wrong: string[];
+  /** Resources the repair created or updated. */
+  changed: string[];
+  /** NPS servers whose IAS the repair restarted, in the order they restarted. */
+  iasRestarts: string[];
+  /** What the second preview found changed behind the tool's back, and the second up repaired. */
+  drift: string[];
+  dials: { before?: DialResult["outcome"]; after?: DialResult["outcome"] };
+}
+
+/** Microsoft's minimum for a RADIUS timeout with MFA (the config schema's floor too). */
+const minimumRadiusTimeoutSeconds = 60;
+
+/** The resources that must notice the story's two changes behind the tool's back. */
+export function behindTheBack(vpnHost: string): string[] {
+  return ["tenant-mfa-connector", `${vpnHost}-radius-timeout`];
+}
+
+class StoryEnded extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.message = reason;
+  }
+}
+
+const isIasRestart = (change: ResourceChange) => change.type.endsWith(`:${dynamicTypeNames.iasRestart}`);
+const isOurs = (change: ResourceChange) => change.type.startsWith("pulumi-nodejs:dynamic");
+const changed = (changes: ResourceChange[]) =>
+  changes.filter((change) => change.op !== "same" && isOurs(change));
+
+export async function tellStory(
+  lab: RunningLab,
+  driver: DemoDriver,
+  say: (line: string) => void,
+): Promise<DemoReport> {
+  const report: DemoReport = {
+    engine: driver.description,
+    ok: false,
+    steps: [],
+    wrong: [],
+    changed: [],
+    iasRestarts: [],
+    drift: [],
+    dials: {},
+  };
+  const vpn = lab.description.hosts.find((host) => host.role === "vpn");
+  const user = lab.description.users[0];
+  if (!vpn || !user) throw new Error("demo: the lab needs a VPN server and a user");
+  const step = async <T>(title: string, run: () => Promise<T>): Promise<T> => {
+    say(`\n== ${report.steps.length + 1}. ${title}`);
+    const started = performance.now();
+    try {
+      return await run();
+    } finally {
+      report.steps.push({ title, seconds: Math.round((performance.now() - started) / 100) / 10 });
+    }
+  };
+  const expect = (condition: boolean, reason: string) => {
+    if (!condition) throw new StoryEnded(reason);
+  };
+  const dial = async () => {
+    const since = new Date().toISOString();
+    say(
+      `${user.name} dials ${vpn.name} (approving MFA on the phone takes ${lab.description.mfaApprovalSeconds} s)`,
+    );
+    const result = await dialInLab(lab.description, vpn.name, user.name);
+    for (const attempt of result.attempts)
+      say(`  ${attempt.server} (RADIUS timeout ${attempt.timeoutSeconds} s): ${attempt.outcome}`);
+    say(`${vpn.name}: ${user.name} ${result.outcome}`);
+    return { result, events: eventsSince(lab, since) };
+  };
+
+  try {
+    await step("The failure as a person meets it: a VPN dial", async () => {
+      const { result, events } = await dial();
+      report.dials.before = result.outcome;
+      const lines = eventLines(events);
+      say("Events it left:");
+      for (const line of lines) say(`  ${line}`);
+      report.wrong.push(...lines.filter((line) => line.includes("ESTS_TOKEN_ERROR")));
+      report.wrong.push(
+        ...result.attempts
+          .filter((attempt) => attempt.timeoutSeconds < minimumRadiusTimeoutSeconds)
+          .map(
+            (attempt) =>
+              `${vpn.name} RADIUS timeout for ${attempt.server}: ${attempt.timeoutSeconds} s, ` +
+              "shorter than a person takes to approve",
+          ),
+      );
+      expect(result.outcome === "failed", `the first dial was expected to fail, it ${result.outcome}`);
+    });
+
+    await step("pulumi preview --refresh: what the tool will do", async () => {
+      const changes = await driver.preview(progressPrinter(say));
+      for (const line of previewLines(changes.filter((change) => !change.type.startsWith("pulumi:"))))
+        say(line);
+      say(
+        "A new stack: Pulumi reads only what its state holds, so every resource is a create. Each create reads " +
+          "the server or the tenant and writes only what differs from the declaration.",
+      );
+      expect(changed(changes).length > 0, "the preview found nothing to do on the article's lab");
+    });
+
+    await step("pulumi up --refresh: the repair, live", async () => {
+      const changes = await driver.up(progressPrinter(say));
+      report.changed = changed(changes).map((change) => `${change.op} ${change.name}`);
+      report.iasRestarts = restartedServers(lab);
+      say(`IAS restarted on ${report.iasRestarts.join(", ") || "no server"}, one server at a time.`);
+      expect(report.iasRestarts.length > 0, "the repair restarted IAS on no NPS server");
+    });
+
+    await step("The dial again", async () => {
+      const { result, events } = await dial();
+      report.dials.after = result.outcome;
+      for (const line of eventLines(events)) say(`  ${line}`);
+      expect(
+        result.outcome === "connected",
+        `the dial after the repair was expected to connect, it ${result.outcome}`,
+      );
+    });
+
+    await step("Two changes behind the tool's back, found and repaired", async () => {
+      const expected = behindTheBack(vpn.name);
+      await lab.graph.changeServicePrincipal(mfaConnectorAppId, (connector) => ({
+        ...connector,
+        accountEnabled: false,
+      }));
+      updateHostState(vpn.stateFile, (host) => {
+        host.remoteAccessRadius[0].timeout = 5;
+      });
+      say("Someone disabled the Azure Multi-Factor Auth Connector in the tenant,");
+      say(
+        `and put ${vpn.name}'s RADIUS timeout for ${firstRadiusServer(vpn.stateFile)} back to the RRAS default, 5 s.`,
+      );
+      say("pulumi preview --refresh:");
+      const preview = changed(await driver.preview(progressPrinter(say)));
+      for (const line of previewLines(preview)) say(line);
+      report.drift = preview.flatMap(driftLines);
+      expect(
+        sameNames(preview, expected),
+        `the preview was expected to list exactly ${expected.join(" and ")}, it listed ${names(preview) || "nothing"}`,
+      );
+      const restartsBefore = restartCount(lab);
+      say("pulumi up --refresh:");
+      const repaired = changed(await driver.up(progressPrinter(say)));
+      expect(
+        sameNames(repaired, expected),
+        `the up was expected to change exactly ${expected.join(" and ")}, it changed ${names(repaired) || "nothing"}`,
+      );
+      expect(
+        !repaired.some(isIasRestart) && restartCount(lab) === restartsBefore,
+        "the up restarted IAS for changes that need no restart",
+      );
+      say("Repaired; IAS was not restarted: neither change is something IAS loads.");
+    });
+    report.ok = true;
+  } catch (error) {
+    if (!(error instanceof StoryEnded)) {
+      report.reason = error instanceof Error ? error.message : String(error);
+      return report;
+    }
+    report.reason = error.message;
+  }
+  return report;
+}
+
+/** Every event any lab host logged since `since`, oldest first. */
+function eventsSince(lab: RunningLab, since: string): { host: string; event: HostEvent }[] {
+  return lab.description.hosts
+    .flatMap((host) => loggedHostEvents(host.stateFile).map((event) => ({ host: host.name, event })))
+    .filter(({ event }) => event.timeCreated >= since)
+    .sort((a, b) => a.event.timeCreated.localeCompare(b.event.timeCreated));
+}
+
+/** Each NPS server's IAS restarts, as the server itself records them (start times). */
+function iasRestartLog(lab: RunningLab): { host: string; restartedAt: string[] }[] {
+  return lab.description.hosts
+    .filter((host) => host.role === "nps")
+    .map((host) => ({
+      host: host.name,
+      restartedAt: iasRestarts(readHostState(host.stateFile)).map((entry) => entry.startedAt ?? ""),
+    }));
+}
+
+/** NPS servers whose IAS restarted, in the order their first restart began. */
+function restartedServers(lab: RunningLab): string[] {
+  return iasRestartLog(lab)
+    .filter((entry) => entry.restartedAt.length > 0)
+    .sort((a, b) => a.restartedAt[0].localeCompare(b.restartedAt[0]))
+    .map((entry) => entry.host);
+}
+
+function restartCount(lab: RunningLab): number {
+  return iasRestartLog(lab).reduce((sum, entry) => sum + entry.restartedAt.length, 0);
+}
+
+function firstRadiusServer(stateFile: string): string {
+  return readHostState(stateFile).remoteAccessRadius[0]?.serverName ?? "its first NPS server";
+}
+
+function names(changes: ResourceChange[]): string {
+  return changes.map((change) => change.name).join(", ");
+}
+
+function sameNames(changes: ResourceChange[], expected: string[]): boolean {
+  return (
+    names(changes) !== "" &&
+    [...changes.map((change) => change.name)].sort().join() === [...expected].sort().join()
+  );
+}

@@ -1,0 +1,105 @@
+// The demo's words: a drifted setting is shown as its live value and the declared one, per server where a
+// resource covers several; a create says what it will make true; the engine is chosen from PATH.
+import * as assert from "node:assert/strict";
+import * as path from "node:path";
+import { parseDemoArguments, pulumiOnPath } from "../../demo/cli";
+import { declaredSummary, driftLines, eventLines, ResourceChange } from "../../demo/describe";
+import { dynamicTypeToken } from "../../providers/resourceTypes";
+
+const change = (
+  type: Parameters<typeof dynamicTypeToken>[0],
+  fields: Partial<ResourceChange>,
+): ResourceChange => ({
+  name: "resource",
+  type: dynamicTypeToken(type),
+  op: "update",
+  properties: [],
+  unknown: [],
+  ...fields,
+});
+
+describe("demo: what a person reads", () => {
+  it("a RADIUS timeout drift names each short server with its live and declared seconds", () => {
+    const lines = driftLines(
+      change("RadiusTimeout", {
+        name: "vpn01-radius-timeout",
+        properties: ["timeoutSeconds"],
+        old: {
+          inputs: { hostname: "vpn01", timeoutSeconds: 5 },
+          outputs: { liveTimeouts: { "rras:nps01": 5, "rras:nps02": 90 } },
+        },
+        new: { inputs: { hostname: "vpn01", npsServers: ["nps01", "nps02"], timeoutSeconds: 60 } },
+      }),
+    );
+    assert.deepEqual(lines, ["vpn01 RADIUS timeout for nps01: 5 s -> 60 s"]);
+  });
+
+  it("a disabled service principal and changed registry values read as live -> declared", () => {
+    const connector = change("ServicePrincipalEnabled", {
+      properties: ["accountEnabled"],
+      old: {
+        inputs: { displayName: "Azure Multi-Factor Auth Connector", accountEnabled: false },
+        outputs: {},
+      },
+      new: { inputs: { displayName: "Azure Multi-Factor Auth Connector", accountEnabled: true } },
+    });
+    assert.deepEqual(driftLines(connector), ["Azure Multi-Factor Auth Connector: disabled -> enabled"]);
+    const settings = change("NpsExtensionSettings", {
+      properties: ["settings"],
+      old: { inputs: { hostname: "nps01", settings: { TENANT_ID: "t" } }, outputs: {} },
+      new: { inputs: { hostname: "nps01", settings: { TENANT_ID: "t", CLIENT_ID: "981f26a1" } } },
+    });
+    assert.deepEqual(driftLines(settings), ["nps01 AzureMfa CLIENT_ID: (not set) -> 981f26a1"]);
+  });
+
+  it("a value known only after an earlier step is said to be so, not printed as Pulumi's placeholder", () => {
+    const restart = change("IasRestart", {
+      name: "nps01-ias-restart",
+      properties: ["triggers"],
+      unknown: ["triggers"],
+    });
+    assert.deepEqual(driftLines(restart), ["nps01-ias-restart triggers: known once the steps before it ran"]);
+    const create = change("NpsExtensionSettings", {
+      op: "create",
+      new: { inputs: { hostname: "nps01", settings: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" } },
+    });
+    assert.doesNotMatch(declaredSummary(create), /04da6b54|0, 1, 2/);
+  });
+
+  it("an ESTS_TOKEN_ERROR event is shown by its AADSTS reason", () => {
+    const [line] = eventLines([
+      {
+        host: "nps01",
+        event: {
+          logName: "AuthZAdminCh",
+          id: 3,
+          level: 2,
+          providerName: "Microsoft-AzureMfa-AuthZ",
+          timeCreated: "2026-12-02T00:00:00Z",
+          message:
+            "NPS Extension for Azure MFA: CID: x : Exception :: ErrorCode:: CID :x ESTS_TOKEN_ERROR Msg:: Verify the " +
+            "client certificate. AADSTS500014: The service principal for resource 'Connector' is disabled.",
+        },
+      },
+    ]);
+    assert.match(line, /^nps01 AuthZAdminCh 3: ESTS_TOKEN_ERROR AADSTS500014: The service principal/);
+  });
+
+  it("finds pulumi on PATH when it is there, and takes the engine the user names", () => {
+    const bin = path.join(path.sep, "opt", "pulumi", "bin");
+    const pulumi = path.join(bin, process.platform === "win32" ? "pulumi.exe" : "pulumi");
+    const exists = (file: string) => file === pulumi;
+    assert.equal(pulumiOnPath([path.join(path.sep, "usr", "bin"), bin].join(path.delimiter), exists), pulumi);
+    assert.equal(pulumiOnPath(path.join(path.sep, "usr", "bin"), exists), undefined);
+    assert.equal(pulumiOnPath(undefined, exists), undefined);
+    assert.deepEqual(parseDemoArguments(["--keep", "--engine", "local"]), {
+      keep: true,
+      json: false,
+      engine: "local",
+    });
+    assert.throws(
+      () => parseDemoArguments(["--engine", "terraform"]),
+      /expected --engine auto, local, pulumi, found "terraform"/,
+    );
+  });
+});
