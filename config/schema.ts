@@ -268,7 +268,7 @@ const graphSchema = z
 const stackConfigSchema = z
   .object({
     tenantId: z.string({ error: expected("the Entra tenant ID, a GUID") }).regex(guidPattern, {
-      error: expected("the Entra tenant ID, a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47"),
+      error: expected("the Entra tenant ID, a GUID such as aaaabbbb-0000-cccc-1111-dddd2222eeee"),
     }),
     cloud: z
       .enum(cloudNames, { error: expected(`one of ${cloudNames.join(", ")}`) })

@@ -22,6 +22,8 @@ describe("the example stack (Pulumi.dev.yaml)", () => {
       (raw.values as Record<string, string>)[key] = typeof value === "string" ? value : JSON.stringify(value);
     }
     const config = parseStackConfig(raw);
+    // A copied example must not point at a real tenant: Microsoft's own tenant ID once stood here.
+    assert.equal(config.tenantId, "aaaabbbb-0000-cccc-1111-dddd2222eeee", "the example names a real tenant");
     assert.equal(config.npsServers.length, 2);
     assert.equal(config.vpnServers.length, 1);
     assert.deepEqual(
