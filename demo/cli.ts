@@ -77,14 +77,15 @@ export async function runDemo(options: DemoOptions, say: (line: string) => void)
   );
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-demo-"));
   const labDir = path.join(workDir, "lab");
-  say(`lab: the article's tenant and servers (2 NPS, 1 VPN) in ${labDir}`);
+  say(`lab: a tenant and its servers (2 NPS, 1 VPN), working, in ${labDir}`);
   // Pulumi.lab.yaml goes to the temporary folder too: the demo leaves the repository as it found it.
   const lab = await startLab({
     dir: labDir,
     projectDir: workDir,
     nps: 2,
     vpn: 1,
-    seed: "article",
+    // A working estate the tool takes over; the story then breaks it as the article found it (demo/theArticle.ts).
+    seed: "healthy",
     approvalSeconds: demoApprovalSeconds,
   });
   const providerMessagesFile = path.join(workDir, "provider-messages.log");

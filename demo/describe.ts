@@ -67,12 +67,18 @@ export function driftLines(change: ResourceChange): string[] {
   const declared: Values = change.new?.inputs ?? {};
   const host = String(declared.hostname ?? declared.npsHostname ?? change.name);
   const lines: string[] = [];
+  const kind = typeOf(change.type);
+  if (kind === dynamicTypeNames.iasRestart) {
+    // Its properties only say why it restarts: one line for a person.
+    return change.properties.includes("restartPending")
+      ? [`${host} IAS: has not loaded what the server holds now -> restarted`]
+      : [`${host} IAS: what it loads changes -> restarted`];
+  }
   for (const property of change.properties) {
     if (change.unknown.includes(property)) {
       lines.push(`${change.name} ${property}: known once the steps before it ran`);
       continue;
     }
-    const kind = typeOf(change.type);
     if (kind === dynamicTypeNames.radiusTimeout && property === "timeoutSeconds") {
       const timeouts = (liveOutputs.liveTimeouts as Record<string, number> | undefined) ?? {};
       const short = Object.entries(timeouts).filter(
@@ -97,6 +103,12 @@ export function driftLines(change: ResourceChange): string[] {
       for (const key of Object.keys(after).filter((name) => before[name] !== after[name])) {
         lines.push(`${host} AzureMfa ${key}: ${shorten(before[key])} -> ${shorten(after[key])}`);
       }
+      continue;
+    }
+    if (kind === dynamicTypeNames.npsCertificateCredential && property === "status") {
+      lines.push(
+        `${host}'s certificate on the MFA Client: ${shorten(live.status)} -> ${shorten(declared.status)}`,
+      );
       continue;
     }
     lines.push(`${change.name} ${property}: ${shorten(live[property])} -> ${shorten(declared[property])}`);

@@ -53,12 +53,22 @@ describe("demo: what a person reads", () => {
   });
 
   it("a value known only after an earlier step is said to be so, not printed as Pulumi's placeholder", () => {
-    const restart = change("IasRestart", {
-      name: "nps01-ias-restart",
-      properties: ["triggers"],
-      unknown: ["triggers"],
+    const keys = change("NpsSupersededKeys", {
+      name: "nps01-superseded-keys",
+      properties: ["keepThumbprints"],
+      unknown: ["keepThumbprints"],
     });
-    assert.deepEqual(driftLines(restart), ["nps01-ias-restart triggers: known once the steps before it ran"]);
+    assert.deepEqual(driftLines(keys), [
+      "nps01-superseded-keys keepThumbprints: known once the steps before it ran",
+    ]);
+    const restart = change("IasRestart", {
+      properties: ["restartPending", "triggers"],
+      unknown: ["triggers"],
+      new: { inputs: { hostname: "nps01" } },
+    });
+    assert.deepEqual(driftLines(restart), [
+      "nps01 IAS: has not loaded what the server holds now -> restarted",
+    ]);
     const create = change("NpsExtensionSettings", {
       op: "create",
       new: { inputs: { hostname: "nps01", settings: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" } },
