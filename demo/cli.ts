@@ -105,10 +105,12 @@ export async function runDemo(options: DemoOptions, say: (line: string) => void)
 
 function exploreLines(run: DemoRun): string[] {
   const labDir = path.join(run.workDir, "lab");
+  const vpn = run.lab.description.hosts.find((host) => host.role === "vpn")?.name ?? "vpn01";
+  const user = run.lab.description.users[0]?.name ?? "alice";
   return [
     "",
     `The lab keeps running (Ctrl+C stops it); its state is in ${labDir}. In another terminal:`,
-    `  npm run lab -- dial vpn01 alice --dir ${labDir}    # a VPN dial`,
+    `  npm run lab -- dial ${vpn} ${user} --dir ${labDir}    # a VPN dial`,
     `  npm run doctor -- --lab ${labDir}                  # why sign-in fails, read-only`,
     `  Pulumi.lab.yaml and set-lab-secrets.sh for the Pulumi CLI: ${run.workDir}, ${labDir}`,
   ];
