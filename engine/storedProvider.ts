@@ -19,7 +19,7 @@ const securePrefix = "secure:";
  * The stand-in for the stack's passphrase secrets manager. Its key comes from the stack's passphrase and
  * salt (pkg/secrets/passphrase: PBKDF2 over the passphrase, the salt kept in Pulumi.<stack>.yaml), so every
  * command on the same stack reads what an earlier one encrypted, whatever config changed in between; the
- * test engine's stacks all use one passphrase, as the README's lab does (PULUMI_CONFIG_PASSPHRASE=lab).
+ * engine's stacks all use one passphrase, as the README's lab does (PULUMI_CONFIG_PASSPHRASE=lab).
  */
 export class SecretsManager {
   private readonly key: Buffer;
