@@ -1,6 +1,6 @@
 // Pure: the findings of every check from the facts read, ordered so the first failing one explains why
 // sign-in fails. Sources for each rule are cited at the rule; docs/doctor.md lists them together.
-import { cloudEndpoints, cloudExtensionSettings, CloudName } from "../config/clouds";
+import { cloudExtensionSettings, extensionHosts } from "../config/clouds";
 import { GraphKeyCredential, thumbprintOfKey } from "../providers/entra/keyCredentials";
 import { CheckId, checkOrder, Finding, FindingStatus, fixes } from "./checks";
 import type {
@@ -227,14 +227,8 @@ function tls12Finding(host: NpsHostFacts): Finding {
   );
 }
 
-/** Hosts the extension reaches in the tenant's cloud (Learn: NPS extension network requirements). */
-export function requiredEndpoints(cloud: CloudName): string[] {
-  const endpoints = cloudEndpoints[cloud];
-  return [new URL(endpoints.loginUrl).hostname, endpoints.mfaHostname, endpoints.mfaResourceHostname];
-}
-
 function endpointFindings(host: NpsHostFacts, tenant: TenantFacts): Finding[] {
-  return requiredEndpoints(tenant.cloud).map((name) => {
+  return extensionHosts(tenant.cloud).map((name) => {
     const probe = host.endpoints.find((entry) => entry.host.toLowerCase() === name.toLowerCase());
     if (!probe) return finding("endpoint-unreachable", "warn", host.hostname, `${name}:443 was not probed`);
     return probe.reachable
@@ -284,13 +278,11 @@ export function tokenErrorFinding(host: NpsHostFacts, since: string, now: Date):
     const code = /AADSTS(\d+)/.exec(event.message)?.[1] ?? "unknown";
     codes.set(code, (codes.get(code) ?? 0) + 1);
   }
+  const inUse = certificateInUse(host, now);
+  const certificateExpired = inUse !== undefined && Date.parse(inUse.notAfter) <= now.getTime();
   const parts = [...codes].map(([code, count]) => {
-    const explanation = aadstsExplanations[code];
-    const certificateExpired =
-      code === "700027" &&
-      certificateInUse(host, now) !== undefined &&
-      Date.parse(certificateInUse(host, now)!.notAfter) <= now.getTime();
-    const check = certificateExpired ? "certificate-expired" : explanation?.check;
+    const check =
+      code === "700027" && certificateExpired ? "certificate-expired" : aadstsExplanations[code]?.check;
     return `${count} x ESTS_TOKEN_ERROR${code === "unknown" ? "" : ` AADSTS${code}`}${check ? ` -> ${check}` : ""}`;
   });
   for (const id of [6273, 6274]) {

@@ -1,13 +1,12 @@
 // The doctor's I/O: the tenant's two MFA service principals in one Graph $batch, and each server's facts in
 // one Doctor.ps1 run, every server at once. Reads only: no PATCH, POST or Set on any host.
-import { mfaClientAppId, mfaConnectorAppId } from "../config/clouds";
+import { extensionHosts, mfaClientAppId, mfaConnectorAppId } from "../config/clouds";
 import type { StackConfig, WinrmEndpointConfig } from "../config/schema";
 import type { GraphKeyCredential } from "../providers/entra/keyCredentials";
 import { authzLogNames } from "../providers/windows/iasRestart";
 import type { GraphClient } from "../remote/graph/client";
 import { PowerShellRunner, runHostScript } from "../remote/hostScripts";
 import type { EstateFacts, NpsHostFacts, ServicePrincipalFacts, TenantFacts, VpnHostFacts } from "./facts";
-import { requiredEndpoints } from "./diagnose";
 
 export interface GatherOptions {
   graph: GraphClient;
@@ -89,7 +88,7 @@ async function readNpsHost(
         tenantId: config.tenantId,
         since: options.since.toISOString(),
         authzLogNames,
-        endpoints: requiredEndpoints(config.cloud),
+        endpoints: extensionHosts(config.cloud),
       },
     );
     // ConvertTo-Json writes an empty PowerShell list as null: read null as "none".
@@ -121,11 +120,16 @@ async function readVpnHost(
   }
 }
 
-async function withProgress<T>(options: GatherOptions, what: string, read: () => Promise<T>): Promise<T> {
+async function withProgress<T extends object>(
+  options: GatherOptions,
+  what: string,
+  read: () => Promise<T>,
+): Promise<T> {
   options.progress?.(`reading ${what} ...`);
   const started = Date.now();
   const result = await read();
-  const failed = (result as { unreachable?: string }).unreachable;
+  // Host reads never throw: an unreachable host comes back with `unreachable` set.
+  const failed = "unreachable" in result && Boolean(result.unreachable);
   options.progress?.(
     `${failed ? "could not read" : "read"} ${what} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
   );

@@ -1,10 +1,11 @@
 // One cause of a failing MFA sign-in, put into an otherwise healthy lab: `npm run lab -- --seed <check id>`.
 // Each is the smallest change that makes the doctor's check of that id fail (docs/doctor.md), made where
 // an administrator's mistake or a lapse of time would make it: the tenant, an NPS server or a VPN server.
-import { mfaClientAppId, mfaConnectorAppId } from "../config/clouds";
+import { extensionHosts, mfaClientAppId, mfaConnectorAppId } from "../config/clouds";
+import type { CheckId } from "../doctor/checks";
 import { desiredKeyCredential, thumbprintOfKey } from "../providers/entra/keyCredentials";
 import type { GraphEmulator } from "./graph";
-import type { LabHost } from "./stackFiles";
+import { LabHost, labCloud } from "./stackFiles";
 import {
   authSrvParametersKey,
   azureMfaKey,
@@ -29,7 +30,8 @@ export const labCauses = [
   "tls12-disabled",
   "endpoint-unreachable",
   "radius-timeout-short",
-] as const;
+  // A cause id must be a doctor check id: the doctor names what the lab seeds.
+] as const satisfies readonly CheckId[];
 export type LabCause = (typeof labCauses)[number];
 
 const tls12ClientKey =
@@ -133,14 +135,14 @@ export async function applyCause(cause: LabCause, context: CauseContext): Promis
         state.registry[tls12ClientKey] = { Enabled: 0, DisabledByDefault: 1 };
       });
       return;
-    case "endpoint-unreachable":
+    case "endpoint-unreachable": {
+      // The login host of the lab's cloud, blocked as a firewall would block it.
+      const [loginHost] = extensionHosts(labCloud);
       updateHostState(nps().stateFile, (state) => {
-        state.network.tcpReachable = {
-          ...state.network.tcpReachable,
-          "login.microsoftonline.com:443": false,
-        };
+        state.network.tcpReachable = { ...state.network.tcpReachable, [`${loginHost}:443`]: false };
       });
       return;
+    }
     case "radius-timeout-short":
       for (const vpn of hosts.filter((host) => host.role === "vpn"))
         updateHostState(vpn.stateFile, (state) => {

@@ -2,6 +2,7 @@
 // non-secret setting) and set-lab-secrets.sh (the secrets, set encrypted through the Pulumi CLI).
 // Pure functions from the lab's description to file text; lab/cli.ts does the writing.
 import * as yaml from "js-yaml";
+import type { CloudName } from "../config/clouds";
 
 export type LabRole = "nps" | "vpn";
 
@@ -41,6 +42,9 @@ export interface LabDescription {
 
 export const labStackName = "lab";
 
+/** The cloud the lab's tenant lives in: what lab hosts are seeded for and what the doctor is told. */
+export const labCloud: CloudName = "public";
+
 /**
  * The lab's stack settings, keyed `npsmfa:<key>`. Without secrets (Pulumi.lab.yaml) unless asked for them:
  * the doctor reads the lab straight from lab.json, with no Pulumi CLI to decrypt the stack.
@@ -56,7 +60,7 @@ export function labStackSettings(lab: LabDescription, withSecrets = false): Reco
   const nps = lab.hosts.filter((host) => host.role === "nps");
   return {
     "npsmfa:tenantId": lab.tenantId,
-    "npsmfa:cloud": "public",
+    "npsmfa:cloud": labCloud,
     "npsmfa:graph": {
       endpoint: lab.graph.url,
       authorityHost: lab.graph.authority,

@@ -4,7 +4,13 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import forge from "node-forge";
-import { cloudEndpoints, CloudName, mfaClientAppId, mfaTargetPath } from "../../config/clouds";
+import {
+  cloudEndpoints,
+  CloudName,
+  extensionHosts,
+  mfaClientAppId,
+  mfaTargetPath,
+} from "../../config/clouds";
 
 /** Path of the shim module a lab host imports before it runs a script. */
 export const windowsShimModulePath = path.join(__dirname, "WindowsShim.psm1");
@@ -238,9 +244,7 @@ export function articleLabNpsHost(
 
 /** The hosts the extension reaches over HTTPS in a cloud, reachable (Test-NetConnection -Port 443). */
 export function cloudEndpointsReachable(cloud: CloudName): Record<string, boolean> {
-  const endpoints = cloudEndpoints[cloud];
-  const hosts = [new URL(endpoints.loginUrl).hostname, endpoints.mfaHostname, endpoints.mfaResourceHostname];
-  return Object.fromEntries(hosts.map((name) => [`${name}:443`, true]));
+  return Object.fromEntries(extensionHosts(cloud).map((name) => [`${name}:443`, true]));
 }
 
 /** A VPN (RRAS) server as the article finds it: RADIUS authentication to each NPS with RRAS's 5 s default. */
