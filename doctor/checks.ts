@@ -18,6 +18,7 @@ export const checkIds = [
   "tls12-disabled",
   "endpoint-unreachable",
   "radius-timeout-short",
+  "proxy-timeout-short",
   "recent-token-errors",
   "certificate-renewal-due",
   "credential-ledger",
@@ -74,6 +75,10 @@ export const fixes: Record<CheckId, (where: string) => string> = {
     "proxy IAS uses (netsh winhttp show proxy)",
   "radius-timeout-short": () =>
     `${stackRepairs}; by hand: Set-RemoteAccessRadius -ServerName <nps> -Purpose Authentication -Timeout 60`,
+  "proxy-timeout-short": (where) =>
+    `${stackRepairs}; by hand: on ${where.split(" -> ")[0]}, NPS console > RADIUS Clients and Servers > Remote ` +
+    "RADIUS Server Groups > the group > the server > Load Balancing: at least 60 seconds without response " +
+    "before the request is considered dropped",
   "recent-token-errors": () => "fix the check named in the evidence; the errors stop with it",
   "certificate-renewal-due": () => `${stackRepairs} renews it before it expires`,
   "credential-ledger": () =>

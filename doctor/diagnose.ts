@@ -332,6 +332,25 @@ function radiusFindings(facts: EstateFacts): Finding[] {
   return findings;
 }
 
+/** A RADIUS proxy waits for the extension NPS behind it as RRAS does: the same minimum holds per server. */
+function proxyFindings(facts: EstateFacts): Finding[] {
+  return facts.proxyHosts
+    .filter((proxy) => !proxy.unreachable)
+    .flatMap((proxy) =>
+      proxy.remoteServers.map((server) => {
+        const where = `${proxy.hostname} -> ${server.address} (group ${server.group})`;
+        return server.timeoutSeconds < minimumRadiusTimeoutSeconds
+          ? finding(
+              "proxy-timeout-short",
+              "fail",
+              where,
+              `forwards with a ${server.timeoutSeconds} s timeout: the proxy drops the request before a person approves on a phone (needs at least ${minimumRadiusTimeoutSeconds} s)`,
+            )
+          : finding("proxy-timeout-short", "pass", where, `forwarding timeout ${server.timeoutSeconds} s`);
+      }),
+    );
+}
+
 /** Every key on the Client service principal: which server uses it, or expired / orphaned / foreign. */
 export function credentialLedger(facts: EstateFacts, now: Date): Finding {
   const inUse = new Map<string, string>();
@@ -367,7 +386,7 @@ export function diagnose(facts: EstateFacts): Finding[] {
     servicePrincipalFinding("client-sp-disabled", facts.tenant.client),
     servicePrincipalFinding("connector-sp-disabled", facts.tenant.connector),
   ];
-  for (const host of [...facts.npsHosts, ...facts.vpnHosts]) {
+  for (const host of [...facts.npsHosts, ...facts.vpnHosts, ...facts.proxyHosts]) {
     if (host.unreachable) findings.push(finding("host-unreachable", "fail", host.hostname, host.unreachable));
   }
   for (const host of facts.npsHosts.filter((entry) => !entry.unreachable)) {
@@ -385,7 +404,7 @@ export function diagnose(facts: EstateFacts): Finding[] {
     const version = extensionVersionFinding(host);
     if (version) findings.push(version);
   }
-  findings.push(...radiusFindings(facts), credentialLedger(facts, now));
+  findings.push(...radiusFindings(facts), ...proxyFindings(facts), credentialLedger(facts, now));
   const rank: Record<FindingStatus, number> = { fail: 0, warn: 1, pass: 2 };
   return findings
     .map((entry, index) => ({ entry, index }))

@@ -85,10 +85,25 @@ export interface VpnHostFacts {
   radiusServers: RadiusServerFacts[];
 }
 
+/** One server of one remote RADIUS server group on a RADIUS proxy (NPS's SDO API). */
+export interface RemoteRadiusServerFacts {
+  group: string;
+  address: string;
+  timeoutSeconds: number;
+}
+
+export interface ProxyHostFacts {
+  hostname: string;
+  unreachable?: string;
+  remoteServers: RemoteRadiusServerFacts[];
+}
+
 export interface EstateFacts {
   tenant: TenantFacts;
   npsHosts: NpsHostFacts[];
   vpnHosts: VpnHostFacts[];
+  /** RADIUS proxies (radiusProxies): NPS servers without the extension forwarding to those with it. */
+  proxyHosts: ProxyHostFacts[];
   /** Which NPS servers each VPN server is declared to use (stack config or lab.json). */
   declaredRadius: Record<string, string[]>;
   /** Renewal window of each NPS server, days. */

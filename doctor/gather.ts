@@ -6,7 +6,17 @@ import type { GraphKeyCredential } from "../providers/entra/keyCredentials";
 import { authzLogNames } from "../providers/windows/iasRestart";
 import type { GraphClient } from "../remote/graph/client";
 import { PowerShellRunner, runHostScript } from "../remote/hostScripts";
-import type { EstateFacts, NpsHostFacts, ServicePrincipalFacts, TenantFacts, VpnHostFacts } from "./facts";
+import type {
+  EstateFacts,
+  NpsHostFacts,
+  ProxyHostFacts,
+  ServicePrincipalFacts,
+  TenantFacts,
+  VpnHostFacts,
+} from "./facts";
+
+/** What reaching any server takes: its name and WinRM endpoint. */
+type WinrmServer = { hostname: string; winrm: WinrmEndpointConfig };
 
 export interface GatherOptions {
   graph: GraphClient;
@@ -56,68 +66,61 @@ function unreachable(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function readNpsHost(
+/**
+ * One Doctor.ps1 run on one server. What the script leaves null takes the value in `empty` (ConvertTo-Json
+ * writes an empty PowerShell list as null: read it as "none"); an unreachable server is `empty` with why.
+ */
+async function readHost<T extends object>(
   options: GatherOptions,
-  config: StackConfig,
-  server: StackConfig["npsServers"][number],
-): Promise<NpsHostFacts> {
-  const empty: Omit<NpsHostFacts, "hostname"> = {
-    certificates: [],
-    extensionSettings: null,
-    authorizationDlls: [],
-    extensionDlls: [],
-    extensionVersion: null,
-    iasStatus: null,
-    tls12: {
-      clientEnabled: null,
-      clientDisabledByDefault: null,
-      serverEnabled: null,
-      strongCrypto: null,
-      strongCryptoWow6432: null,
-    },
-    endpoints: [],
-    events: [],
-  };
+  server: WinrmServer,
+  data: Record<string, unknown>,
+  empty: T,
+): Promise<T & { hostname: string; unreachable?: string }> {
   try {
-    const facts = await runHostScript<Omit<NpsHostFacts, "hostname">>(
+    const facts = await runHostScript<Record<string, unknown>>(
       options.runnerFor(server.hostname, server.winrm),
       server.hostname,
       "Doctor",
-      {
-        role: "nps",
-        tenantId: config.tenantId,
-        since: options.since.toISOString(),
-        authzLogNames,
-        endpoints: extensionHosts(config.cloud),
-      },
+      data,
     );
-    // ConvertTo-Json writes an empty PowerShell list as null: read null as "none".
-    const lists = {
-      certificates: facts.certificates ?? [],
-      endpoints: facts.endpoints ?? [],
-      events: facts.events ?? [],
-    };
-    return { ...empty, ...facts, ...lists, hostname: server.hostname };
+    const present = Object.fromEntries(Object.entries(facts).filter(([, value]) => value !== null));
+    return { ...empty, ...present, hostname: server.hostname };
   } catch (error) {
     return { ...empty, hostname: server.hostname, unreachable: unreachable(error) };
   }
 }
 
-async function readVpnHost(
+const emptyNpsHost: Omit<NpsHostFacts, "hostname"> = {
+  certificates: [],
+  extensionSettings: null,
+  authorizationDlls: [],
+  extensionDlls: [],
+  extensionVersion: null,
+  iasStatus: null,
+  tls12: {
+    clientEnabled: null,
+    clientDisabledByDefault: null,
+    serverEnabled: null,
+    strongCrypto: null,
+    strongCryptoWow6432: null,
+  },
+  endpoints: [],
+  events: [],
+};
+
+function readNpsHost(
   options: GatherOptions,
-  server: StackConfig["vpnServers"][number],
-): Promise<VpnHostFacts> {
-  try {
-    const facts = await runHostScript<Pick<VpnHostFacts, "radiusServers">>(
-      options.runnerFor(server.hostname, server.winrm),
-      server.hostname,
-      "Doctor",
-      { role: "vpn" },
-    );
-    return { hostname: server.hostname, radiusServers: facts.radiusServers ?? [] };
-  } catch (error) {
-    return { hostname: server.hostname, radiusServers: [], unreachable: unreachable(error) };
-  }
+  config: StackConfig,
+  server: WinrmServer,
+): Promise<NpsHostFacts> {
+  const data = {
+    role: "nps",
+    tenantId: config.tenantId,
+    since: options.since.toISOString(),
+    authzLogNames,
+    endpoints: extensionHosts(config.cloud),
+  };
+  return readHost(options, server, data, emptyNpsHost);
 }
 
 async function withProgress<T extends object>(
@@ -137,7 +140,7 @@ async function withProgress<T extends object>(
 }
 
 export async function gatherFacts(config: StackConfig, options: GatherOptions): Promise<EstateFacts> {
-  const [tenant, npsHosts, vpnHosts] = await Promise.all([
+  const [tenant, npsHosts, vpnHosts, proxyHosts] = await Promise.all([
     withProgress(options, "the tenant", () => readTenantFacts(options.graph, config)),
     Promise.all(
       config.npsServers.map((server) =>
@@ -146,7 +149,16 @@ export async function gatherFacts(config: StackConfig, options: GatherOptions): 
     ),
     Promise.all(
       config.vpnServers.map((server) =>
-        withProgress(options, server.hostname, () => readVpnHost(options, server)),
+        withProgress(options, server.hostname, (): Promise<VpnHostFacts> =>
+          readHost(options, server, { role: "vpn" }, { radiusServers: [] }),
+        ),
+      ),
+    ),
+    Promise.all(
+      config.radiusProxies.map((server) =>
+        withProgress(options, server.hostname, (): Promise<ProxyHostFacts> =>
+          readHost(options, server, { role: "proxy" }, { remoteServers: [] }),
+        ),
       ),
     ),
   ]);
@@ -154,6 +166,7 @@ export async function gatherFacts(config: StackConfig, options: GatherOptions): 
     tenant,
     npsHosts,
     vpnHosts,
+    proxyHosts,
     declaredRadius: Object.fromEntries(
       config.vpnServers.map((server) => [server.hostname, server.npsServers]),
     ),

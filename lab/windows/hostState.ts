@@ -261,6 +261,19 @@ export function articleVpnHost(hostname: string, npsServers: string[], timeoutSe
   return host;
 }
 
+/**
+ * A RADIUS proxy: NPS without the extension (Microsoft: a server running it cannot forward), forwarding to
+ * the extension NPS servers through one remote RADIUS server group, each server with the timeout given.
+ */
+export function radiusProxyHost(hostname: string, npsServers: string[], timeoutSeconds: number): HostState {
+  const host = emptyHost(hostname);
+  host.services.IAS = iasService();
+  host.remoteRadiusServerGroups = [
+    { name: "MFA NPS", servers: npsServers.map((address) => ({ address, timeout: timeoutSeconds })) },
+  ];
+  return host;
+}
+
 /** A healthy NPS server: complete registry (IP_WHITELIST empty) pinned to a valid certificate NETWORK SERVICE can read. */
 export function healthyNpsHost(hostname: string, tenantId: string, cloud: CloudName = "public"): HostState {
   const host = articleLabNpsHost(hostname, tenantId, cloud);

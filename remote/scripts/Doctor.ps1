@@ -1,9 +1,10 @@
 # Read-only facts for `npm run doctor`: everything on one NPS or VPN server that decides whether an MFA
 # sign-in can work, in one run. Writes nothing: only Get-* cmdlets, Test-Path and Test-NetConnection.
-# Input:  { role: "nps" | "vpn", tenantId, since (ISO time), authzLogNames: [..], endpoints: [host names] }
+# Input:  { role: "nps" | "vpn" | "proxy", tenantId, since (ISO time), authzLogNames: [..], endpoints: [host names] }
 # Result (nps): { certificates, extensionSettings, authorizationDlls, extensionDlls, extensionVersion,
 #                 iasStatus, tls12, endpoints, events }
 # Result (vpn): { radiusServers: [{ serverName, purpose, timeoutSeconds }] }
+# Result (proxy): { remoteServers: [{ group, address, timeoutSeconds }] }
 
 $AzureMfaKey = 'HKLM:\SOFTWARE\Microsoft\AzureMfa'
 # Learn, "Transport Layer Security (TLS) registry settings" and ".NET Framework TLS best practices".
@@ -119,13 +120,24 @@ function Get-VpnFacts {
     }
 }
 
+# A RADIUS proxy waits this long for the extension NPS it forwards to, as RRAS waits for its RADIUS servers.
+function Get-ProxyFacts {
+    Set-Step 'read NPS remote RADIUS server groups'
+    @{
+        remoteServers = @(Get-RemoteRadiusServer | ForEach-Object {
+                @{ group = $_.group; address = $_.address; timeoutSeconds = $_.timeout }
+            })
+    }
+}
+
 function Invoke-Doctor {
     param($Data)
     Set-Step 'read input'
     switch ([string](Get-InputValue $Data 'role')) {
         'nps' { Get-NpsFacts $Data }
         'vpn' { Get-VpnFacts }
-        default { Stop-HostScript -Code 'InvalidInput' -Message 'role must be nps or vpn' }
+        'proxy' { Get-ProxyFacts }
+        default { Stop-HostScript -Code 'InvalidInput' -Message 'role must be nps, vpn or proxy' }
     }
 }
 

@@ -79,6 +79,12 @@ function healthyEstate(): EstateFacts {
         radiusServers: [{ serverName: "nps01", purpose: "Authentication", timeoutSeconds: 60 }],
       },
     ],
+    proxyHosts: [
+      {
+        hostname: "proxy01",
+        remoteServers: [{ group: "MFA NPS", address: "nps01", timeoutSeconds: 60 }],
+      },
+    ],
     declaredRadius: { vpn01: ["nps01"] },
     renewalDays: { nps01: 60 },
     since: new Date(now.getTime() - day).toISOString(),
@@ -228,6 +234,19 @@ describe("doctor: diagnose", () => {
     const facts = healthyEstate();
     facts.npsHosts[0].extensionVersion = "1.0.1.40";
     assert.deepEqual(failing(facts), ["extension-version"]);
+  });
+
+  it("fails a RADIUS proxy that forwards with a timeout too short for a phone approval", () => {
+    const facts = healthyEstate();
+    facts.proxyHosts[0].remoteServers.push({ group: "MFA NPS", address: "nps02", timeoutSeconds: 5 });
+    const findings = diagnose(facts);
+    assert.deepEqual(failing(facts), ["proxy-timeout-short"]);
+    assert.equal(findings[0].where, "proxy01 -> nps02 (group MFA NPS)");
+    assert.match(findings[0].evidence, /5 s timeout/);
+    assert.match(findings[0].fix, /on proxy01, NPS console/);
+    assert.ok(
+      findings.some((entry) => entry.where.startsWith("proxy01 -> nps01") && entry.status === "pass"),
+    );
   });
 
   it("reports a server it could not reach instead of passing its checks", () => {

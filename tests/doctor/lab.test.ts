@@ -14,6 +14,8 @@ import { gatherFacts } from "../../doctor/gather";
 import type { DoctorReport } from "../../doctor/report";
 import { graphClientFor } from "../../remote/graph/client";
 import { winrmRunner } from "../../remote/windows/winrmRunner";
+import { labHostRunner } from "../../lab/windows/localRunner";
+import { radiusProxyHost, writeHostState } from "../../lab/windows/hostState";
 
 const repoRoot = path.resolve(__dirname, "../..");
 const tenantId = "5f2b8a61-7c1e-4d0a-9b7e-2c6f1a3d9e40";
@@ -80,6 +82,31 @@ describe("doctor: against the lab", function () {
 
     it("finds no cause in the healthy lab", async () => {
       assert.equal((await doctorCause()).cause, null);
+    });
+
+    it("reads a RADIUS proxy's forwarding timeouts and fails one too short for a phone approval", async () => {
+      // The lab has no proxy role with WinRM: the real Doctor.ps1 runs in real pwsh against a proxy's state.
+      for (const [file, bytes] of healthy) fs.writeFileSync(file, bytes);
+      const proxyState = path.join(dir, "hosts", "proxy01.json");
+      writeHostState(proxyState, radiusProxyHost("proxy01", ["nps01"], 5));
+      const config = labStackConfig(dir);
+      config.radiusProxies = [
+        { hostname: "proxy01", winrm: config.npsServers[0].winrm, radiusTimeoutSeconds: 60 },
+      ];
+      const now = new Date();
+      const facts = await gatherFacts(config, {
+        graph: graphClientFor(config),
+        runnerFor: (hostname, endpoint) =>
+          hostname === "proxy01" ? labHostRunner(hostname, proxyState) : winrmRunner(hostname, endpoint),
+        since: new Date(now.getTime() - 3_600_000),
+        now,
+      });
+      assert.deepEqual(facts.proxyHosts[0].remoteServers, [
+        { group: "MFA NPS", address: "nps01", timeoutSeconds: 5 },
+      ]);
+      const findings = diagnose(facts);
+      assert.equal(causeOf(findings), "proxy-timeout-short");
+      assert.equal(findings[0].where, "proxy01 -> nps01 (group MFA NPS)");
     });
 
     for (const cause of labCauses) {
