@@ -4,6 +4,7 @@ import { extensionHosts, mfaClientAppId, mfaConnectorAppId } from "../config/clo
 import type { StackConfig, WinrmEndpointConfig } from "../config/schema";
 import type { GraphKeyCredential } from "../providers/entra/keyCredentials";
 import { authzLogNames } from "../providers/windows/iasRestart";
+import type { BatchResponse } from "../remote/graph/batch";
 import type { GraphClient } from "../remote/graph/client";
 import { PowerShellRunner, runHostScript } from "../remote/hostScripts";
 import type {
@@ -12,6 +13,7 @@ import type {
   ProxyHostFacts,
   ServicePrincipalFacts,
   TenantFacts,
+  UserFacts,
   VpnHostFacts,
 } from "./facts";
 
@@ -23,6 +25,8 @@ export interface GatherOptions {
   runnerFor(hostname: string, endpoint: WinrmEndpointConfig): PowerShellRunner;
   since: Date;
   now: Date;
+  /** --user: the UPN whose sign-in to judge. */
+  user?: string;
   /** One line per event worth showing while it runs (a host read started or done). */
   progress?(line: string): void;
 }
@@ -37,11 +41,57 @@ function servicePrincipalPath(appId: string): string {
   return `/servicePrincipals?$filter=${encodeURIComponent(`appId eq '${appId}'`)}&$select=${select}`;
 }
 
-/** Both service principals in one $batch (keyCredentials come without `key`: thumbprints are enough). */
-export async function readTenantFacts(graph: GraphClient, config: StackConfig): Promise<TenantFacts> {
+/** The user's properties the checks need (not in Graph's default set) and their registered methods. */
+function userPaths(upn: string): string[] {
+  const user = `/users/${encodeURIComponent(upn)}`;
+  const select = "id,userPrincipalName,accountEnabled,onPremisesSyncEnabled,onPremisesUserPrincipalName";
+  return [`${user}?$select=${select}`, `${user}/authentication/methods`];
+}
+
+function graphRefusal(answer: BatchResponse, needs: string): string {
+  const error = (answer.body as { error?: { code?: string; message?: string } } | undefined)?.error;
+  const hint = answer.status === 403 ? ` (the doctor's application needs ${needs})` : "";
+  return `Graph answered ${answer.status} ${error?.code ?? ""}: ${error?.message ?? ""}${hint}`.trim();
+}
+
+/** --user: 404 is "no such user"; any other refusal is kept as why the user could not be judged. */
+export function userFacts(upn: string, user: BatchResponse, methods: BatchResponse): UserFacts {
+  const facts: UserFacts = { upn, found: false, methods: [] };
+  if (user.status === 404) return facts;
+  if (user.status !== 200) return { ...facts, readError: graphRefusal(user, "User.Read.All") };
+  const body = user.body as Record<string, unknown>;
+  return {
+    ...facts,
+    found: true,
+    userPrincipalName: body.userPrincipalName as string,
+    accountEnabled: body.accountEnabled === true,
+    onPremisesSyncEnabled: (body.onPremisesSyncEnabled as boolean | null | undefined) ?? null,
+    onPremisesUserPrincipalName: (body.onPremisesUserPrincipalName as string | null | undefined) ?? null,
+    ...(methods.status === 200
+      ? {
+          methods: ((methods.body as { value?: { "@odata.type"?: string }[] }).value ?? []).map((method) =>
+            (method["@odata.type"] ?? "").replace(/^#microsoft\.graph\./, ""),
+          ),
+        }
+      : { methodsError: graphRefusal(methods, "UserAuthenticationMethod.Read.All") }),
+  };
+}
+
+/**
+ * Both service principals, and with --user the user and their methods, in one $batch (keyCredentials come
+ * without `key`: thumbprints are enough).
+ */
+export async function readTenantFacts(
+  graph: GraphClient,
+  config: StackConfig,
+  upn?: string,
+): Promise<TenantFacts> {
   const appIds = [mfaClientAppId, mfaConnectorAppId];
-  const answers = await graph.getMany(appIds.map(servicePrincipalPath));
-  const [client, connector] = answers.map((answer, index): ServicePrincipalFacts => {
+  const answers = await graph.getMany([
+    ...appIds.map(servicePrincipalPath),
+    ...(upn === undefined ? [] : userPaths(upn)),
+  ]);
+  const [client, connector] = answers.slice(0, 2).map((answer, index): ServicePrincipalFacts => {
     const appId = appIds[index];
     if (answer.status !== 200) {
       const body = JSON.stringify(answer.body ?? {});
@@ -59,7 +109,13 @@ export async function readTenantFacts(graph: GraphClient, config: StackConfig): 
       keyCredentials: (found?.keyCredentials as GraphKeyCredential[] | undefined) ?? [],
     };
   });
-  return { tenantId: config.tenantId, cloud: config.cloud, client, connector };
+  return {
+    tenantId: config.tenantId,
+    cloud: config.cloud,
+    client,
+    connector,
+    ...(upn === undefined ? {} : { user: userFacts(upn, answers[2], answers[3]) }),
+  };
 }
 
 function unreachable(error: unknown): string {
@@ -97,6 +153,8 @@ const emptyNpsHost: Omit<NpsHostFacts, "hostname"> = {
   extensionDlls: [],
   extensionVersion: null,
   iasStatus: null,
+  iasRestartPending: null,
+  networkPolicies: null,
   tls12: {
     clientEnabled: null,
     clientDisabledByDefault: null,
@@ -141,7 +199,7 @@ async function withProgress<T extends object>(
 
 export async function gatherFacts(config: StackConfig, options: GatherOptions): Promise<EstateFacts> {
   const [tenant, npsHosts, vpnHosts, proxyHosts] = await Promise.all([
-    withProgress(options, "the tenant", () => readTenantFacts(options.graph, config)),
+    withProgress(options, "the tenant", () => readTenantFacts(options.graph, config, options.user)),
     Promise.all(
       config.npsServers.map((server) =>
         withProgress(options, server.hostname, () => readNpsHost(options, config, server)),

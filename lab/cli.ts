@@ -8,7 +8,13 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { cloudEndpoints, mfaClientAppId } from "../config/clouds";
 import { desiredKeyCredential } from "../providers/entra/keyCredentials";
-import { startGraphEmulator, GraphEmulator } from "./graph";
+import {
+  graphUserReadPermissions,
+  graphWritePermission,
+  startGraphEmulator,
+  GraphEmulator,
+  syncedUser,
+} from "./graph";
 import { loadOrCreateLabCa } from "./tls";
 import {
   articleLabNpsHost,
@@ -27,6 +33,7 @@ import {
   LabHost,
   LabRole,
   LabUserAccount,
+  labUserPrincipalName,
   nextSteps,
   pulumiLabYaml,
   setSecretsScript,
@@ -180,7 +187,12 @@ export async function startLab(options: LabOptions): Promise<RunningLab> {
   const stopRadius = () => Promise.all([...radius.values()].map((server) => server.stop()));
   try {
     const graphClient = previous?.graph ?? { clientId: crypto.randomUUID(), clientSecret: randomSecret() };
-    await graph.registerClient({ clientId: graphClient.clientId, secret: graphClient.clientSecret });
+    // Application.ReadWrite.All for the stack; User.Read.All and UserAuthenticationMethod.Read.All for `doctor --user`.
+    await graph.registerClient({
+      clientId: graphClient.clientId,
+      secret: graphClient.clientSecret,
+      roles: [graphWritePermission, ...graphUserReadPermissions],
+    });
 
     const wanted: { name: string; role: LabRole }[] = [
       ...Array.from({ length: options.nps }, (_, i) => ({ name: `nps0${i + 1}`, role: "nps" as const })),
@@ -231,9 +243,12 @@ export async function startLab(options: LabOptions): Promise<RunningLab> {
       };
     });
     const stale = labHosts.filter((host) => !fs.existsSync(host.stateFile));
+    // The people who dial, as Entra knows them: synced from the lab's AD DS, with the Authenticator registered.
+    if (reseed || graph.users().length === 0)
+      await graph.changeUsers(() => users.map((user) => syncedUser(labUserPrincipalName(user.name))));
     if (reseed) {
       await seedHosts(labHosts, seed, graph);
-      if (isCause(seed)) await applyCause(seed, { hosts: labHosts, graph, tenantId });
+      if (isCause(seed)) await applyCause(seed, { hosts: labHosts, graph, tenantId, radius, users });
     } else if (stale.length > 0) await seedHosts(stale, seed, graph);
     // The NPS hosts reach the cloud's login hosts at the lab's Entra (its port may be new).
     const loginRoute = {

@@ -25,6 +25,11 @@ export interface LabUserAccount {
   password: string;
 }
 
+/** A lab user's UPN on-premises and in Entra (`npm run doctor -- --user <upn>`); example.com is reserved. */
+export function labUserPrincipalName(name: string): string {
+  return `${name}@lab.example.com`;
+}
+
 /** The shape of <dir>/lab.json, as the README and the lab issue document it. */
 export interface LabDescription {
   tenantId: string;

@@ -37,6 +37,14 @@ const scriptSources: Record<HostScriptName, string> = {
   Doctor: fs.readFileSync(path.join(scriptsDir, "Doctor.ps1"), "utf8"),
 };
 
+/**
+ * PowerShell that records what IAS runs now, as IasRestart.ps1 does after a healthy restart: the lab seeds a
+ * server npsmfa manages with it.
+ */
+export function iasLoadedRecordCommand(): string {
+  return `${iasLoaded}\nSet-IasLoadedMarker\n`;
+}
+
 /** The structured error a host script prints when it fails. */
 export interface HostScriptFailure {
   step: string;

@@ -128,6 +128,20 @@ export interface RemoteRadiusServerGroup {
   servers: { address: string; timeout: number }[];
 }
 
+/**
+ * An NPS network policy as SDO shows it: its name (its profile has the same name), processing order, state,
+ * and the authentication types its profile allows (AUTHENTICATION_TYPE values: 1 PAP, 4 MS-CHAPv2, 5 EAP).
+ */
+export interface NetworkPolicy {
+  name: string;
+  merit: number;
+  enabled: boolean;
+  authenticationTypes: number[];
+}
+
+/** sdoias.h AUTHENTICATION_TYPE (Learn: windows/win32/api/sdoias/ne-sdoias-authentication_type). */
+export const authenticationTypes = { pap: 1, mschapv2: 4, eap: 5 } as const;
+
 export interface HostState {
   hostname: string;
   /** Key path (HKLM:\...) to its values by name. */
@@ -141,6 +155,8 @@ export interface HostState {
   npsExtensionVersion?: string;
   /** RADIUS proxy NPS: its remote RADIUS server groups (NPS's SDO API, New-Object -ComObject IAS.SdoMachine). */
   remoteRadiusServerGroups: RemoteRadiusServerGroup[];
+  /** NPS: network policies (SDO); absent: none. */
+  networkPolicies?: NetworkPolicy[];
   network: {
     /** "host:port" to whether a TCP connection succeeds (Test-NetConnection). */
     tcpReachable?: Record<string, boolean>;
@@ -221,6 +237,10 @@ export function articleNpsHost(hostname: string, tenantId: string, cloud: CloudN
   host.registry[authSrvParametersKey] = extensionDllRegistration();
   host.npsExtensionVersion = currentExtensionVersion;
   host.registry[azureMfaKey] = { TENANT_ID: tenantId };
+  // PAP: what the lab's VPN dials send (a User-Password attribute), and what lets every MFA method work.
+  host.networkPolicies = [
+    { name: "Always On VPN", merit: 1, enabled: true, authenticationTypes: [authenticationTypes.pap] },
+  ];
   host.services.IAS = iasService();
   startIas(host);
   return host;

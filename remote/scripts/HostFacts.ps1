@@ -123,15 +123,24 @@ $SdoGroupServers = 0x400         # RADIUSSERVERGROUPPROPERTIES.PROPERTY_RADIUSSE
 $SdoServerAddress = 0x404        # RADIUSSERVERPROPERTIES.PROPERTY_RADIUSSERVER_ADDRESS
 $SdoServerTimeout = 0x408        # RADIUSSERVERPROPERTIES.PROPERTY_RADIUSSERVER_TIMEOUT
 
-# Each server of each remote RADIUS server group: { group, address, timeout, sdo }.
-function Get-RemoteRadiusServer {
+# The NPS service SDO of this computer, or the reason it cannot be had (no NPS role).
+function Get-IasServiceSdo {
     try {
         $machine = New-Object -ComObject 'IAS.SdoMachine'
     } catch {
-        Stop-HostScript -Code 'NpsNotInstalled' -Message "this host has no Network Policy Server (IAS.SdoMachine cannot be created: $($_.Exception.Message)). Is it the RADIUS proxy?"
+        return @{ missing = "IAS.SdoMachine cannot be created: $($_.Exception.Message)" }
     }
     $machine.Attach($null)
-    $service = $machine.GetServiceSDO(0, 'IAS')
+    @{ service = $machine.GetServiceSDO(0, 'IAS') }
+}
+
+# Each server of each remote RADIUS server group: { group, address, timeout, sdo }.
+function Get-RemoteRadiusServer {
+    $sdo = Get-IasServiceSdo
+    if ($sdo.ContainsKey('missing')) {
+        Stop-HostScript -Code 'NpsNotInstalled' -Message "this host has no Network Policy Server ($($sdo.missing)). Is it the RADIUS proxy?"
+    }
+    $service = $sdo.service
     foreach ($group in @($service.GetProperty($SdoRadiusServerGroups))) {
         $groupName = [string]$group.GetProperty($SdoName)
         foreach ($server in @($group.GetProperty($SdoGroupServers))) {
