@@ -14,8 +14,8 @@
 //   - `exit N` ends the command with N (ExitException reaches PSHost.SetShouldExit); otherwise the exit code
 //     is 0, or 1 when the last statement failed or a terminating error ended the script;
 //   - `$input` is standard input, line by line, as it arrives; it ends when the client closes stdin.
-// Isolation between commands: a new runspace each time, and the process environment reset to what the
-// worker started with, since `$env:X = ...` writes the process's environment. Static .NET state (types
+// Isolation between commands: a new runspace each time (opened while the worker waits for the command),
+// and the process environment reset to what the worker started with, since `$env:X = ...` writes the process's environment. Static .NET state (types
 // loaded by Add-Type) does persist within a worker; docs/lab.md says so.
 using System;
 using System.Collections;
@@ -84,6 +84,7 @@ namespace NpsmfaLab
         {
             var reader = new Thread(ReadRequests) { IsBackground = true };
             reader.Start();
+            Prepare(Environment.GetEnvironmentVariable("NPSMFA_WARM_SHIM"));
             Send("ready", null, null);
             while (true)
             {
@@ -146,11 +147,13 @@ namespace NpsmfaLab
                 Environment.SetEnvironmentVariable(variable.Name, variable.Value.GetString());
             // Error records are formatted once the command is done: the runspace is busy until then.
             var errors = new List<object>();
-            var host = new WarmHost();
+            var shim = Environment.GetEnvironmentVariable("NPSMFA_SHIM_MODULE") ?? "";
+            if (prepared == null || preparedShim != shim) Prepare(shim);
+            var host = prepared.Item1;
             int exitCode;
-            using (var runspace = RunspaceFactory.CreateRunspace(host, InitialSessionState.CreateDefault2()))
+            using (var runspace = prepared.Item2)
             {
-                runspace.Open();
+                prepared = null;
                 using (var ps = PowerShell.Create())
                 {
                     ps.Runspace = runspace;
@@ -196,6 +199,27 @@ namespace NpsmfaLab
             }
             ResetEnvironment();
             Send("exit", null, exitCode);
+            Prepare(shim);
+        }
+
+        private static Tuple<WarmHost, Runspace> prepared;
+        private static string preparedShim;
+
+        // The next command's runspace, opened while the worker waits: a fresh runspace with the modules a
+        // command uses already imported (the shim, whose functions read the host's state file named by
+        // the environment at call time, so importing it early changes nothing a command sees). The
+        // command's own `Import-Module` of the shim then finds it loaded.
+        private static void Prepare(string shim)
+        {
+            var iss = InitialSessionState.CreateDefault2();
+            var modules = new List<string> { "Microsoft.PowerShell.Management", "Microsoft.PowerShell.Utility" };
+            if (!string.IsNullOrEmpty(shim) && System.IO.File.Exists(shim)) modules.Add(shim);
+            iss.ImportPSModule(modules.ToArray());
+            var host = new WarmHost();
+            var runspace = RunspaceFactory.CreateRunspace(host, iss);
+            runspace.Open();
+            prepared = Tuple.Create(host, runspace);
+            preparedShim = shim ?? "";
         }
 
         private static bool LastStatementFailed(Runspace runspace)

@@ -13,6 +13,8 @@ import * as path from "node:path";
 import type { PwshCommand } from "../../scripts/powershell";
 
 const serverSource = path.join(__dirname, "..", "windows", "WarmPowerShell.cs");
+/** Imported into each worker's next runspace ahead of time: the module nearly every command starts with. */
+const defaultShim = path.join(__dirname, "..", "windows", "WindowsShim.psm1");
 
 /** What a pooled command reports: output as it comes, then one exit. */
 export interface PooledRunEvents {
@@ -49,6 +51,8 @@ class Worker {
   constructor(
     pool: PowerShellPool,
     private readonly onGone: (worker: Worker, reason: string) => void,
+    /** The worker is free for the next command. */
+    private readonly onFree: () => void,
   ) {
     const dll = pool.assemblyPath();
     // Compiles the server once per source and PowerShell version; later workers load the cached assembly.
@@ -68,7 +72,13 @@ class Worker {
       [...pool.pwsh.args, "-NoProfile", "-NonInteractive", "-EncodedCommand", encode(bootstrap)],
       {
         cwd: pool.cwd,
-        env: { ...process.env, NO_COLOR: "1", NPSMFA_WARM_ASSEMBLY: dll, NPSMFA_WARM_SOURCE: serverSource },
+        env: {
+          ...process.env,
+          NO_COLOR: "1",
+          NPSMFA_WARM_ASSEMBLY: dll,
+          NPSMFA_WARM_SOURCE: serverSource,
+          NPSMFA_WARM_SHIM: defaultShim,
+        },
         stdio: ["pipe", "pipe", "pipe"],
         // A process group of its own: `dotnet pwsh` runs pwsh two processes down, and all must stop together.
         detached: true,
@@ -151,6 +161,7 @@ class Worker {
       job.done = true;
       this.job = undefined;
       job.events.exit(message.code ?? 1);
+      this.onFree();
     }
   }
 }
@@ -243,7 +254,11 @@ export class PowerShellPool {
 
   private spawn(): void {
     this.started += 1;
-    const worker = new Worker(this, (gone, reason) => this.gone(gone, reason));
+    const worker = new Worker(
+      this,
+      (gone, reason) => this.gone(gone, reason),
+      () => this.dispatch(),
+    );
     this.workers.add(worker);
     worker.whenReady(() => this.dispatch());
   }
