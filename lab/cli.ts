@@ -74,6 +74,10 @@ export interface RunningLab {
 export const defaultApprovalSeconds = 20;
 const labUserNames = ["alice", "bob"];
 
+/** Two-digit host names (nps01 ... nps99); the warm PowerShell pool keeps even 99 + 99 within a few GiB. */
+const maxHostsPerRole = 99;
+const hostName = (role: LabRole, index: number) => `${role}${String(index + 1).padStart(2, "0")}`;
+
 const tenantId = "5f2b8a61-7c1e-4d0a-9b7e-2c6f1a3d9e40";
 const labUsername = "labadmin";
 
@@ -92,9 +96,9 @@ export function parseLabArguments(argv: string[]): Omit<LabOptions, "projectDir"
   if (!values.dir) throw new Error("npm run lab: expected --dir <folder> for the lab's state, found nothing");
   const count = (name: "nps" | "vpn", text: string, minimum: number) => {
     const value = Number(text);
-    if (!Number.isInteger(value) || value < minimum || value > 9) {
+    if (!Number.isInteger(value) || value < minimum || value > maxHostsPerRole) {
       throw new Error(
-        `npm run lab: expected --${name} to be a whole number from ${minimum} to 9, found ${JSON.stringify(text)}`,
+        `npm run lab: expected --${name} to be a whole number from ${minimum} to ${maxHostsPerRole}, found ${JSON.stringify(text)}`,
       );
     }
     return value;
@@ -195,8 +199,8 @@ export async function startLab(options: LabOptions): Promise<RunningLab> {
     });
 
     const wanted: { name: string; role: LabRole }[] = [
-      ...Array.from({ length: options.nps }, (_, i) => ({ name: `nps0${i + 1}`, role: "nps" as const })),
-      ...Array.from({ length: options.vpn }, (_, i) => ({ name: `vpn0${i + 1}`, role: "vpn" as const })),
+      ...Array.from({ length: options.nps }, (_, i) => ({ name: hostName("nps", i), role: "nps" as const })),
+      ...Array.from({ length: options.vpn }, (_, i) => ({ name: hostName("vpn", i), role: "vpn" as const })),
     ];
     const planned = wanted.map(({ name, role }) => {
       const before = previous?.hosts.find((host) => host.name === name);
