@@ -7,17 +7,12 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    // Provider code is serialized by value into Pulumi state (__provider) and run by the dynamic-provider
-    // host. Some module-level values do not survive that: a Set or Map arrives as a plain object, a Buffer
-    // as bytes without methods, a parser instance as minified code needing `window`. Build them inside
-    // functions instead.
-    files: [
-      "providers/**/*.ts",
-      "remote/**/*.ts",
-      "config/providerConfig.ts",
-      "config/keys.ts",
-      "config/clouds.ts",
-    ],
+    // What Pulumi serializes by value into state (__provider) runs in the dynamic-provider host. Some
+    // module-level values do not survive that: a Set or Map arrives as a plain object, a Buffer as bytes
+    // without methods, a parser instance as minified code needing `window`. Only the seam is serialized
+    // now; it loads the providers (and remote/, config/) from the project with `require`, where module
+    // state is ordinary (remote/windows/hostConnections.ts keeps one connection per host in a Map).
+    files: ["providers/seam.ts"],
     rules: {
       "no-restricted-syntax": [
         "error",

@@ -44,6 +44,15 @@ export const cloudEndpoints: Record<CloudName, CloudEndpoints> = {
   },
 };
 
+/**
+ * Hosts the NPS extension reaches over HTTPS in a cloud: its login host, the MFA service and the notification
+ * service (Learn: howto-mfa-nps-extension, network requirements). The doctor probes them; the lab makes them reachable.
+ */
+export function extensionHosts(cloud: CloudName): string[] {
+  const endpoints = cloudEndpoints[cloud];
+  return [new URL(endpoints.loginUrl).hostname, endpoints.mfaHostname, endpoints.mfaResourceHostname];
+}
+
 /** AZURE_MFA_TARGET_PATH is the same in every cloud. */
 export const mfaTargetPath = "StrongAuthenticationService.svc/Connector";
 

@@ -15,9 +15,16 @@ export const checkIds = [
   "certificate-expired",
   "key-acl-missing",
   "certificate-not-registered",
+  "ias-restart-pending",
   "tls12-disabled",
   "endpoint-unreachable",
   "radius-timeout-short",
+  "proxy-timeout-short",
+  "user-not-found",
+  "user-disabled",
+  "user-not-synced",
+  "user-no-mfa-method",
+  "user-method-protocol",
   "recent-token-errors",
   "certificate-renewal-due",
   "credential-ledger",
@@ -66,6 +73,9 @@ export const fixes: Record<CheckId, (where: string) => string> = {
   "certificate-not-registered": (where) =>
     `${stackRepairs}; by hand: run AzureMfaNpsExtnConfigSetup.ps1 on ${where}, which adds the ` +
     "certificate to the Azure Multi-Factor Auth Client service principal's keyCredentials",
+  "ias-restart-pending": (where) =>
+    `${stackRepairs} restarts IAS on one server at a time; by hand: Restart-Service IAS on ${where} ` +
+    "(never on every NPS server at once: a restart drops the sign-ins in flight)",
   "tls12-disabled": (where) =>
     `on ${where}: enable TLS 1.2 (SCHANNEL\\Protocols\\TLS 1.2\\Client Enabled=1, DisabledByDefault=0) ` +
     "and set SchUseStrongCrypto=1 under .NETFramework\\v4.0.30319 (and Wow6432Node), then reboot",
@@ -74,6 +84,26 @@ export const fixes: Record<CheckId, (where: string) => string> = {
     "proxy IAS uses (netsh winhttp show proxy)",
   "radius-timeout-short": () =>
     `${stackRepairs}; by hand: Set-RemoteAccessRadius -ServerName <nps> -Purpose Authentication -Timeout 60`,
+  "proxy-timeout-short": (where) =>
+    `${stackRepairs}; by hand: on ${where.split(" -> ")[0]}, NPS console > RADIUS Clients and Servers > Remote ` +
+    "RADIUS Server Groups > the group > the server > Load Balancing: at least 60 seconds without response " +
+    "before the request is considered dropped",
+  "user-not-found": (where) =>
+    `check the UPN, then sync ${where} from AD DS with Microsoft Entra Connect (or create the user); ` +
+    "with a 403 in the evidence, grant the doctor's application User.Read.All",
+  "user-disabled": (where) =>
+    `enable ${where}: in AD DS for a synced user (then wait for the next sync), else ` +
+    `Update-MgUser -UserId ${where} -AccountEnabled:$true`,
+  "user-not-synced": (where) =>
+    `sync ${where} from AD DS with Microsoft Entra Connect, with the same UPN on-premises and in Entra; or ` +
+    "set LDAP_ALTERNATE_LOGINID_ATTRIBUTE (and LDAP_LOOKUP_FORESTS) on every NPS server for an alternate login ID",
+  "user-no-mfa-method": (where) =>
+    `${where} registers Microsoft Authenticator or a phone at https://aka.ms/mysecurityinfo (or an ` +
+    "administrator adds a phone: New-MgUserAuthenticationPhoneMethod); with a 403 in the evidence, grant " +
+    "the doctor's application UserAuthenticationMethod.Read.All",
+  "user-method-protocol": (where) =>
+    `${where} registers Microsoft Authenticator (notification) or a phone for calls, which MS-CHAPv2 and EAP ` +
+    "carry; or the VPN network policy allows PAP, which carries every method (codes too)",
   "recent-token-errors": () => "fix the check named in the evidence; the errors stop with it",
   "certificate-renewal-due": () => `${stackRepairs} renews it before it expires`,
   "credential-ledger": () =>

@@ -1,4 +1,4 @@
-// `npm run doctor -- [--stack <name> | --lab <dir>] [--since <ISO time | hours>] [--json]`
+// `npm run doctor -- [--stack <name> | --lab <dir>] [--user <upn>] [--since <ISO time | hours>] [--json]`
 // Why does MFA sign-in for VPN fail right now? Reads the tenant and every server (read-only), prints the
 // findings with the first failing one first, exits 0 when nothing fails, 1 when something does, 2 on bad input.
 import { parseArgs } from "node:util";
@@ -11,7 +11,7 @@ import { gatherFacts } from "./gather";
 import { doctorReport, renderTable } from "./report";
 
 const usage =
-  "usage: npm run doctor -- (--stack <name> | --lab <dir>) [--since <ISO time | hours ago>] [--json]";
+  "usage: npm run doctor -- (--stack <name> | --lab <dir>) [--user <upn>] [--since <ISO time | hours ago>] [--json]";
 
 function sinceFrom(text: string | undefined, now: Date): Date {
   if (text === undefined) return new Date(now.getTime() - 24 * 3_600_000);
@@ -28,6 +28,7 @@ async function main(): Promise<number> {
       stack: { type: "string" },
       lab: { type: "string" },
       since: { type: "string" },
+      user: { type: "string" },
       json: { type: "boolean", default: false },
     },
   });
@@ -35,6 +36,10 @@ async function main(): Promise<number> {
     throw new Error(`expected one of --stack or --lab. ${usage}`);
   const now = new Date();
   const since = sinceFrom(values.since, now);
+  if (values.user !== undefined && !/^[^@\s]+@[^@\s]+$/.test(values.user))
+    throw new Error(
+      `--user: expected a user principal name such as alice@contoso.com, found ${JSON.stringify(values.user)}`,
+    );
   const config: StackConfig =
     values.lab !== undefined ? labStackConfig(values.lab) : pulumiStackConfig(values.stack!, process.cwd());
   const progress = (line: string) => process.stderr.write(`doctor: ${line}\n`);
@@ -44,6 +49,7 @@ async function main(): Promise<number> {
     since,
     now,
     progress,
+    ...(values.user === undefined ? {} : { user: values.user }),
   });
   const report = doctorReport(diagnose(facts));
   console.log(

@@ -1,6 +1,6 @@
 // Pure: the findings of every check from the facts read, ordered so the first failing one explains why
 // sign-in fails. Sources for each rule are cited at the rule; docs/doctor.md lists them together.
-import { cloudEndpoints, cloudExtensionSettings, CloudName } from "../config/clouds";
+import { cloudExtensionSettings, extensionHosts } from "../config/clouds";
 import { GraphKeyCredential, thumbprintOfKey } from "../providers/entra/keyCredentials";
 import { CheckId, checkOrder, Finding, FindingStatus, fixes } from "./checks";
 import type {
@@ -207,6 +207,29 @@ function certificateFindings(host: NpsHostFacts, facts: EstateFacts, now: Date):
   return findings;
 }
 
+/**
+ * The extension reads its settings and certificate only when IAS starts (Learn: howto-mfa-nps-extension,
+ * "restart the NPS service"): after a rotation without a restart IAS signs with the old certificate, whose
+ * key may be gone from the Client service principal (AADSTS700027) although the new one is registered.
+ */
+function iasRestartFinding(host: NpsHostFacts): Finding | undefined {
+  if (host.iasRestartPending === null) return undefined;
+  return host.iasRestartPending
+    ? finding(
+        "ias-restart-pending",
+        "fail",
+        host.hostname,
+        "the AzureMfa values or the NPS certificate changed since IAS last started (npsmfa's record under " +
+          "HKLM\\SOFTWARE\\npsmfa): IAS still runs what it loaded then",
+      )
+    : finding(
+        "ias-restart-pending",
+        "pass",
+        host.hostname,
+        "IAS runs the settings and certificate on the server",
+      );
+}
+
 function tls12Finding(host: NpsHostFacts): Finding {
   // Learn, "Enable TLS 1.2 on servers": SCHANNEL's TLS 1.2 Client key and .NET's SchUseStrongCrypto.
   const { tls12 } = host;
@@ -227,14 +250,8 @@ function tls12Finding(host: NpsHostFacts): Finding {
   );
 }
 
-/** Hosts the extension reaches in the tenant's cloud (Learn: NPS extension network requirements). */
-export function requiredEndpoints(cloud: CloudName): string[] {
-  const endpoints = cloudEndpoints[cloud];
-  return [new URL(endpoints.loginUrl).hostname, endpoints.mfaHostname, endpoints.mfaResourceHostname];
-}
-
 function endpointFindings(host: NpsHostFacts, tenant: TenantFacts): Finding[] {
-  return requiredEndpoints(tenant.cloud).map((name) => {
+  return extensionHosts(tenant.cloud).map((name) => {
     const probe = host.endpoints.find((entry) => entry.host.toLowerCase() === name.toLowerCase());
     if (!probe) return finding("endpoint-unreachable", "warn", host.hostname, `${name}:443 was not probed`);
     return probe.reachable
@@ -255,7 +272,8 @@ export const aadstsExplanations: Record<string, { check: CheckId; meaning: strin
   },
   "700027": {
     check: "certificate-not-registered",
-    meaning: "the certificate's key is not registered, or expired",
+    meaning:
+      "the key of the certificate IAS signs with is not registered, or expired, or IAS runs an older certificate",
   },
 };
 
@@ -267,7 +285,16 @@ function accountName(message: string): string | undefined {
   return /Account Name:\s*([^\s]+)/i.exec(message)?.[1];
 }
 
-export function tokenErrorFinding(host: NpsHostFacts, since: string, now: Date): Finding {
+/**
+ * AuthZ 3 and Security 6273/6274 since `since`, each AADSTS code mapped to the check that explains it; a
+ * check in `failingNow` still fails, any other is marked as passing now (the errors predate a repair).
+ */
+export function tokenErrorFinding(
+  host: NpsHostFacts,
+  since: string,
+  now: Date,
+  failingNow: ReadonlySet<CheckId>,
+): Finding {
   const authz = host.events.filter((event) => event.id === 3 && /AuthZ/i.test(event.logName));
   const security = host.events.filter(
     (event) => event.logName === "Security" && (event.id === 6273 || event.id === 6274),
@@ -284,14 +311,18 @@ export function tokenErrorFinding(host: NpsHostFacts, since: string, now: Date):
     const code = /AADSTS(\d+)/.exec(event.message)?.[1] ?? "unknown";
     codes.set(code, (codes.get(code) ?? 0) + 1);
   }
+  const inUse = certificateInUse(host, now);
+  const certificateExpired = inUse !== undefined && Date.parse(inUse.notAfter) <= now.getTime();
+  // AADSTS700027: the key IAS signs with is not on the Client; which check explains it depends on the host.
+  const keyNotFound: CheckId = certificateExpired
+    ? "certificate-expired"
+    : host.iasRestartPending
+      ? "ias-restart-pending"
+      : "certificate-not-registered";
   const parts = [...codes].map(([code, count]) => {
-    const explanation = aadstsExplanations[code];
-    const certificateExpired =
-      code === "700027" &&
-      certificateInUse(host, now) !== undefined &&
-      Date.parse(certificateInUse(host, now)!.notAfter) <= now.getTime();
-    const check = certificateExpired ? "certificate-expired" : explanation?.check;
-    return `${count} x ESTS_TOKEN_ERROR${code === "unknown" ? "" : ` AADSTS${code}`}${check ? ` -> ${check}` : ""}`;
+    const check = code === "700027" ? keyNotFound : aadstsExplanations[code]?.check;
+    const explained = check ? ` -> ${check}${failingNow.has(check) ? "" : " (passes now)"}` : "";
+    return `${count} x ESTS_TOKEN_ERROR${code === "unknown" ? "" : ` AADSTS${code}`}${explained}`;
   });
   for (const id of [6273, 6274]) {
     const events = security.filter((event) => event.id === id);
@@ -340,6 +371,156 @@ function radiusFindings(facts: EstateFacts): Finding[] {
   return findings;
 }
 
+/** A RADIUS proxy waits for the extension NPS behind it as RRAS does: the same minimum holds per server. */
+function proxyFindings(facts: EstateFacts): Finding[] {
+  return facts.proxyHosts
+    .filter((proxy) => !proxy.unreachable)
+    .flatMap((proxy) =>
+      proxy.remoteServers.map((server) => {
+        const where = `${proxy.hostname} -> ${server.address} (group ${server.group})`;
+        return server.timeoutSeconds < minimumRadiusTimeoutSeconds
+          ? finding(
+              "proxy-timeout-short",
+              "fail",
+              where,
+              `forwards with a ${server.timeoutSeconds} s timeout: the proxy drops the request before a person approves on a phone (needs at least ${minimumRadiusTimeoutSeconds} s)`,
+            )
+          : finding("proxy-timeout-short", "pass", where, `forwarding timeout ${server.timeoutSeconds} s`);
+      }),
+    );
+}
+
+// Learn, howto-mfa-nps-extension "Authentication methods": PAP carries every Entra MFA method (phone call,
+// text message, app notification, OATH codes); CHAPv2 and EAP only a phone call and an app notification.
+// Methods the extension cannot use at all (FIDO2, Windows Hello, email, temporary access pass) do not count.
+const methodsWithPap = new Set([
+  "microsoftAuthenticatorAuthenticationMethod",
+  "phoneAuthenticationMethod",
+  "softwareOathAuthenticationMethod",
+]);
+const methodsWithoutPap = new Set([
+  "microsoftAuthenticatorAuthenticationMethod",
+  "phoneAuthenticationMethod",
+]);
+/** sdoias.h AUTHENTICATION_TYPE values (Learn: windows/win32/api/sdoias/ne-sdoias-authentication_type). */
+const authenticationTypeNames: Record<number, string> = {
+  1: "PAP",
+  2: "CHAP",
+  3: "MS-CHAP",
+  4: "MS-CHAPv2",
+  5: "EAP",
+  7: "unauthenticated",
+  9: "MS-CHAP (password change)",
+  10: "MS-CHAPv2 (password change)",
+  11: "PEAP",
+};
+const papType = 1;
+
+/** --user: exists, enabled, synced with a matching UPN, has a method the VPN's protocol can carry. */
+function userFindings(facts: EstateFacts): Finding[] {
+  const user = facts.tenant.user;
+  if (!user) return [];
+  const where = user.upn;
+  if (user.readError)
+    return [finding("user-not-found", "warn", where, `could not read the user: ${user.readError}`)];
+  if (!user.found)
+    return [
+      finding(
+        "user-not-found",
+        "fail",
+        where,
+        `no user ${user.upn} in tenant ${facts.tenant.tenantId} (Graph: 404)`,
+      ),
+    ];
+  const findings = [
+    finding("user-not-found", "pass", where, `${user.userPrincipalName} exists`),
+    user.accountEnabled
+      ? finding("user-disabled", "pass", where, "accountEnabled = true")
+      : finding("user-disabled", "fail", where, "accountEnabled = false: Entra refuses the MFA request"),
+  ];
+  // The extension looks the user up by the UPN NPS sends, which is the on-premises UPN (Learn: NPS extension
+  // prerequisites, synced users; alternate login ID: LDAP_ALTERNATE_LOGINID_ATTRIBUTE).
+  const alternateLoginId = facts.npsHosts.some((host) =>
+    Boolean(host.extensionSettings?.LDAP_ALTERNATE_LOGINID_ATTRIBUTE),
+  );
+  if (user.onPremisesSyncEnabled !== true)
+    findings.push(
+      finding(
+        "user-not-synced",
+        "fail",
+        where,
+        "onPremisesSyncEnabled is not true: a cloud-only user, whom NPS cannot authenticate against AD DS",
+      ),
+    );
+  else if (
+    (user.onPremisesUserPrincipalName ?? "").toLowerCase() !== (user.userPrincipalName ?? "").toLowerCase() &&
+    !alternateLoginId
+  )
+    findings.push(
+      finding(
+        "user-not-synced",
+        "fail",
+        where,
+        `the on-premises UPN ${user.onPremisesUserPrincipalName ?? "(none)"} differs from ${user.userPrincipalName} and no NPS server sets LDAP_ALTERNATE_LOGINID_ATTRIBUTE`,
+      ),
+    );
+  else
+    findings.push(
+      finding(
+        "user-not-synced",
+        "pass",
+        where,
+        "synced from on-premises with a matching UPN (or an alternate login ID)",
+      ),
+    );
+  if (user.methodsError) {
+    findings.push(
+      finding("user-no-mfa-method", "warn", where, `could not read the methods: ${user.methodsError}`),
+    );
+    return findings;
+  }
+  const usable = user.methods.filter((method) => methodsWithPap.has(method));
+  if (usable.length === 0) {
+    findings.push(
+      finding(
+        "user-no-mfa-method",
+        "fail",
+        where,
+        `no method the NPS extension can use is registered (found: ${user.methods.join(", ") || "none"})`,
+      ),
+    );
+    return findings;
+  }
+  findings.push(finding("user-no-mfa-method", "pass", where, `registered: ${usable.join(", ")}`));
+  const policies = facts.npsHosts.flatMap((host) =>
+    (host.networkPolicies ?? [])
+      .filter((policy) => policy.enabled)
+      .map((policy) => ({ host: host.hostname, policy })),
+  );
+  if (policies.length === 0) return findings;
+  const described = policies
+    .map(
+      ({ host, policy }) =>
+        `${host} "${policy.name}": ${policy.authenticationTypes.map((type) => authenticationTypeNames[type] ?? `type ${type}`).join(", ") || "none"}`,
+    )
+    .join("; ");
+  const withoutPap = policies.filter(({ policy }) => !policy.authenticationTypes.includes(papType));
+  if (withoutPap.length > 0 && !usable.some((method) => methodsWithoutPap.has(method)))
+    findings.push(
+      finding(
+        "user-method-protocol",
+        "fail",
+        where,
+        `network policies without PAP (${described}) carry only a phone call or an app notification, and ${user.upn} has only ${usable.join(", ")}`,
+      ),
+    );
+  else
+    findings.push(
+      finding("user-method-protocol", "pass", where, `a registered method works with ${described}`),
+    );
+  return findings;
+}
+
 /** Every key on the Client service principal: which server uses it, or expired / orphaned / foreign. */
 export function credentialLedger(facts: EstateFacts, now: Date): Finding {
   const inUse = new Map<string, string>();
@@ -375,10 +556,11 @@ export function diagnose(facts: EstateFacts): Finding[] {
     servicePrincipalFinding("client-sp-disabled", facts.tenant.client),
     servicePrincipalFinding("connector-sp-disabled", facts.tenant.connector),
   ];
-  for (const host of [...facts.npsHosts, ...facts.vpnHosts]) {
+  for (const host of [...facts.npsHosts, ...facts.vpnHosts, ...facts.proxyHosts]) {
     if (host.unreachable) findings.push(finding("host-unreachable", "fail", host.hostname, host.unreachable));
   }
   for (const host of facts.npsHosts.filter((entry) => !entry.unreachable)) {
+    const iasRestart = iasRestartFinding(host);
     findings.push(
       host.iasStatus === "Running"
         ? finding("ias-not-running", "pass", host.hostname, "IAS is Running")
@@ -386,14 +568,30 @@ export function diagnose(facts: EstateFacts): Finding[] {
       extensionDllsFinding(host),
       extensionSettingsFinding(host, facts.tenant),
       ...certificateFindings(host, facts, now),
+      ...(iasRestart ? [iasRestart] : []),
       tls12Finding(host),
       ...endpointFindings(host, facts.tenant),
-      tokenErrorFinding(host, facts.since, now),
     );
     const version = extensionVersionFinding(host);
     if (version) findings.push(version);
   }
-  findings.push(...radiusFindings(facts), credentialLedger(facts, now));
+  findings.push(
+    ...radiusFindings(facts),
+    ...proxyFindings(facts),
+    ...userFindings(facts),
+    credentialLedger(facts, now),
+  );
+  // Last: token errors name the check that explains them, failing or not by now.
+  for (const host of facts.npsHosts.filter((entry) => !entry.unreachable)) {
+    const failingNow = new Set(
+      findings
+        .filter(
+          (entry) => entry.status === "fail" && (entry.where === "tenant" || entry.where === host.hostname),
+        )
+        .map((entry) => entry.id),
+    );
+    findings.push(tokenErrorFinding(host, facts.since, now, failingNow));
+  }
   const rank: Record<FindingStatus, number> = { fail: 0, warn: 1, pass: 2 };
   return findings
     .map((entry, index) => ({ entry, index }))

@@ -13,11 +13,37 @@ export interface ServicePrincipalFacts {
   keyCredentials: GraphKeyCredential[];
 }
 
+/** What Graph answered about the user of --user; a part Graph refused to show carries why instead. */
+export interface UserFacts {
+  /** The UPN asked for. */
+  upn: string;
+  /** Why the user could not be read (403: the doctor's application lacks User.Read.All, ...). */
+  readError?: string;
+  found: boolean;
+  userPrincipalName?: string;
+  accountEnabled?: boolean;
+  onPremisesSyncEnabled?: boolean | null;
+  onPremisesUserPrincipalName?: string | null;
+  /** Graph types of the registered methods, without the namespace (phoneAuthenticationMethod, ...). */
+  methods: string[];
+  methodsError?: string;
+}
+
 export interface TenantFacts {
   tenantId: string;
   cloud: CloudName;
   client: ServicePrincipalFacts;
   connector: ServicePrincipalFacts;
+  /** With --user only. */
+  user?: UserFacts;
+}
+
+/** An NPS network policy and the authentication types (sdoias.h AUTHENTICATION_TYPE) its profile allows. */
+export interface NetworkPolicyFacts {
+  name: string;
+  merit: number;
+  enabled: boolean;
+  authenticationTypes: number[];
 }
 
 export interface HostCertificateFacts {
@@ -67,6 +93,13 @@ export interface NpsHostFacts {
   /** The NPS extension's installed version, null when it is not installed. */
   extensionVersion: string | null;
   iasStatus: string | null;
+  /**
+   * Whether the AzureMfa values or the extension's certificates changed since IAS last started, by npsmfa's
+   * record (remote/scripts/IasLoaded.ps1); null where there is no record (a server npsmfa never changed).
+   */
+  iasRestartPending: boolean | null;
+  /** Network policies through NPS's SDO API; null when they could not be read. */
+  networkPolicies: NetworkPolicyFacts[] | null;
   tls12: Tls12Facts;
   endpoints: EndpointProbe[];
   /** AuthZ and Security (6273/6274) events since the doctor's `since`. */
@@ -85,10 +118,25 @@ export interface VpnHostFacts {
   radiusServers: RadiusServerFacts[];
 }
 
+/** One server of one remote RADIUS server group on a RADIUS proxy (NPS's SDO API). */
+export interface RemoteRadiusServerFacts {
+  group: string;
+  address: string;
+  timeoutSeconds: number;
+}
+
+export interface ProxyHostFacts {
+  hostname: string;
+  unreachable?: string;
+  remoteServers: RemoteRadiusServerFacts[];
+}
+
 export interface EstateFacts {
   tenant: TenantFacts;
   npsHosts: NpsHostFacts[];
   vpnHosts: VpnHostFacts[];
+  /** RADIUS proxies (radiusProxies): NPS servers without the extension forwarding to those with it. */
+  proxyHosts: ProxyHostFacts[];
   /** Which NPS servers each VPN server is declared to use (stack config or lab.json). */
   declaredRadius: Record<string, string[]>;
   /** Renewal window of each NPS server, days. */

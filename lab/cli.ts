@@ -8,7 +8,13 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { cloudEndpoints, mfaClientAppId } from "../config/clouds";
 import { desiredKeyCredential } from "../providers/entra/keyCredentials";
-import { startGraphEmulator, GraphEmulator } from "./graph";
+import {
+  graphUserReadPermissions,
+  graphWritePermission,
+  startGraphEmulator,
+  GraphEmulator,
+  syncedUser,
+} from "./graph";
 import { loadOrCreateLabCa } from "./tls";
 import {
   articleLabNpsHost,
@@ -27,6 +33,7 @@ import {
   LabHost,
   LabRole,
   LabUserAccount,
+  labUserPrincipalName,
   nextSteps,
   pulumiLabYaml,
   setSecretsScript,
@@ -69,6 +76,10 @@ export interface RunningLab {
 export const defaultApprovalSeconds = 20;
 const labUserNames = ["alice", "bob"];
 
+/** Two-digit host names (nps01 ... nps99); the warm PowerShell pool keeps even 99 + 99 within a few GiB. */
+const maxHostsPerRole = 99;
+const hostName = (role: LabRole, index: number) => `${role}${String(index + 1).padStart(2, "0")}`;
+
 const tenantId = "5f2b8a61-7c1e-4d0a-9b7e-2c6f1a3d9e40";
 const labUsername = "labadmin";
 
@@ -87,9 +98,9 @@ export function parseLabArguments(argv: string[]): Omit<LabOptions, "projectDir"
   if (!values.dir) throw new Error("npm run lab: expected --dir <folder> for the lab's state, found nothing");
   const count = (name: "nps" | "vpn", text: string, minimum: number) => {
     const value = Number(text);
-    if (!Number.isInteger(value) || value < minimum || value > 9) {
+    if (!Number.isInteger(value) || value < minimum || value > maxHostsPerRole) {
       throw new Error(
-        `npm run lab: expected --${name} to be a whole number from ${minimum} to 9, found ${JSON.stringify(text)}`,
+        `npm run lab: expected --${name} to be a whole number from ${minimum} to ${maxHostsPerRole}, found ${JSON.stringify(text)}`,
       );
     }
     return value;
@@ -182,11 +193,16 @@ export async function startLab(options: LabOptions): Promise<RunningLab> {
   const stopRadius = () => Promise.all([...radius.values()].map((server) => server.stop()));
   try {
     const graphClient = previous?.graph ?? { clientId: crypto.randomUUID(), clientSecret: randomSecret() };
-    await graph.registerClient({ clientId: graphClient.clientId, secret: graphClient.clientSecret });
+    // Application.ReadWrite.All for the stack; User.Read.All and UserAuthenticationMethod.Read.All for `doctor --user`.
+    await graph.registerClient({
+      clientId: graphClient.clientId,
+      secret: graphClient.clientSecret,
+      roles: [graphWritePermission, ...graphUserReadPermissions],
+    });
 
     const wanted: { name: string; role: LabRole }[] = [
-      ...Array.from({ length: options.nps }, (_, i) => ({ name: `nps0${i + 1}`, role: "nps" as const })),
-      ...Array.from({ length: options.vpn }, (_, i) => ({ name: `vpn0${i + 1}`, role: "vpn" as const })),
+      ...Array.from({ length: options.nps }, (_, i) => ({ name: hostName("nps", i), role: "nps" as const })),
+      ...Array.from({ length: options.vpn }, (_, i) => ({ name: hostName("vpn", i), role: "vpn" as const })),
     ];
     const planned = wanted.map(({ name, role }) => {
       const before = previous?.hosts.find((host) => host.name === name);
@@ -233,9 +249,12 @@ export async function startLab(options: LabOptions): Promise<RunningLab> {
       };
     });
     const stale = labHosts.filter((host) => !fs.existsSync(host.stateFile));
+    // The people who dial, as Entra knows them: synced from the lab's AD DS, with the Authenticator registered.
+    if (reseed || graph.users().length === 0)
+      await graph.changeUsers(() => users.map((user) => syncedUser(labUserPrincipalName(user.name))));
     if (reseed) {
       await seedHosts(labHosts, seed, graph);
-      if (isCause(seed)) await applyCause(seed, { hosts: labHosts, graph, tenantId });
+      if (isCause(seed)) await applyCause(seed, { hosts: labHosts, graph, tenantId, radius, users });
     } else if (stale.length > 0) await seedHosts(stale, seed, graph);
     // The NPS hosts reach the cloud's login hosts at the lab's Entra (its port may be new).
     const loginRoute = {

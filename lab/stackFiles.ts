@@ -2,6 +2,7 @@
 // non-secret setting) and set-lab-secrets.sh (the secrets, set encrypted through the Pulumi CLI).
 // Pure functions from the lab's description to file text; lab/cli.ts does the writing.
 import * as yaml from "js-yaml";
+import type { CloudName } from "../config/clouds";
 
 export type LabRole = "nps" | "vpn";
 
@@ -24,6 +25,11 @@ export interface LabUserAccount {
   password: string;
 }
 
+/** A lab user's UPN on-premises and in Entra (`npm run doctor -- --user <upn>`); example.com is reserved. */
+export function labUserPrincipalName(name: string): string {
+  return `${name}@lab.example.com`;
+}
+
 /** The shape of <dir>/lab.json, as the README and the lab issue document it. */
 export interface LabDescription {
   tenantId: string;
@@ -41,6 +47,9 @@ export interface LabDescription {
 
 export const labStackName = "lab";
 
+/** The cloud the lab's tenant lives in: what lab hosts are seeded for and what the doctor is told. */
+export const labCloud: CloudName = "public";
+
 /**
  * The lab's stack settings, keyed `npsmfa:<key>`. Without secrets (Pulumi.lab.yaml) unless asked for them:
  * the doctor reads the lab straight from lab.json, with no Pulumi CLI to decrypt the stack.
@@ -56,7 +65,7 @@ export function labStackSettings(lab: LabDescription, withSecrets = false): Reco
   const nps = lab.hosts.filter((host) => host.role === "nps");
   return {
     "npsmfa:tenantId": lab.tenantId,
-    "npsmfa:cloud": "public",
+    "npsmfa:cloud": labCloud,
     "npsmfa:graph": {
       endpoint: lab.graph.url,
       authorityHost: lab.graph.authority,

@@ -37,6 +37,14 @@ const scriptSources: Record<HostScriptName, string> = {
   Doctor: fs.readFileSync(path.join(scriptsDir, "Doctor.ps1"), "utf8"),
 };
 
+/**
+ * PowerShell that records what IAS runs now, as IasRestart.ps1 does after a healthy restart: the lab seeds a
+ * server npsmfa manages with it.
+ */
+export function iasLoadedRecordCommand(): string {
+  return `${iasLoaded}\nSet-IasLoadedMarker\n`;
+}
+
 /** The structured error a host script prints when it fails. */
 export interface HostScriptFailure {
   step: string;
@@ -62,37 +70,82 @@ export class HostScriptError extends Error {
 /** Scripts whose `set` changes what IAS loads at start: the IAS record is made before they change it. */
 const changesWhatIasLoads: HostScriptName[] = ["NpsCertificate", "NpsExtensionSettings"];
 
-/**
- * The command text for one script run: a single assignment of base64 (whose alphabet cannot close the
- * quotes), then the fixed prelude, IasLoaded.ps1, HostFacts.ps1 and the script. Whatever the data holds, the script
- * text is the same. Before a `set` of what IAS loads, a server without an IAS record gets one, so a run
- * that stops after the change still leaves the restart pending on the server.
- */
-export function hostScriptCommand(name: HostScriptName, data: unknown): string {
+/** One script with its data: what a provider asks of a host. */
+export interface HostScriptRequest {
+  name: HostScriptName;
+  data: unknown;
+}
+
+// Every script ends with `exit $script:HostScriptExitCode`; in a batch only the last line of the command exits.
+const finalExit = /\r?\nexit \$script:HostScriptExitCode\s*$/;
+const scriptBodies = Object.fromEntries(
+  hostScriptNames.map((name) => {
+    if (!finalExit.test(scriptSources[name]))
+      throw new Error(`remote/scripts/${name}.ps1 must end with: exit $script:HostScriptExitCode`);
+    return [name, scriptSources[name].replace(finalExit, "\n")];
+  }),
+) as Record<HostScriptName, string>;
+
+function inputAssignment(data: unknown): string {
   const inputBase64 = Buffer.from(JSON.stringify(data), "utf8").toString("base64");
   if (!/^[A-Za-z0-9+/=]*$/.test(inputBase64))
     throw new Error("base64 produced a character outside its alphabet");
-  const mode = (data as { mode?: unknown } | null)?.mode;
-  const recordFirst =
-    changesWhatIasLoads.includes(name) && mode === "set" ? "Initialize-IasLoadedMarker\n" : "";
-  return `$InputBase64 = '${inputBase64}'\n${prelude}\n${iasLoaded}\n${hostFacts}\n${recordFirst}${scriptSources[name]}`;
+  return `$InputBase64 = '${inputBase64}'`;
 }
 
-/** The JSON document in a script's stdout: the last line that parses as one of ours. */
-function parseDocument(
-  stdout: string,
-): { ok: boolean; result?: unknown; error?: HostScriptFailure } | undefined {
-  const lines = stdout.split(/\r?\n/).filter((line) => line.trim().startsWith("{"));
-  for (const line of lines.reverse()) {
+/**
+ * The command text for one or more script runs on one host, in one PowerShell command: the fixed prelude,
+ * IasLoaded.ps1 and HostFacts.ps1 once, then per request a single assignment of its base64 data (whose
+ * alphabet cannot close the quotes) and the script, each printing its own JSON document in request order;
+ * the command exits 1 when any failed. Whatever the data holds, the script text is the same. Before a
+ * `set` of what IAS loads, a server without an IAS record gets one, so a run that stops after the change
+ * still leaves the restart pending on the server.
+ */
+export function hostScriptBatchCommand(requests: readonly HostScriptRequest[]): string {
+  const run = ({ name, data }: HostScriptRequest) => {
+    const mode = (data as { mode?: unknown } | null)?.mode;
+    const recordFirst =
+      changesWhatIasLoads.includes(name) && mode === "set" ? "Initialize-IasLoadedMarker\n" : "";
+    return `${recordFirst}${scriptBodies[name]}`;
+  };
+  const [first, ...rest] = requests;
+  return [
+    inputAssignment(first.data),
+    prelude,
+    iasLoaded,
+    hostFacts,
+    run(first),
+    ...rest.map((request) => `${inputAssignment(request.data)}\n${run(request)}`),
+    "exit $script:HostScriptExitCode",
+  ].join("\n");
+}
+
+/** The command text for one script run (a batch of one). */
+export function hostScriptCommand(name: HostScriptName, data: unknown): string {
+  return hostScriptBatchCommand([{ name, data }]);
+}
+
+interface HostScriptDocument {
+  ok: boolean;
+  script?: string;
+  result?: unknown;
+  error?: HostScriptFailure;
+}
+
+/** The JSON documents in a command's stdout, in order: lines that parse as one of ours. */
+function parseDocuments(stdout: string): HostScriptDocument[] {
+  const documents: HostScriptDocument[] = [];
+  for (const line of stdout.split(/\r?\n/)) {
+    if (!line.trim().startsWith("{")) continue;
     try {
       const document = JSON.parse(line);
       if (typeof document === "object" && document !== null && typeof document.ok === "boolean")
-        return document;
+        documents.push(document);
     } catch {
       // Not our document: a line some cmdlet printed; keep looking.
     }
   }
-  return undefined;
+  return documents;
 }
 
 /** First line of stderr, with PowerShell's CLIXML wrapper removed, for error text. */
@@ -106,6 +159,46 @@ function stderrSummary(stderr: string): string {
   return text.length > 300 ? `${text.slice(0, 300)}...` : text;
 }
 
+export type HostScriptOutcome = { ok: true; result: unknown } | { ok: false; error: HostScriptError };
+
+/**
+ * Runs several scripts on one host in one PowerShell command (one round trip) and returns each one's
+ * result or HostScriptError, in request order. A request whose document is missing (the command died
+ * before it) fails with the exit code and stderr.
+ */
+export async function runHostScripts(
+  runner: PowerShellRunner,
+  hostname: string,
+  requests: readonly HostScriptRequest[],
+): Promise<HostScriptOutcome[]> {
+  const { stdout, stderr, exitCode } = await runner.runPowerShell(hostScriptBatchCommand(requests));
+  const documents = parseDocuments(stdout);
+  const allOk = documents.length === requests.length && documents.every((document) => document.ok);
+  return requests.map(({ name }, index): HostScriptOutcome => {
+    const document = documents[index];
+    const fail = (failure: HostScriptFailure): HostScriptOutcome => ({
+      ok: false,
+      error: new HostScriptError(hostname, name, failure),
+    });
+    if (document === undefined || (document.script !== undefined && document.script !== name)) {
+      return fail({
+        step: "run",
+        code: "NoResult",
+        message:
+          `exit code ${exitCode} and no JSON result on stdout` +
+          (stderr.trim() ? `; stderr: ${stderrSummary(stderr)}` : "") +
+          ". Is the host running Windows PowerShell 5.1 or later, and did the command reach it?",
+      });
+    }
+    if (!document.ok)
+      return fail(document.error ?? { step: "run", code: "Failed", message: `exit code ${exitCode}` });
+    // Every document ok and still a failing exit code: something outside the scripts failed.
+    if (allOk && exitCode !== 0)
+      return fail({ step: "run", code: "Failed", message: `exit code ${exitCode}` });
+    return { ok: true, result: document.result };
+  });
+}
+
 /** Runs one host script and returns its result, or throws HostScriptError naming host, script and step. */
 export async function runHostScript<T>(
   runner: PowerShellRunner,
@@ -113,24 +206,7 @@ export async function runHostScript<T>(
   name: HostScriptName,
   data: unknown,
 ): Promise<T> {
-  const { stdout, stderr, exitCode } = await runner.runPowerShell(hostScriptCommand(name, data));
-  const document = parseDocument(stdout);
-  if (document === undefined) {
-    throw new HostScriptError(hostname, name, {
-      step: "run",
-      code: "NoResult",
-      message:
-        `exit code ${exitCode} and no JSON result on stdout` +
-        (stderr.trim() ? `; stderr: ${stderrSummary(stderr)}` : "") +
-        ". Is the host running Windows PowerShell 5.1 or later, and did the command reach it?",
-    });
-  }
-  if (!document.ok || exitCode !== 0) {
-    throw new HostScriptError(
-      hostname,
-      name,
-      document.error ?? { step: "run", code: "Failed", message: `exit code ${exitCode}` },
-    );
-  }
-  return document.result as T;
+  const [outcome] = await runHostScripts(runner, hostname, [{ name, data }]);
+  if (!outcome.ok) throw outcome.error;
+  return outcome.result as T;
 }

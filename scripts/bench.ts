@@ -1,190 +1,326 @@
-// `npm run bench`: the speed figures the project cares about, measured against the lab on loopback,
-// printed with the target each should meet. Figures, not tests: a slow machine prints slow numbers.
-//   - WinRM: HTTP exchanges and milliseconds per command on a reused connection and shell.
-//   - Graph: reading both MFA service principals one by one versus in one $batch.
-//   - Config: validating a ten-server stack configuration.
-//   - State: the size of the lab stack's state (2 NPS + 1 VPN) after its first `up`, and of its
-//     largest serialized provider (`__provider`, stored twice per resource).
+// `npm run bench`: what users wait for, measured on the lab and printed with the targets beside it.
+//   - The full-fleet drift read (everything a refresh reads) through our providers as the engine calls
+//     them (bench/fleetRead.ts), against a baseline in the same run on the same lab: pywinrm running one
+//     PowerShell command per setting per host, hosts in parallel (bench/pywinrmBaseline.py). N = 1, 10
+//     and 50 hosts (NPS and VPN together, two NPS to one VPN), each case 3 times, medians reported.
+//   - The lab's memory with 50 NPS + 25 VPN hosts, every host having run a command.
+//   - The size of the lab stack's state and of its largest serialized provider.
+// Both sides of the comparison pay the same per-command start-up delay on the lab hosts, standing in for
+// Windows PowerShell 5.1 starting for each WinRM command (NPSMFA_BENCH_STARTUP_MS, default 1000 ms).
+// Figures, not tests: a slow or busy machine prints slow numbers. bench/results.json keeps the medians.
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import { mfaClientAppId, mfaConnectorAppId } from "../config/clouds";
-import { parseStackConfig } from "../config/schema";
-import { startGraphEmulator } from "../lab/graph";
-import { loadOrCreateLabCa } from "../lab/tls";
-import { LabWinrmHosts } from "../lab/winrm";
-import { startLab } from "../lab/cli";
 import { loadStackConfig } from "../config/load";
+import { startLab, type RunningLab } from "../lab/cli";
 import { buildProgram } from "../program";
-import { graphClientFor } from "../remote/graph/client";
-import { emptyState, Engine, providerKey } from "../engine";
+import { closeHostConnections } from "../remote/windows/hostConnections";
+import { emptyState, Engine, providerKey, type EngineState } from "../engine";
+import { SecretsManager } from "../engine/storedProvider";
 import { labStack } from "../lab/stackFiles";
 import { WinrmClient } from "../remote/winrm";
+import { npsSettingCommands, vpnSettingCommands } from "../bench/baselineCommands";
+import { readFleet } from "../bench/fleetRead";
+import { writeLegacyOpensslConfig } from "../tests/winrm/pywinrmRunner";
 
-interface Figure {
-  name: string;
-  value: number;
-  unit: string;
-  /** The figure meets its target when it is at most this. */
-  atMost: number;
+const repoRoot = path.resolve(__dirname, "..");
+const startupDelayMs = Number(process.env.NPSMFA_BENCH_STARTUP_MS ?? 1000);
+const repeats = 3;
+const sizes = (process.env.NPSMFA_BENCH_SIZES ?? "1,10,50").split(",").map(Number);
+
+interface Case {
+  hosts: number;
+  oursSeconds: number;
+  baselineSeconds: number;
+  ratio: number;
+  exchangesPerHost: number;
+  scriptRunsPerHost: number;
+  peakMemoryMiB: number;
 }
 
-const figures: Figure[] = [];
-const record = (name: string, value: number, unit: string, atMost: number) =>
-  figures.push({ name, value: Math.round(value * 100) / 100, unit, atMost });
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const round = (value: number, places = 2) => Math.round(value * 10 ** places) / 10 ** places;
 
-async function benchWinrm(dir: string): Promise<void> {
-  const ca = loadOrCreateLabCa(dir);
-  const password = "bench-Passw0rd";
-  const hosts = await LabWinrmHosts.start({
-    ca,
-    hosts: [{ name: "bench01", username: "bench", password, stateFile: path.join(dir, "bench01.json") }],
-  });
-  const host = hosts.host("bench01");
-  const client = new WinrmClient({
-    hostname: "bench01",
-    endpoint: {
-      url: host.url,
-      auth: "ntlm",
-      username: "bench",
-      caFile: ca.certFile,
-      operationTimeoutSeconds: 60,
-    },
-    password,
-  });
-  try {
-    let started = performance.now();
-    await client.runPowerShell("'warm-up'");
-    record(
-      "WinRM first command (NTLM handshake, shell, pwsh start)",
-      performance.now() - started,
-      "ms",
-      5000,
-    );
-    const runs = 5;
-    const exchangesBefore = client.exchanges;
-    started = performance.now();
-    for (let i = 0; i < runs; i++) await client.runPowerShell(`${i} * 2`);
-    record("WinRM command on a reused shell", (performance.now() - started) / runs, "ms", 3000);
-    record(
-      "WinRM HTTP exchanges per command on a reused shell",
-      (client.exchanges - exchangesBefore) / runs,
-      "",
-      4,
-    );
-  } finally {
-    await client.close();
-    await hosts.stop();
+/** Resident memory of this process and every process under it (the lab's PowerShell workers), in MiB. */
+function treeRssMiB(): number {
+  const children = new Map<number, number[]>();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // The process ended while we looked.
+    }
   }
-}
-
-async function benchGraph(dir: string): Promise<void> {
-  const ca = loadOrCreateLabCa(dir);
-  const emulator = await startGraphEmulator({ ca, seed: "article" });
-  try {
-    const { clientId } = await emulator.registerClient({ clientId: undefined, secret: "bench-secret" });
-    const graph = graphClientFor({
-      tenantId: emulator.tenantId,
-      cloud: "public",
-      graph: {
-        endpoint: emulator.graphEndpoint,
-        authorityHost: emulator.authorityHost,
-        clientId,
-        clientSecret: "bench-secret",
-        caFile: emulator.caFile,
-      },
-    });
-    const paths = [mfaClientAppId, mfaConnectorAppId].map(
-      (appId) => `/servicePrincipals?$filter=appId eq '${appId}'&$select=id,appId,accountEnabled`,
-    );
-    await graph.getMany(paths); // sign-in, TLS session
-    emulator.clearRequests();
-    let started = performance.now();
-    for (const request of paths) await graph.get(request);
-    const oneByOne = performance.now() - started;
-    const oneByOneRequests = emulator.requests().filter((r) => !r.inBatch).length;
-    emulator.clearRequests();
-    started = performance.now();
-    await graph.getMany(paths);
-    record("Graph: both MFA service principals, one by one", oneByOne, "ms", 2000);
-    record("Graph: both MFA service principals in one $batch", performance.now() - started, "ms", 1000);
-    record("Graph HTTP requests, one by one", oneByOneRequests, "", 2);
-    record("Graph HTTP requests with $batch", emulator.requests().filter((r) => !r.inBatch).length, "", 1);
-  } finally {
-    await emulator.stop();
-  }
-}
-
-function benchConfig(): void {
-  const server = (role: string, i: number) => ({
-    hostname: `${role}${i}.corp.example.com`,
-    winrm: { url: `https://${role}${i}.corp.example.com:5986/wsman`, username: "svc", password: "pw" },
-  });
-  const nps = Array.from({ length: 5 }, (_, i) => server("nps", i));
-  const vpn = Array.from({ length: 5 }, (_, i) => ({
-    ...server("vpn", i),
-    npsServers: nps.map((s) => s.hostname),
-  }));
-  const raw = {
-    values: {
-      tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47",
-      npsServers: JSON.stringify(nps),
-      vpnServers: JSON.stringify(vpn),
-    },
-    secretKeys: ["npsServers", "vpnServers"] as ("npsServers" | "vpnServers")[],
+  let kib = 0;
+  const visit = (pid: number) => {
+    try {
+      const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+      kib += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    } catch {
+      return;
+    }
+    for (const child of children.get(pid) ?? []) visit(child);
   };
-  const runs = 200;
-  const started = performance.now();
-  for (let i = 0; i < runs; i++) parseStackConfig(raw);
-  record("Config: validate a ten-server stack", (performance.now() - started) / runs, "ms", 5);
+  visit(process.pid);
+  return kib / 1024;
 }
 
-async function benchState(dir: string): Promise<void> {
-  const labDir = path.join(dir, "lab");
-  const projectDir = path.join(dir, "project");
-  fs.mkdirSync(projectDir);
-  const lab = await startLab({ dir: labDir, projectDir, nps: 2, vpn: 1, seed: "article" });
-  const engine = await Engine.start({
-    stack: labStack(lab.description),
-    program: () => buildProgram(loadStackConfig()),
-  });
+/** Runs `work` while sampling memory; returns its seconds and the peak MiB. */
+async function measured<T>(work: () => Promise<T>): Promise<{ seconds: number; peakMiB: number; value: T }> {
+  let peakMiB = treeRssMiB();
+  const sampler = setInterval(() => (peakMiB = Math.max(peakMiB, treeRssMiB())), 250);
+  const started = performance.now();
   try {
-    const { state } = await engine.up(emptyState());
-    const providers = state.resources.flatMap((resource) =>
-      resource.custom ? [resource.inputs[providerKey], resource.outputs[providerKey]] : [],
-    );
-    const largest = Math.max(...providers.map((text) => Buffer.byteLength(String(text))));
-    record(
-      "State: the 2 NPS + 1 VPN lab stack after its first up",
-      Buffer.byteLength(JSON.stringify(state)) / 1024,
-      "KB",
-      200,
-    );
-    record("State: largest serialized provider (__provider)", largest / 1024, "KB", 8);
+    const value = await work();
+    return { seconds: (performance.now() - started) / 1000, peakMiB: Math.max(peakMiB, treeRssMiB()), value };
   } finally {
-    await engine.stop();
+    clearInterval(sampler);
+  }
+}
+
+function split(hosts: number): { nps: number; vpn: number } {
+  const nps = hosts === 1 ? 1 : Math.round((hosts * 2) / 3);
+  return { nps, vpn: hosts - nps };
+}
+
+async function withLab<T>(
+  dir: string,
+  counts: { nps: number; vpn: number },
+  work: (lab: RunningLab) => Promise<T>,
+): Promise<T> {
+  const labDir = fs.mkdtempSync(path.join(dir, "lab-"));
+  const projectDir = fs.mkdtempSync(path.join(dir, "project-"));
+  const lab = await startLab({ dir: labDir, projectDir, ...counts, seed: "healthy" });
+  try {
+    return await work(lab);
+  } finally {
+    await closeHostConnections();
     await lab.stop();
   }
 }
 
+function runBaseline(lab: RunningLab, opensslConfig: string): Promise<{ seconds: number; failed: string[] }> {
+  const npsNames = lab.description.hosts.filter((host) => host.role === "nps").map((host) => host.name);
+  const request = {
+    hosts: lab.description.hosts.map((host) => ({
+      url: host.winrmUrl,
+      auth: "ntlm",
+      username: host.username,
+      password: host.password,
+      caFile: lab.description.caFile,
+      scripts:
+        host.role === "nps" ? npsSettingCommands(lab.description.tenantId) : vpnSettingCommands(npsNames),
+    })),
+  };
+  return new Promise((resolve, reject) => {
+    // Asynchronous: the lab hosts answering pywinrm live in this very process.
+    const child = spawn("/usr/bin/python3", [path.join(repoRoot, "bench", "pywinrmBaseline.py")], {
+      env: { ...process.env, OPENSSL_CONF: opensslConfig },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) =>
+      code === 0
+        ? resolve(JSON.parse(stdout))
+        : reject(new Error(`pywinrm baseline exited ${code}: ${stderr.slice(-1500)}`)),
+    );
+    child.stdin.end(JSON.stringify(request));
+  });
+}
+
+const counted = (lab: RunningLab, what: (host: RunningLab["hosts"]["hosts"][number]) => number) =>
+  lab.hosts.hosts.reduce((total, host) => total + what(host), 0);
+
+async function benchCase(dir: string, hosts: number, opensslConfig: string): Promise<Case> {
+  return withLab(dir, split(hosts), async (lab) => {
+    const stack = labStack(lab.description);
+    const engine = await Engine.start({ stack, program: () => buildProgram(loadStackConfig()) });
+    let state: EngineState;
+    try {
+      state = (await engine.up(emptyState())).state;
+    } finally {
+      await engine.stop();
+    }
+    const config = new SecretsManager().load(state.provider!).config;
+    const ours: { seconds: number; peakMiB: number; exchanges: number; runs: number }[] = [];
+    const baseline: number[] = [];
+    for (let round = 0; round < repeats; round++) {
+      // Cold each time: new connections and handshakes, a new Graph token.
+      await closeHostConnections();
+      for (const host of lab.hosts.hosts) host.resetCounters();
+      const run = await measured(() => readFleet(state, config, "npsmfa"));
+      if (run.value.failures.length > 0) throw new Error(`our read failed: ${run.value.failures.join("; ")}`);
+      ours.push({
+        seconds: run.seconds,
+        peakMiB: run.peakMiB,
+        exchanges: counted(lab, (host) => host.exchanges),
+        runs: counted(lab, (host) => host.exchangesByAction.Command ?? 0),
+      });
+      const other = await runBaseline(lab, opensslConfig);
+      if (other.failed.length > 0) throw new Error(`baseline failed: ${other.failed.slice(0, 3).join("; ")}`);
+      baseline.push(other.seconds);
+    }
+    const oursSeconds = median(ours.map((run) => run.seconds));
+    const baselineSeconds = median(baseline);
+    return {
+      hosts,
+      oursSeconds: round(oursSeconds),
+      baselineSeconds: round(baselineSeconds),
+      ratio: round(baselineSeconds / oursSeconds, 1),
+      exchangesPerHost: round(median(ours.map((run) => run.exchanges)) / hosts, 1),
+      scriptRunsPerHost: round(median(ours.map((run) => run.runs)) / hosts, 1),
+      peakMemoryMiB: Math.round(median(ours.map((run) => run.peakMiB))),
+    };
+  });
+}
+
+/** Every host of a 50 + 25 lab runs one command at once; the lab's resident memory after that. */
+async function benchLabMemory(dir: string): Promise<number> {
+  return withLab(dir, { nps: 50, vpn: 25 }, async (lab) => {
+    await Promise.all(
+      lab.description.hosts.map(async (host) => {
+        const client = new WinrmClient({
+          hostname: host.name,
+          endpoint: {
+            url: host.winrmUrl,
+            auth: "ntlm",
+            username: host.username,
+            caFile: lab.description.caFile,
+            operationTimeoutSeconds: 300,
+          },
+          password: host.password,
+        });
+        try {
+          await client.runPowerShell("(Get-Service -Name IAS -ErrorAction SilentlyContinue).Status");
+        } finally {
+          await client.close();
+        }
+      }),
+    );
+    return treeRssMiB();
+  });
+}
+
+async function benchState(dir: string): Promise<{ stateKiB: number; providerKiB: number }> {
+  return withLab(dir, { nps: 2, vpn: 1 }, async (lab) => {
+    const engine = await Engine.start({
+      stack: labStack(lab.description),
+      program: () => buildProgram(loadStackConfig()),
+    });
+    try {
+      const { state } = await engine.up(emptyState());
+      const providers = state.resources.flatMap((resource) =>
+        resource.custom ? [resource.inputs[providerKey], resource.outputs[providerKey]] : [],
+      );
+      return {
+        stateKiB: round(Buffer.byteLength(JSON.stringify(state)) / 1024, 1),
+        providerKiB: round(Math.max(...providers.map((text) => Buffer.byteLength(String(text)))) / 1024, 1),
+      };
+    } finally {
+      await engine.stop();
+    }
+  });
+}
+
+function verdict(ok: boolean): string {
+  return ok ? "meets" : "MISSES";
+}
+
 async function main(): Promise<void> {
+  // The lab hosts read the delay when they start; the baseline and our read meet the same hosts.
+  process.env.NPSMFA_LAB_PWSH_STARTUP_MS = String(startupDelayMs);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-bench-"));
+  const opensslConfig = writeLegacyOpensslConfig(dir);
+  const cases: Case[] = [];
   try {
-    benchConfig();
-    await benchGraph(dir);
-    await benchWinrm(dir);
-    await benchState(dir);
+    console.log(
+      `Full-fleet drift read, ours vs pywinrm one command per setting; lab start-up delay ${startupDelayMs} ms per ` +
+        `PowerShell command on both sides; median of ${repeats}; ${os.cpus().length} CPUs`,
+    );
+    for (const hosts of sizes) {
+      const result = await benchCase(dir, hosts, opensslConfig);
+      cases.push(result);
+      console.error(`  N=${hosts} done`);
+    }
+    const memoryMiB = await benchLabMemory(dir);
+    const state = await benchState(dir);
+
+    const header = [
+      "hosts",
+      "ours s",
+      "pywinrm s",
+      "ratio",
+      "exchanges/host",
+      "script runs/host",
+      "peak MiB",
+    ];
+    const rows = cases.map((c) => [
+      c.hosts,
+      c.oursSeconds,
+      c.baselineSeconds,
+      `${c.ratio}x`,
+      c.exchangesPerHost,
+      c.scriptRunsPerHost,
+      c.peakMemoryMiB,
+    ]);
+    const widths = header.map((title, column) =>
+      Math.max(title.length, ...rows.map((row) => String(row[column]).length)),
+    );
+    const line = (cells: unknown[]) =>
+      cells.map((cell, column) => String(cell).padStart(widths[column])).join("  ");
+    console.log(line(header));
+    for (const row of rows) console.log(line(row));
+
+    const at = (hosts: number) => cases.find((c) => c.hosts === hosts);
+    const ten = at(10);
+    const one = at(1);
+    const fifty = at(50);
+    const worstExchanges = Math.max(...cases.map((c) => c.exchangesPerHost));
+    console.log("Targets:");
+    if (ten) console.log(`  ratio at N=10 >= 5x: ${ten.ratio}x (${verdict(ten.ratio >= 5)})`);
+    console.log(
+      `  HTTP exchanges per host <= 8: ${worstExchanges} at most (${verdict(worstExchanges <= 8)})`,
+    );
+    if (one && fifty) {
+      const growth = round(fifty.oursSeconds / one.oursSeconds, 1);
+      console.log(`  N=50 within 2x of N=1: ${growth}x (${verdict(growth <= 2)})`);
+    }
+    console.log(
+      `  lab memory at 50 NPS + 25 VPN < 6144 MiB: ${Math.round(memoryMiB)} MiB (${verdict(memoryMiB < 6144)})`,
+    );
+    console.log(
+      `  state of the 2 NPS + 1 VPN lab stack <= 200 KiB: ${state.stateKiB} KiB (${verdict(state.stateKiB <= 200)})`,
+    );
+    console.log(
+      `  largest serialized provider <= 8 KiB: ${state.providerKiB} KiB (${verdict(state.providerKiB <= 8)})`,
+    );
+
+    fs.mkdirSync(path.join(repoRoot, "bench"), { recursive: true });
+    fs.writeFileSync(
+      path.join(repoRoot, "bench", "results.json"),
+      JSON.stringify(
+        {
+          startupDelayMs,
+          repeats,
+          cpus: os.cpus().length,
+          cases,
+          labMemoryMiB50x25: Math.round(memoryMiB),
+          ...state,
+        },
+        null,
+        2,
+      ) + "\n",
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
-  }
-  const width = Math.max(...figures.map((figure) => figure.name.length));
-  for (const figure of figures) {
-    const verdict = figure.value <= figure.atMost ? "meets" : "MISSES";
-    const unit = figure.unit ? ` ${figure.unit}` : "";
-    console.log(
-      `${figure.name.padEnd(width)}  ${String(figure.value).padStart(8)}${unit}  (${verdict} target ≤ ${figure.atMost}${unit})`,
-    );
   }
 }
 

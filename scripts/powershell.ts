@@ -15,11 +15,17 @@ function answers(command: string, args: string[], cwd: string): boolean {
   return result.status === 0;
 }
 
+// Asking costs a PowerShell start (seconds): once per root and process.
+const found = new Map<string, PwshCommand | undefined>();
+
 /** pwsh on PATH, else `dotnet pwsh` from the repo's tool manifest; undefined if neither runs. */
 export function findPwsh(root: string): PwshCommand | undefined {
-  if (answers("pwsh", [], root)) return { command: "pwsh", args: [] };
-  if (answers("dotnet", ["pwsh"], root)) return { command: "dotnet", args: ["pwsh"] };
-  return undefined;
+  if (found.has(root)) return found.get(root);
+  let pwsh: PwshCommand | undefined;
+  if (answers("pwsh", [], root)) pwsh = { command: "pwsh", args: [] };
+  else if (answers("dotnet", ["pwsh"], root)) pwsh = { command: "dotnet", args: ["pwsh"] };
+  found.set(root, pwsh);
+  return pwsh;
 }
 
 export function pesterModulePath(root: string): string {

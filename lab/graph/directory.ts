@@ -2,6 +2,7 @@
 // $select projection (with `key` only on a single object), keyCredentials validation, seeds.
 import * as crypto from "node:crypto";
 import { mfaClientAppId, mfaConnectorAppId } from "../../config/clouds";
+import type { DirectoryUser } from "./users";
 
 export type ServicePrincipal = Record<string, unknown> & {
   id: string;
@@ -37,6 +38,8 @@ export interface TenantState {
   tokenSigningKey: string;
   servicePrincipals: ServicePrincipal[];
   clients: RegisteredClient[];
+  /** Absent in state files written before the emulator knew users: read as none. */
+  users?: DirectoryUser[];
 }
 
 export class GraphRuleError extends Error {

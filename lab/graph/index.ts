@@ -3,3 +3,4 @@ export * from "./directory";
 export * from "./faults";
 export * from "./server";
 export * from "./store";
+export * from "./users";

@@ -23,11 +23,25 @@ import { FaultPlan, faultError, FaultTarget, GraphFault } from "./faults";
 import { FileStore, MemoryStore, TenantStore } from "./store";
 import { servicePrincipalToken } from "./servicePrincipalTokens";
 import { AccessTokenClaims, signAccessToken, verifyAccessToken, verifyClientAssertion } from "./tokens";
+import { DirectoryUser, findUser, projectMethods, projectUser } from "./users";
 
 export const labTenantId = "5f2b8a61-7c1e-4d0a-9b7e-2c6f1a3d9e40";
 export const graphWritePermission = "Application.ReadWrite.All";
 const readRoles = new Set(["Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All"]);
 const writeRoles = new Set(["Application.ReadWrite.All", "Directory.ReadWrite.All"]);
+// Learn, graph/api/user-get and authentication-list-methods, application permissions (least privileged first).
+const userReadRoles = new Set([
+  "User.Read.All",
+  "User.ReadWrite.All",
+  "Directory.Read.All",
+  "Directory.ReadWrite.All",
+]);
+const methodReadRoles = new Set([
+  "UserAuthenticationMethod.Read.All",
+  "UserAuthenticationMethod.ReadWrite.All",
+]);
+/** What the doctor's --user needs besides reading applications. */
+export const graphUserReadPermissions = ["User.Read.All", "UserAuthenticationMethod.Read.All"];
 
 export interface GraphEmulatorOptions {
   /** Lab CA that signs the emulator's TLS certificate (lab/tls.ts loadOrCreateLabCa). */
@@ -82,6 +96,9 @@ export interface GraphEmulator {
   /** Every service principal, keys included, as stored. */
   servicePrincipals(): ServicePrincipal[];
   servicePrincipal(appId: string): ServicePrincipal | undefined;
+  /** Test and lab set-up behind Graph's back: replace the directory's users. */
+  changeUsers(change: (users: DirectoryUser[]) => DirectoryUser[]): Promise<void>;
+  users(): DirectoryUser[];
   /** Test set-up behind Graph's back (a foreign key, a removed SP): change one SP, or remove it by returning undefined. */
   changeServicePrincipal(
     appId: string,
@@ -113,6 +130,10 @@ function odataError(status: number, code: string, message: string): Answer {
       },
     },
   };
+}
+
+function insufficientPrivileges(): Answer {
+  return odataError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
 }
 
 function entraError(status: number, error: string, description: string): Answer {
@@ -296,15 +317,12 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
       .map((name) => name.trim());
     const needs = method === "GET" ? readRoles : writeRoles;
     const context = `${origin}/v1.0/$metadata#servicePrincipals`;
+    if (segments[0] === "users") return usersCall(method, segments, select, roles);
     if (segments[0] !== "servicePrincipals" || segments.length > 2) {
       return odataError(400, "BadRequest", `Resource not found for the segment '${segments[0] ?? ""}'.`);
     }
     if (!roles.some((role) => needs.has(role))) {
-      return odataError(
-        403,
-        "Authorization_RequestDenied",
-        "Insufficient privileges to complete the operation.",
-      );
+      return insufficientPrivileges();
     }
     try {
       const id = segments[1];
@@ -369,6 +387,50 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
         return found ? { status: 204 } : notFound();
       }
       return odataError(405, "Request_BadRequest", `The HTTP method '${method}' is not allowed here.`);
+    } catch (error) {
+      if (error instanceof GraphRuleError) return odataError(error.status, error.code, error.message);
+      throw error;
+    }
+  }
+
+  /** GET /users/{id | userPrincipalName}[/authentication/methods]: reads only, as the doctor makes them. */
+  function usersCall(
+    method: string,
+    segments: string[],
+    select: string[] | undefined,
+    roles: string[],
+  ): Answer {
+    const key = segments[1] === undefined ? undefined : decodeURIComponent(segments[1]);
+    const methods = segments.length === 4 && segments[2] === "authentication" && segments[3] === "methods";
+    if (key === undefined || !(segments.length === 2 || methods)) {
+      return odataError(
+        400,
+        "BadRequest",
+        `Resource not found for the segment '${segments.slice(2).join("/")}'.`,
+      );
+    }
+    if (method !== "GET") {
+      return odataError(405, "Request_BadRequest", `The HTTP method '${method}' is not allowed here.`);
+    }
+    const needs = methods ? methodReadRoles : userReadRoles;
+    if (!roles.some((role) => needs.has(role))) {
+      return insufficientPrivileges();
+    }
+    try {
+      const user = findUser(store.read().users ?? [], key);
+      if (methods) {
+        return {
+          status: 200,
+          body: {
+            "@odata.context": `${origin}/v1.0/$metadata#users('${user.id}')/authentication/methods`,
+            value: projectMethods(user),
+          },
+        };
+      }
+      return {
+        status: 200,
+        body: { "@odata.context": `${origin}/v1.0/$metadata#users/$entity`, ...projectUser(user, select) },
+      };
     } catch (error) {
       if (error instanceof GraphRuleError) return odataError(error.status, error.code, error.message);
       throw error;
@@ -543,6 +605,9 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
         result: undefined,
       })),
     servicePrincipals: () => store.read().servicePrincipals,
+    users: () => store.read().users ?? [],
+    changeUsers: (change) =>
+      store.update((state) => ({ state: { ...state, users: change(state.users ?? []) }, result: undefined })),
     servicePrincipal: (appId) =>
       store.read().servicePrincipals.find((sp) => sp.appId === appId.toLowerCase()),
     changeServicePrincipal: (appId, change) =>

@@ -44,10 +44,56 @@ export type RequestOutcome = "accepted" | "rejected" | "discarded";
 const authzProvider = "Microsoft-AzureMfa-AuthZ";
 const securityProvider = "Microsoft-Windows-Security-Auditing";
 
+export type HandledRequest = { user: string; outcome: RequestOutcome; reason?: string };
+
+/**
+ * A Security 6272/6273/6274 message in the layout of Windows' template (Learn, "Event ID 6273 — NPS
+ * Authentication Status": User > Account Name, NAS > NAS Identifier, Authentication Details > Reason Code and
+ * Reason), with the fields the lab knows; reason codes from Learn's "NPS Reason Codes 0 Through 37".
+ */
+function npsAuditMessage(
+  headline: string,
+  user: string,
+  nasIdentifier: string,
+  reason: { code: number; text: string },
+): string {
+  return [
+    headline,
+    "",
+    "User:",
+    `\tAccount Name:\t\t\t${user}`,
+    "",
+    "NAS:",
+    `\tNAS Identifier:\t\t\t${nasIdentifier}`,
+    "",
+    "Authentication Details:",
+    `\tReason Code:\t\t\t${reason.code}`,
+    `\tReason:\t\t\t\t${reason.text}`,
+  ].join("\n");
+}
+
+const reasons = {
+  granted: {
+    code: 0,
+    text: "The connection request was successfully authenticated and authorized by Network Policy Server.",
+  },
+  credentialsMismatch: {
+    code: 16,
+    text: "Authentication failed due to a user credentials mismatch. Either the user name provided does not map to an existing user account or the password was incorrect.",
+  },
+  // The exact code Windows logs when the MFA extension discards a request is not documented; 21 is the
+  // documented code for an extension DLL turning a request down.
+  extension: {
+    code: 21,
+    text: "An NPS extension dynamic link library (DLL) that is installed on the NPS server rejected the connection request.",
+  },
+};
+
 export class NpsRadiusServer {
   /** Outcome of each request handled, for tests. */
-  readonly handled: { user: string; outcome: RequestOutcome; reason?: string }[] = [];
+  readonly handled: HandledRequest[] = [];
   private readonly pending = new Set<NodeJS.Timeout>();
+  private readonly handledListeners: ((request: HandledRequest) => void)[] = [];
 
   private constructor(
     private readonly options: NpsRadiusOptions,
@@ -84,12 +130,19 @@ export class NpsRadiusServer {
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 
+  /** The next request this server finishes with (its events are logged by then). */
+  nextHandled(): Promise<HandledRequest> {
+    return new Promise((resolve) => this.handledListeners.push(resolve));
+  }
+
   private record(user: string, outcome: RequestOutcome, reason?: string): void {
-    this.handled.push({ user, outcome, ...(reason ? { reason } : {}) });
+    const request = { user, outcome, ...(reason ? { reason } : {}) };
+    this.handled.push(request);
+    for (const listener of this.handledListeners.splice(0)) listener(request);
   }
 
   private async handle(message: Buffer, remote: dgram.RemoteInfo): Promise<void> {
-    const { hostname, stateFile, secret } = this.options;
+    const { stateFile, secret } = this.options;
     let request: RadiusPacket;
     try {
       request = decodeRadius(message);
@@ -106,6 +159,7 @@ export class NpsRadiusServer {
     if (!ias || ias.status !== "Running") return;
 
     const user = attributeOf(request, radiusAttributes.userName)?.toString("utf8") ?? "";
+    const nas = attributeOf(request, radiusAttributes.nasIdentifier)?.toString("utf8") ?? "";
     const hidden = attributeOf(request, radiusAttributes.userPassword);
     const password = hidden ? decryptUserPassword(hidden, secret, request.authenticator) : "";
     const known = this.options.users().find((entry) => entry.name.toLowerCase() === user.toLowerCase());
@@ -118,7 +172,12 @@ export class NpsRadiusServer {
         id: 6273,
         level: 0,
         providerName: securityProvider,
-        message: `Network Policy Server denied access to a user. User: ${user}. Reason: the user name or password is incorrect.`,
+        message: npsAuditMessage(
+          "Network Policy Server denied access to a user.",
+          user,
+          nas,
+          reasons.credentialsMismatch,
+        ),
       });
       this.record(user, "rejected", "unknown user or wrong password");
       answer(radiusCodes.accessReject);
@@ -145,7 +204,12 @@ export class NpsRadiusServer {
         id: 6274,
         level: 0,
         providerName: securityProvider,
-        message: `Network Policy Server discarded the request for a user. User: ${user}. Reason: the authorization extension (${hostname}) failed.`,
+        message: npsAuditMessage(
+          "Network Policy Server discarded the request for a user.",
+          user,
+          nas,
+          reasons.extension,
+        ),
       });
       this.record(user, "discarded", token.aadsts ?? token.reason);
       return;
@@ -164,7 +228,7 @@ export class NpsRadiusServer {
       id: 6272,
       level: 0,
       providerName: securityProvider,
-      message: `Network Policy Server granted access to a user. User: ${user}.`,
+      message: npsAuditMessage("Network Policy Server granted access to a user.", user, nas, reasons.granted),
     });
     this.record(user, "accepted");
     answer(radiusCodes.accessAccept);

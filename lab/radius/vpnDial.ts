@@ -32,11 +32,15 @@ export interface DialResult {
   attempts: { server: string; timeoutSeconds: number; outcome: AttemptOutcome }[];
 }
 
-/** One Access-Request to one server; resolves with its verdict or "no answer" after the timeout. */
-function askServer(
+/**
+ * One Access-Request to one server, as RRAS sends it; resolves with its verdict, or "no answer" after the
+ * timeout or once `signal` aborts (a caller that learnt the outcome on the server's side stops waiting).
+ */
+export function askServer(
   endpoint: RadiusEndpoint,
-  options: DialOptions,
+  options: Pick<DialOptions, "vpnHostname" | "user" | "password">,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<AttemptOutcome> {
   const request = accessRequest({
     identifier: crypto.randomInt(256),
@@ -47,12 +51,16 @@ function askServer(
   });
   const socket = dgram.createSocket("udp4");
   return new Promise<AttemptOutcome>((resolve) => {
+    let finished = false;
     const finish = (outcome: AttemptOutcome) => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
       socket.close();
       resolve(outcome);
     };
     const timer = setTimeout(() => finish("no answer"), timeoutMs);
+    signal?.addEventListener("abort", () => finish("no answer"), { once: true });
     socket.on("message", (message) => {
       // RFC 2865 §3: an answer that fails the Response Authenticator check is silently discarded.
       try {

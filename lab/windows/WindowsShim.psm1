@@ -26,7 +26,7 @@ function Read-ShimState {
     $path = Get-ShimStatePath
     $state = [System.IO.File]::ReadAllText($path) | ConvertFrom-Json -AsHashtable -Depth 64 -DateKind String
     foreach ($key in 'registry', 'services', 'network') { if (-not $state.ContainsKey($key)) { $state[$key] = @{} } }
-    foreach ($key in 'certificates', 'events', 'remoteAccessRadius', 'remoteRadiusServerGroups') {
+    foreach ($key in 'certificates', 'events', 'remoteAccessRadius', 'remoteRadiusServerGroups', 'networkPolicies') {
         if (-not $state.ContainsKey($key)) { $state[$key] = @() }
         $state[$key] = [System.Collections.ArrayList]@($state[$key])
     }
@@ -807,6 +807,16 @@ function Set-RemoteAccessRadius {
 # RADIUSSERVERPROPERTIES.PROPERTY_RADIUSSERVER_ADDRESS = 0x404 and _TIMEOUT = 0x408 on a server; ISdo.Apply
 # saves a server's changes. Without the NPS role the class is not registered and creating it fails (REGDB_E_CLASSNOTREG).
 $script:SdoIds = @{ Name = 2; Collection = 0x400; Address = 0x404; Timeout = 0x408 }
+# Network policies (read only here): the service's PROPERTY_IAS_POLICIES_COLLECTION = 0x401 and
+# PROPERTY_IAS_PROFILES_COLLECTION = 0x402; a policy's POLICYPROPERTIES PROPERTY_POLICY_MERIT = 0x401,
+# PROPERTY_POLICY_PROFILE_NAME = 0x404 (the profile of the same name), PROPERTY_POLICY_ENABLED = 0x407; a profile's
+# PROFILEPROPERTIES.PROPERTY_PROFILE_ATTRIBUTES_COLLECTION = 0x400 of attribute SDOs, each with
+# ATTRIBUTEPROPERTIES.PROPERTY_ATTRIBUTE_ID = 0x400 and PROPERTY_ATTRIBUTE_VALUE = 0x40C (Learn: windows/win32/api/
+# sdoias ne-sdoias-iasproperties, -policyproperties, -profileproperties, -attributeproperties). The allowed
+# authentication types are the multi-valued attribute NP-Authentication-Type, ID 4105, values of AUTHENTICATION_TYPE
+# (Learn: windows/win32/nps/sdo-np-authentication-type): one attribute SDO whose value is the list.
+$script:SdoPolicyIds = @{ Policies = 0x401; Profiles = 0x402; Merit = 0x401; ProfileName = 0x404; Enabled = 0x407; Attributes = 0x400; AttributeId = 0x400; AttributeValue = 0x40C }
+$script:NpAuthenticationTypeId = 4105
 
 function New-ShimComObject {
     param($Cmdlet, [string] $ProgId)
@@ -836,11 +846,49 @@ function New-ShimSdoService {
     $service = [pscustomobject]@{}
     $service | Add-Member -MemberType ScriptMethod -Name GetProperty -Value {
         param($id)
-        Assert-ShimSdoId $id @($script:SdoIds.Collection)
+        Assert-ShimSdoId $id @($script:SdoIds.Collection, $script:SdoPolicyIds.Policies, $script:SdoPolicyIds.Profiles)
+        $policies = @((Read-ShimState).networkPolicies)
+        if ($id -eq $script:SdoPolicyIds.Policies) { return , @($policies | ForEach-Object { New-ShimSdoPolicy $_ }) }
+        if ($id -eq $script:SdoPolicyIds.Profiles) { return , @($policies | ForEach-Object { New-ShimSdoProfile $_ }) }
         $groups = @((Read-ShimState).remoteRadiusServerGroups)
         , @(for ($g = 0; $g -lt $groups.Count; $g++) { New-ShimSdoGroup $g $groups[$g] })
     }
     $service
+}
+
+function New-ShimSdoPolicy {
+    param($Policy)
+    $sdo = [pscustomobject]@{ Policy = $Policy }
+    $sdo | Add-Member -MemberType ScriptMethod -Name GetProperty -Value {
+        param($id)
+        Assert-ShimSdoId $id @($script:SdoIds.Name, $script:SdoPolicyIds.Merit, $script:SdoPolicyIds.ProfileName, $script:SdoPolicyIds.Enabled)
+        switch ([int]$id) {
+            $script:SdoIds.Name { return [string]$this.Policy.name }
+            $script:SdoPolicyIds.Merit { return [int]$this.Policy.merit }
+            $script:SdoPolicyIds.ProfileName { return [string]$this.Policy.name }
+            default { return [bool]$this.Policy.enabled }
+        }
+    }
+    $sdo
+}
+
+function New-ShimSdoProfile {
+    param($Policy)
+    $sdo = [pscustomobject]@{ Policy = $Policy }
+    $sdo | Add-Member -MemberType ScriptMethod -Name GetProperty -Value {
+        param($id)
+        Assert-ShimSdoId $id @($script:SdoIds.Name, $script:SdoPolicyIds.Attributes)
+        if ($id -eq $script:SdoIds.Name) { return [string]$this.Policy.name }
+        $attribute = [pscustomobject]@{ Types = @($this.Policy.authenticationTypes | ForEach-Object { [int]$_ }) }
+        $attribute | Add-Member -MemberType ScriptMethod -Name GetProperty -Value {
+            param($attributeId)
+            Assert-ShimSdoId $attributeId @($script:SdoPolicyIds.AttributeId, $script:SdoPolicyIds.AttributeValue)
+            if ($attributeId -eq $script:SdoPolicyIds.AttributeId) { return $script:NpAuthenticationTypeId }
+            , $this.Types
+        }
+        , @($attribute)
+    }
+    $sdo
 }
 
 function New-ShimSdoGroup {

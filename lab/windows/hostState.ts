@@ -4,7 +4,13 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import forge from "node-forge";
-import { cloudEndpoints, CloudName, mfaClientAppId, mfaTargetPath } from "../../config/clouds";
+import {
+  cloudEndpoints,
+  CloudName,
+  extensionHosts,
+  mfaClientAppId,
+  mfaTargetPath,
+} from "../../config/clouds";
 
 /** Path of the shim module a lab host imports before it runs a script. */
 export const windowsShimModulePath = path.join(__dirname, "WindowsShim.psm1");
@@ -122,6 +128,20 @@ export interface RemoteRadiusServerGroup {
   servers: { address: string; timeout: number }[];
 }
 
+/**
+ * An NPS network policy as SDO shows it: its name (its profile has the same name), processing order, state,
+ * and the authentication types its profile allows (AUTHENTICATION_TYPE values: 1 PAP, 4 MS-CHAPv2, 5 EAP).
+ */
+export interface NetworkPolicy {
+  name: string;
+  merit: number;
+  enabled: boolean;
+  authenticationTypes: number[];
+}
+
+/** sdoias.h AUTHENTICATION_TYPE (Learn: windows/win32/api/sdoias/ne-sdoias-authentication_type). */
+export const authenticationTypes = { pap: 1, mschapv2: 4, eap: 5 } as const;
+
 export interface HostState {
   hostname: string;
   /** Key path (HKLM:\...) to its values by name. */
@@ -135,6 +155,8 @@ export interface HostState {
   npsExtensionVersion?: string;
   /** RADIUS proxy NPS: its remote RADIUS server groups (NPS's SDO API, New-Object -ComObject IAS.SdoMachine). */
   remoteRadiusServerGroups: RemoteRadiusServerGroup[];
+  /** NPS: network policies (SDO); absent: none. */
+  networkPolicies?: NetworkPolicy[];
   network: {
     /** "host:port" to whether a TCP connection succeeds (Test-NetConnection). */
     tcpReachable?: Record<string, boolean>;
@@ -215,6 +237,10 @@ export function articleNpsHost(hostname: string, tenantId: string, cloud: CloudN
   host.registry[authSrvParametersKey] = extensionDllRegistration();
   host.npsExtensionVersion = currentExtensionVersion;
   host.registry[azureMfaKey] = { TENANT_ID: tenantId };
+  // PAP: what the lab's VPN dials send (a User-Password attribute), and what lets every MFA method work.
+  host.networkPolicies = [
+    { name: "Always On VPN", merit: 1, enabled: true, authenticationTypes: [authenticationTypes.pap] },
+  ];
   host.services.IAS = iasService();
   startIas(host);
   return host;
@@ -238,9 +264,7 @@ export function articleLabNpsHost(
 
 /** The hosts the extension reaches over HTTPS in a cloud, reachable (Test-NetConnection -Port 443). */
 export function cloudEndpointsReachable(cloud: CloudName): Record<string, boolean> {
-  const endpoints = cloudEndpoints[cloud];
-  const hosts = [new URL(endpoints.loginUrl).hostname, endpoints.mfaHostname, endpoints.mfaResourceHostname];
-  return Object.fromEntries(hosts.map((name) => [`${name}:443`, true]));
+  return Object.fromEntries(extensionHosts(cloud).map((name) => [`${name}:443`, true]));
 }
 
 /** A VPN (RRAS) server as the article finds it: RADIUS authentication to each NPS with RRAS's 5 s default. */
@@ -254,6 +278,19 @@ export function articleVpnHost(hostname: string, npsServers: string[], timeoutSe
     score: 30,
     port: 1812,
   }));
+  return host;
+}
+
+/**
+ * A RADIUS proxy: NPS without the extension (Microsoft: a server running it cannot forward), forwarding to
+ * the extension NPS servers through one remote RADIUS server group, each server with the timeout given.
+ */
+export function radiusProxyHost(hostname: string, npsServers: string[], timeoutSeconds: number): HostState {
+  const host = emptyHost(hostname);
+  host.services.IAS = iasService();
+  host.remoteRadiusServerGroups = [
+    { name: "MFA NPS", servers: npsServers.map((address) => ({ address, timeout: timeoutSeconds })) },
+  ];
   return host;
 }
 

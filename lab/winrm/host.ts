@@ -1,7 +1,7 @@
 // One simulated Windows host: an HTTPS WS-Management listener on 127.0.0.1 with a lab-CA certificate and
 // Basic/NTLMv2/client-certificate authentication, an HTTP listener with NTLMv2 and every message sealed
 // (Windows' default listener, AllowUnencrypted=false), the cmd shell's lifecycle with commands run by
-// real PowerShell 7 (Windows shim first), and fault injection for the client's failure paths.
+// real PowerShell 7 (Windows shim first; warm workers shared by the hosts, powershellPool.ts), and fault injection for the client's failure paths.
 import { randomUUID } from "node:crypto";
 import * as http from "node:http";
 import * as https from "node:https";
@@ -21,6 +21,7 @@ import { findPwsh, type PwshCommand } from "../../scripts/powershell";
 import { issueServerCertificate, thumbprintOf, type PemPair } from "../tls";
 import { LabAuthenticator } from "./authentication";
 import { interpretCommandLine } from "./commandLine";
+import { acquirePool, releasePool } from "./powershellPool";
 import { CommandRun, type HostEnvironment } from "./powershellRun";
 import {
   commandLineOf,
@@ -85,6 +86,11 @@ export interface LabWinrmHostOptions {
   pwsh?: PwshCommand;
   /** Default lab/windows/WindowsShim.psm1; imported before each script when the file exists. */
   shimModule?: string;
+  /**
+   * Milliseconds each PowerShell command waits before it starts, standing in for Windows PowerShell's
+   * start-up on a real server; default NPSMFA_LAB_PWSH_STARTUP_MS, else 0.
+   */
+  startupDelayMs?: number;
 }
 
 interface Shell {
@@ -116,7 +122,7 @@ export class LabWinrmHost {
   private readonly shells = new Map<string, Shell>();
   private readonly authenticator: LabAuthenticator;
   private readonly httpAuthenticator: LabAuthenticator;
-  private readonly environment: HostEnvironment;
+  private environment: HostEnvironment;
   private readonly maxEnvelopeSize: number;
   private faultList: LabFault[] = [];
 
@@ -139,6 +145,8 @@ export class LabWinrmHost {
       shimModule: options.shimModule ?? path.join(repoRoot, "lab", "windows", "WindowsShim.psm1"),
       pwsh,
       cwd: repoRoot,
+      pool: acquirePool(pwsh, repoRoot),
+      startupDelayMs: options.startupDelayMs ?? (Number(process.env.NPSMFA_LAB_PWSH_STARTUP_MS) || 0),
     };
     this.server = https.createServer(
       {
@@ -202,6 +210,8 @@ export class LabWinrmHost {
   async stop(): Promise<void> {
     for (const shell of this.shells.values()) for (const run of shell.commands.values()) run.terminate();
     this.shells.clear();
+    if (this.environment.pool) releasePool(this.environment.pool);
+    this.environment.pool = undefined;
     await Promise.all(
       [this.server, this.httpServer].map((server) => {
         server.closeAllConnections();

@@ -1,10 +1,13 @@
 // One command of a lab shell: real PowerShell 7 with the Windows shim imported first, or a canned
-// answer for cmd built-ins. Output is queued until a Receive takes it. Run with -EncodedCommand,
-// pwsh itself writes its error stream as CLIXML, as Windows PowerShell does under WinRM.
+// answer for cmd built-ins. Output is queued until a Receive takes it. A script (-EncodedCommand,
+// -Command text) runs in a warm pooled worker (powershellPool.ts), which writes the error stream as
+// CLIXML as Windows PowerShell does under WinRM; `-Command -` (stdin read line by line, as the console
+// does) starts a pwsh process of its own, which does the same.
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import type { PwshCommand } from "../../scripts/powershell";
 import type { LabCommand } from "./commandLine";
+import type { PooledRun, PowerShellPool } from "./powershellPool";
 
 export interface HostEnvironment {
   hostName: string;
@@ -14,6 +17,13 @@ export interface HostEnvironment {
   pwsh: PwshCommand;
   /** Working directory of pwsh: the repo root, where `dotnet pwsh` finds its tool manifest. */
   cwd: string;
+  /** Warm workers for scripts; without one, every command starts pwsh. */
+  pool?: PowerShellPool;
+  /**
+   * Waited before each PowerShell command starts: stands in for Windows PowerShell 5.1's start-up, which
+   * a real server pays for every WinRM command (the pool's workers are already running). Default 0.
+   */
+  startupDelayMs?: number;
 }
 
 // Fixed text, never client input: the client's script follows it in the same script, so `param`-less
@@ -25,6 +35,10 @@ export class CommandRun {
   private stdout: Buffer[] = [];
   private stderr: Buffer[] = [];
   private child: ChildProcess | undefined;
+  private pooled: PooledRun | undefined;
+  private startTimer: NodeJS.Timeout | undefined;
+  /** Input that arrived while the start-up delay ran. */
+  private early: { data: Buffer; end: boolean }[] = [];
   private listeners: (() => void)[] = [];
   /** WINRS_CONSOLEMODE_STDIN=TRUE: stdin is a console, whose end of input the process never sees. */
   private readonly consoleStdin: boolean;
@@ -39,6 +53,39 @@ export class CommandRun {
       return;
     }
     const shim = fs.existsSync(environment.shimModule) ? environment.shimModule : "";
+    const delay = environment.startupDelayMs ?? 0;
+    const start = () => {
+      this.startTimer = undefined;
+      if (this.exitCode !== undefined) return;
+      if (command.source === "text" && environment.pool) this.startPooled(command.script, environment, shim);
+      else this.startProcess(command, environment, shim);
+      for (const { data, end } of this.early.splice(0)) this.write(data, end);
+    };
+    if (delay > 0) this.startTimer = setTimeout(start, delay);
+    else start();
+  }
+
+  private startPooled(script: string, environment: HostEnvironment, shim: string): void {
+    this.pooled = (environment.pool as PowerShellPool).run(
+      `${prelude}\n${script}`,
+      {
+        NPSMFA_HOST_STATE: environment.stateFile,
+        NPSMFA_HOST_NAME: environment.hostName,
+        NPSMFA_SHIM_MODULE: shim,
+      },
+      {
+        stdout: (data) => this.push(this.stdout, data),
+        stderr: (data) => this.push(this.stderr, data),
+        exit: (code) => this.finish(code),
+      },
+    );
+  }
+
+  private startProcess(
+    command: LabCommand & { kind: "powershell" },
+    environment: HostEnvironment,
+    shim: string,
+  ): void {
     const args =
       command.source === "stdin"
         ? ["-NoProfile", "-NonInteractive", "-Command", "-"]
@@ -82,9 +129,19 @@ export class CommandRun {
    * FALSE (Ansible's winrm connection plugin, the Go and Java WinRM clients).
    */
   write(data: Buffer, end: boolean): void {
-    if (!this.child || this.exitCode !== undefined) return;
+    if (this.exitCode !== undefined) return;
+    const closes = end && !this.consoleStdin;
+    if (this.startTimer) {
+      this.early.push({ data, end });
+      return;
+    }
+    if (this.pooled) {
+      this.pooled.write(data, closes);
+      return;
+    }
+    if (!this.child) return;
     if (data.length > 0) this.child.stdin?.write(data);
-    if (end && !this.consoleStdin) this.child.stdin?.end();
+    if (closes) this.child.stdin?.end();
   }
 
   /** Takes up to `maxBytes` of queued output, stdout first; `exitCode` is set once all is taken. */
@@ -112,6 +169,16 @@ export class CommandRun {
   }
 
   terminate(): void {
+    if (this.startTimer) {
+      clearTimeout(this.startTimer);
+      this.startTimer = undefined;
+      this.finish(1);
+      return;
+    }
+    if (this.pooled) {
+      this.pooled.terminate();
+      return;
+    }
     const pid = this.child?.pid;
     if (pid === undefined || this.exitCode !== undefined) return;
     try {

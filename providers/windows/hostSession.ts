@@ -5,7 +5,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { readProviderConfig, winrmEndpointFor } from "../../config/providerConfig";
 import type { StackConfig, WinrmEndpointConfig } from "../../config/schema";
 import { HostScriptName, PowerShellRunner, runHostScript } from "../../remote/hostScripts";
-import { winrmRunner } from "../../remote/windows/winrmRunner";
+import { hostScriptsOn } from "../../remote/windows/hostConnections";
 import { tellOperator } from "../entra/log";
 
 /** How to reach a host; tests pass one that runs lab hosts locally. */
@@ -38,7 +38,10 @@ export class WindowsHostSession {
     return true;
   }
 
-  /** Runs one host script on a host: one round trip. */
+  /**
+   * Runs one host script on a host over the host's shared connection; scripts for the same host that
+   * arrive together share one round trip (remote/hostBatch.ts). A test's runner runs each on its own.
+   */
   run<T>(hostname: string, script: HostScriptName, data: unknown): Promise<T> {
     const endpoint = this.config ? winrmEndpointFor(this.config, hostname) : undefined;
     if (this.runnerFor) return runHostScript<T>(this.runnerFor(hostname, endpoint), hostname, script, data);
@@ -48,6 +51,6 @@ export class WindowsHostSession {
           "the stack's config (npsmfa:npsServers, npsmfa:vpnServers). Run it through `pulumi up` / `pulumi preview`.",
       );
     }
-    return runHostScript<T>(winrmRunner(hostname, endpoint), hostname, script, data);
+    return hostScriptsOn(hostname, endpoint).run<T>(script, data);
   }
 }

@@ -10,7 +10,7 @@ import {
   RetryHandler,
   RetryHandlerOptions,
 } from "@microsoft/microsoft-graph-client";
-import type { TokenCredential } from "@azure/identity";
+import type { AccessToken, TokenCredential } from "@azure/identity";
 import type { StackConfig } from "../../config/schema";
 import { batchChunks, batchRequestBody, batchResponsesInOrder, BatchResponse } from "./batch";
 import { credentialFor } from "./credential";
@@ -74,6 +74,39 @@ function queryString(query: GraphQuery | undefined): string {
   return parts.length > 0 ? `?${parts.join("&")}` : "";
 }
 
+/** How long a GET waits for others to share its $batch. */
+const getWindowMs = 10;
+/** A token is renewed this long before it expires. */
+const tokenRenewalMs = 120_000;
+
+/**
+ * One access token for every caller of a client: callers that ask while a sign-in is under way wait for
+ * that sign-in rather than each starting its own, and the token is reused until shortly before it expires.
+ */
+function sharedTokens(credential: TokenCredential, scope: string): () => Promise<AccessToken | null> {
+  let current: Promise<AccessToken | null> | undefined;
+  return () => {
+    if (current) return current;
+    const signIn = credential.getToken(scope).then(
+      (token) => {
+        const forgetAt = token ? token.expiresOnTimestamp - tokenRenewalMs - Date.now() : 0;
+        const forget = () => {
+          if (current === signIn) current = undefined;
+        };
+        if (forgetAt > 0) setTimeout(forget, forgetAt).unref();
+        else forget();
+        return token;
+      },
+      (error) => {
+        current = undefined;
+        throw error;
+      },
+    );
+    current = signIn;
+    return signIn;
+  };
+}
+
 export class GraphClient {
   private readonly sdk: Client;
   private readonly settings: Required<Omit<GraphClientSettings, "agent">> & { agent?: https.Agent };
@@ -88,10 +121,11 @@ export class GraphClient {
       ...settings,
     };
     const { endpoints, credential, tenantId } = this.settings;
+    const tokens = sharedTokens(credential, endpoints.scope);
     const auth = new AuthenticationHandler({
       getAccessToken: async () => {
         try {
-          const token = await credential.getToken(endpoints.scope);
+          const token = await tokens();
           if (!token) throw new Error("the credential returned no token");
           return token.token;
         } catch (error) {
@@ -130,9 +164,55 @@ export class GraphClient {
     return this.settings.endpoints.graphRoot;
   }
 
+  /**
+   * Reads one object. GETs that arrive within a few milliseconds of each other (the engine refreshes all
+   * resources at once) leave in one $batch; each caller gets its own answer, or the error a GET of its
+   * own would have thrown.
+   */
   get<T>(path: string, query?: GraphQuery): Promise<T> {
     const target = path + queryString(query);
-    return this.call("GET", target, () => this.sdk.api(target).get());
+    return new Promise<T>((resolve, reject) => {
+      this.pendingGets.push({ target, resolve: resolve as (body: unknown) => void, reject });
+      this.getTimer ??= setTimeout(() => void this.sendGets(), getWindowMs);
+    });
+  }
+
+  private pendingGets: {
+    target: string;
+    resolve: (body: unknown) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
+  private getTimer: NodeJS.Timeout | undefined;
+
+  private async sendGets(): Promise<void> {
+    this.getTimer = undefined;
+    const gets = this.pendingGets.splice(0);
+    if (gets.length === 1) {
+      const [only] = gets;
+      this.call("GET", only.target, () => this.sdk.api(only.target).get()).then(only.resolve, only.reject);
+      return;
+    }
+    try {
+      const answers = await this.getMany(gets.map((get) => get.target));
+      answers.forEach((answer, index) => {
+        const get = gets[index];
+        if (answer.status >= 200 && answer.status < 300) return get.resolve(answer.body);
+        const error = (answer.body as { error?: { code?: string; message?: string } } | undefined)?.error;
+        const retryAfter = Number(answer.headers["Retry-After"] ?? answer.headers["retry-after"]);
+        get.reject(
+          graphStatusError(
+            "GET",
+            `${this.graphRoot}${get.target}`,
+            answer.status,
+            error?.code ?? "",
+            error?.message ?? "",
+            Number.isFinite(retryAfter) ? retryAfter : undefined,
+          ),
+        );
+      });
+    } catch (error) {
+      for (const get of gets) get.reject(error);
+    }
   }
 
   post<T>(path: string, body: unknown): Promise<T> {

@@ -1,9 +1,10 @@
 # Read-only facts for `npm run doctor`: everything on one NPS or VPN server that decides whether an MFA
 # sign-in can work, in one run. Writes nothing: only Get-* cmdlets, Test-Path and Test-NetConnection.
-# Input:  { role: "nps" | "vpn", tenantId, since (ISO time), authzLogNames: [..], endpoints: [host names] }
+# Input:  { role: "nps" | "vpn" | "proxy", tenantId, since (ISO time), authzLogNames: [..], endpoints: [host names] }
 # Result (nps): { certificates, extensionSettings, authorizationDlls, extensionDlls, extensionVersion,
-#                 iasStatus, tls12, endpoints, events }
+#                 iasStatus, iasRestartPending, networkPolicies, tls12, endpoints, events }
 # Result (vpn): { radiusServers: [{ serverName, purpose, timeoutSeconds }] }
+# Result (proxy): { remoteServers: [{ group, address, timeoutSeconds }] }
 
 $AzureMfaKey = 'HKLM:\SOFTWARE\Microsoft\AzureMfa'
 # Learn, "Transport Layer Security (TLS) registry settings" and ".NET Framework TLS best practices".
@@ -40,6 +41,44 @@ function Get-NpsCertificateFacts {
                 notAfter = ConvertTo-IsoTime $_.NotAfter
                 hasPrivateKey = [bool]$_.HasPrivateKey
                 networkServiceCanRead = Test-NetworkServiceCanRead $_
+            }
+        })
+}
+
+# Network policies and the authentication types each allows, through NPS's SDO API (NPS's PowerShell module
+# has no Get-* cmdlet for network policies: Learn, powershell/module/nps). IDs from sdoias.h (Learn: windows/
+# win32/api/sdoias ne-sdoias-iasproperties, -policyproperties, -profileproperties, -attributeproperties;
+# NP-Authentication-Type = 4105, windows/win32/nps/sdo-np-authentication-type). $null without NPS.
+$SdoPolicies = 0x401             # IASPROPERTIES.PROPERTY_IAS_POLICIES_COLLECTION
+$SdoProfiles = 0x402             # IASPROPERTIES.PROPERTY_IAS_PROFILES_COLLECTION
+$SdoPolicyMerit = 0x401          # POLICYPROPERTIES.PROPERTY_POLICY_MERIT
+$SdoPolicyProfileName = 0x404    # POLICYPROPERTIES.PROPERTY_POLICY_PROFILE_NAME
+$SdoPolicyEnabled = 0x407        # POLICYPROPERTIES.PROPERTY_POLICY_ENABLED
+$SdoProfileAttributes = 0x400    # PROFILEPROPERTIES.PROPERTY_PROFILE_ATTRIBUTES_COLLECTION
+$SdoAttributeId = 0x400          # ATTRIBUTEPROPERTIES.PROPERTY_ATTRIBUTE_ID
+$SdoAttributeValue = 0x40C       # ATTRIBUTEPROPERTIES.PROPERTY_ATTRIBUTE_VALUE
+$NpAuthenticationType = 4105     # IAS_ATTRIBUTE_NP_AUTHENTICATION_TYPE
+
+function Get-NetworkPolicyFacts {
+    $sdo = Get-IasServiceSdo
+    if ($sdo.ContainsKey('missing')) { return $null }
+    $types = @{}
+    foreach ($networkProfile in @($sdo.service.GetProperty($SdoProfiles))) {
+        $allowed = @()
+        foreach ($attribute in @($networkProfile.GetProperty($SdoProfileAttributes))) {
+            if ([int]$attribute.GetProperty($SdoAttributeId) -eq $NpAuthenticationType) {
+                $allowed += @($attribute.GetProperty($SdoAttributeValue) | ForEach-Object { [int]$_ })
+            }
+        }
+        $types[[string]$networkProfile.GetProperty($SdoName)] = $allowed
+    }
+    , @(@($sdo.service.GetProperty($SdoPolicies)) | ForEach-Object {
+            $profileName = [string]$_.GetProperty($SdoPolicyProfileName)
+            @{
+                name = [string]$_.GetProperty($SdoName)
+                merit = [int]$_.GetProperty($SdoPolicyMerit)
+                enabled = [bool]$_.GetProperty($SdoPolicyEnabled)
+                authenticationTypes = @(if ($types.ContainsKey($profileName)) { $types[$profileName] })
             }
         })
 }
@@ -83,6 +122,11 @@ function Get-NpsFacts {
     $version = Get-ExtensionVersion
     Set-Step 'read IAS'
     $ias = Get-Service -Name IAS -ErrorAction SilentlyContinue
+    # IasLoaded.ps1's record: $null when npsmfa never changed this server (nothing to compare with).
+    $restartPending = $null
+    if ($null -ne (Get-IasLoadedMarker)) { $restartPending = Test-IasRestartPending }
+    Set-Step 'read network policies'
+    $networkPolicies = Get-NetworkPolicyFacts
     Set-Step 'read TLS 1.2 settings'
     $tls12 = @{
         clientEnabled = Get-RegistryNumber "$Tls12Key\Client" 'Enabled'
@@ -104,6 +148,8 @@ function Get-NpsFacts {
         extensionDlls = $extensionDlls
         extensionVersion = $(if ($null -ne $version) { "$version" } else { $null })
         iasStatus = if ($null -eq $ias) { $null } else { [string]$ias.Status }
+        iasRestartPending = $restartPending
+        networkPolicies = $networkPolicies
         tls12 = $tls12
         endpoints = $endpoints
         events = $events
@@ -119,13 +165,24 @@ function Get-VpnFacts {
     }
 }
 
+# A RADIUS proxy waits this long for the extension NPS it forwards to, as RRAS waits for its RADIUS servers.
+function Get-ProxyFacts {
+    Set-Step 'read NPS remote RADIUS server groups'
+    @{
+        remoteServers = @(Get-RemoteRadiusServer | ForEach-Object {
+                @{ group = $_.group; address = $_.address; timeoutSeconds = $_.timeout }
+            })
+    }
+}
+
 function Invoke-Doctor {
     param($Data)
     Set-Step 'read input'
     switch ([string](Get-InputValue $Data 'role')) {
         'nps' { Get-NpsFacts $Data }
         'vpn' { Get-VpnFacts }
-        default { Stop-HostScript -Code 'InvalidInput' -Message 'role must be nps or vpn' }
+        'proxy' { Get-ProxyFacts }
+        default { Stop-HostScript -Code 'InvalidInput' -Message 'role must be nps, vpn or proxy' }
     }
 }
 

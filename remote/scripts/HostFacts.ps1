@@ -1,7 +1,7 @@
 # Reads shared by the host scripts (NpsCertificate, NpsExtensionSettings, RadiusTimeout) and the doctor
 # (Doctor.ps1): which file holds a certificate's private key and whether NETWORK SERVICE may read it, the
-# installed NPS extension's version, and RRAS's RADIUS authentication servers. One definition, so the doctor
-# judges a server exactly as the providers do.
+# installed NPS extension's version, RRAS's RADIUS authentication servers and a RADIUS proxy's remote RADIUS
+# servers. One definition, so the doctor judges a server exactly as the providers do.
 # Composed by remote/hostScripts.ts after Prelude.ps1; Windows PowerShell 5.1 compatible.
 
 $NetworkServiceSid = 'S-1-5-20'
@@ -108,5 +108,43 @@ function Get-RrasAuthenticationServer {
         $use = Get-InputValue $purpose 'Purpose' (Get-InputValue $server 'Purpose' 'Authentication')
         if ("$use" -ne 'Authentication' -or $null -eq $name) { continue }
         @{ serverName = [string]$name; timeout = [int](Get-InputValue $server 'Timeout' 0) }
+    }
+}
+
+# A RADIUS proxy's remote RADIUS server groups (RadiusTimeout.ps1 writes them, the doctor reads them), read and
+# written through NPS's documented SDO API rather than netsh output (whose layout is undocumented and
+# localized): the machine SDO "IAS.SdoMachine", attached to this
+# computer, GetServiceSDO(DATA_STORE_LOCAL = 0, "IAS"), then properties by their sdoias.h IDs (Learn:
+# windows/win32/nps/sdo-obtaining-a-machine-sdo, sdo-attaching-to-an-sdo-enabled-computer; windows/win32/api/
+# sdoias/ne-sdoias-iasproperties, -radiusservergroupproperties, -radiusserverproperties, -iascommonproperties).
+$SdoRadiusServerGroups = 0x400   # IASPROPERTIES.PROPERTY_IAS_RADIUSSERVERGROUPS_COLLECTION
+$SdoName = 2                     # IASCOMMONPROPERTIES.PROPERTY_SDO_NAME
+$SdoGroupServers = 0x400         # RADIUSSERVERGROUPPROPERTIES.PROPERTY_RADIUSSERVERGROUP_SERVERS_COLLECTION
+$SdoServerAddress = 0x404        # RADIUSSERVERPROPERTIES.PROPERTY_RADIUSSERVER_ADDRESS
+$SdoServerTimeout = 0x408        # RADIUSSERVERPROPERTIES.PROPERTY_RADIUSSERVER_TIMEOUT
+
+# The NPS service SDO of this computer, or the reason it cannot be had (no NPS role).
+function Get-IasServiceSdo {
+    try {
+        $machine = New-Object -ComObject 'IAS.SdoMachine'
+    } catch {
+        return @{ missing = "IAS.SdoMachine cannot be created: $($_.Exception.Message)" }
+    }
+    $machine.Attach($null)
+    @{ service = $machine.GetServiceSDO(0, 'IAS') }
+}
+
+# Each server of each remote RADIUS server group: { group, address, timeout, sdo }.
+function Get-RemoteRadiusServer {
+    $sdo = Get-IasServiceSdo
+    if ($sdo.ContainsKey('missing')) {
+        Stop-HostScript -Code 'NpsNotInstalled' -Message "this host has no Network Policy Server ($($sdo.missing)). Is it the RADIUS proxy?"
+    }
+    $service = $sdo.service
+    foreach ($group in @($service.GetProperty($SdoRadiusServerGroups))) {
+        $groupName = [string]$group.GetProperty($SdoName)
+        foreach ($server in @($group.GetProperty($SdoGroupServers))) {
+            @{ group = $groupName; address = [string]$server.GetProperty($SdoServerAddress); timeout = [int]$server.GetProperty($SdoServerTimeout); sdo = $server }
+        }
     }
 }

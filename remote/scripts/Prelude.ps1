@@ -39,6 +39,8 @@ function Get-InputValue {
 
 function Invoke-HostScript {
     param([string] $Name, [scriptblock] $Main)
+    # Several scripts can run in one command (remote/hostScripts.ts): each starts at the first step.
+    $script:HostScriptStep = 'decode input'
     try {
         $json = [System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String($InputBase64))
         $data = ConvertFrom-Json $json

@@ -8,34 +8,6 @@
 # Result: { rrasServers: [{ serverName, timeout }], missing: [names], remoteServers: [{ group, address, timeout }],
 #           drift: [{ name, expected, found }], changed: [names] }
 
-# A RADIUS proxy's remote RADIUS server groups, read and written through NPS's documented SDO API rather than
-# netsh output (whose layout is undocumented and localized): the machine SDO "IAS.SdoMachine", attached to this
-# computer, GetServiceSDO(DATA_STORE_LOCAL = 0, "IAS"), then properties by their sdoias.h IDs (Learn:
-# windows/win32/nps/sdo-obtaining-a-machine-sdo, sdo-attaching-to-an-sdo-enabled-computer; windows/win32/api/
-# sdoias/ne-sdoias-iasproperties, -radiusservergroupproperties, -radiusserverproperties, -iascommonproperties).
-$SdoRadiusServerGroups = 0x400   # IASPROPERTIES.PROPERTY_IAS_RADIUSSERVERGROUPS_COLLECTION
-$SdoName = 2                     # IASCOMMONPROPERTIES.PROPERTY_SDO_NAME
-$SdoGroupServers = 0x400         # RADIUSSERVERGROUPPROPERTIES.PROPERTY_RADIUSSERVERGROUP_SERVERS_COLLECTION
-$SdoServerAddress = 0x404        # RADIUSSERVERPROPERTIES.PROPERTY_RADIUSSERVER_ADDRESS
-$SdoServerTimeout = 0x408        # RADIUSSERVERPROPERTIES.PROPERTY_RADIUSSERVER_TIMEOUT
-
-# Each server of each remote RADIUS server group: { group, address, timeout, sdo }.
-function Get-RemoteRadiusServer {
-    try {
-        $machine = New-Object -ComObject 'IAS.SdoMachine'
-    } catch {
-        Stop-HostScript -Code 'NpsNotInstalled' -Message "this host has no Network Policy Server (IAS.SdoMachine cannot be created: $($_.Exception.Message)). Is it the RADIUS proxy?"
-    }
-    $machine.Attach($null)
-    $service = $machine.GetServiceSDO(0, 'IAS')
-    foreach ($group in @($service.GetProperty($SdoRadiusServerGroups))) {
-        $groupName = [string]$group.GetProperty($SdoName)
-        foreach ($server in @($group.GetProperty($SdoGroupServers))) {
-            @{ group = $groupName; address = [string]$server.GetProperty($SdoServerAddress); timeout = [int]$server.GetProperty($SdoServerTimeout); sdo = $server }
-        }
-    }
-}
-
 function Get-TimeoutDrift {
     param([object[]] $RrasServers, [string[]] $NpsServers, [object[]] $RemoteServers, [int] $Desired)
     $drift = @()

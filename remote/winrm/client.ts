@@ -1,6 +1,6 @@
 // What the providers use: run a PowerShell script on one Windows host and get its output and exit
-// code. One shell per client, reused for every command until close(); on any failure the shell is
-// deleted and the next command opens a new one.
+// code. One connection per client; one shell, reused for every command until endShell() or close(); on
+// any failure the shell is deleted and the next command opens a new one.
 import type { WinrmEndpointInputs } from "../../providers/resourceTypes";
 import { clixmlToText } from "./clixml";
 import { defaultMaxEnvelopeSize } from "./envelopes";
@@ -100,24 +100,39 @@ export class WinrmClient {
     return result;
   }
 
+  /**
+   * Deletes the shell after the commands queued so far; the authenticated connection stays for the next
+   * command, which opens a new shell. A host keeps no shell of ours between bursts of work, even when
+   * this process is killed before close().
+   */
+  endShell(): Promise<void> {
+    const ended = this.queue.then(() => this.deleteShell());
+    this.queue = ended.catch(() => undefined);
+    return ended;
+  }
+
   /** Deletes the shell and closes the connection. The client cannot be used afterwards. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.queue;
     try {
-      const shell = await this.shell?.catch(() => undefined);
-      this.shell = undefined;
-      // Called long after the last command, closing is an operation of its own with a fresh budget.
-      const last = this.lastBudget;
-      await shell?.close(
-        last && Date.now() < last.cleanupBy
-          ? last
-          : operationBudget(this.options.endpoint.operationTimeoutSeconds),
-      );
+      await this.deleteShell();
     } finally {
       this.transport.close();
     }
+  }
+
+  private async deleteShell(): Promise<void> {
+    const shell = await this.shell?.catch(() => undefined);
+    this.shell = undefined;
+    // Called long after the last command, deleting is an operation of its own with a fresh budget.
+    const last = this.lastBudget;
+    await shell?.close(
+      last && Date.now() < last.cleanupBy
+        ? last
+        : operationBudget(this.options.endpoint.operationTimeoutSeconds),
+    );
   }
 
   private async runNow(commandLine: string, stdin: Buffer | undefined): Promise<CommandOutput> {

@@ -2,7 +2,8 @@
 import { strict as assert } from "node:assert";
 import { cloudExtensionSettings, mfaClientAppId, mfaConnectorAppId } from "../../config/clouds";
 import { causeOf, certificateInUse, compareVersions, diagnose } from "../../doctor/diagnose";
-import type { EstateFacts, HostCertificateFacts, NpsHostFacts } from "../../doctor/facts";
+import type { EstateFacts, HostCertificateFacts, NpsHostFacts, UserFacts } from "../../doctor/facts";
+import { userFacts } from "../../doctor/gather";
 import { desiredKeyCredential, GraphKeyCredential } from "../../providers/entra/keyCredentials";
 
 const tenantId = "5f2b8a61-7c1e-4d0a-9b7e-2c6f1a3d9e40";
@@ -43,6 +44,8 @@ function healthyEstate(): EstateFacts {
     extensionDlls: ["C:\\Program Files\\Microsoft\\AzureMfa\\Extensions\\MfaNpsAuthnExt.dll"],
     extensionVersion: "1.2.2893.1",
     iasStatus: "Running",
+    iasRestartPending: false,
+    networkPolicies: [{ name: "Always On VPN", merit: 1, enabled: true, authenticationTypes: [1] }],
     tls12: {
       clientEnabled: null,
       clientDisabledByDefault: null,
@@ -77,6 +80,12 @@ function healthyEstate(): EstateFacts {
       {
         hostname: "vpn01",
         radiusServers: [{ serverName: "nps01", purpose: "Authentication", timeoutSeconds: 60 }],
+      },
+    ],
+    proxyHosts: [
+      {
+        hostname: "proxy01",
+        remoteServers: [{ group: "MFA NPS", address: "nps01", timeoutSeconds: 60 }],
       },
     ],
     declaredRadius: { vpn01: ["nps01"] },
@@ -204,10 +213,42 @@ describe("doctor: diagnose", () => {
     ];
     const finding = diagnose(facts).find((entry) => entry.id === "recent-token-errors")!;
     assert.equal(finding.status, "fail");
-    assert.match(finding.evidence, /AADSTS7000112 -> client-sp-disabled/);
+    assert.match(finding.evidence, /AADSTS7000112 -> client-sp-disabled \(passes now\)/);
     assert.match(finding.evidence, /AADSTS500014 -> connector-sp-disabled/);
     assert.match(finding.evidence, /1 x Security 6274 \(reason 3\)/);
     assert.match(finding.evidence, /alice@contoso\.com/);
+  });
+
+  it("explains AADSTS700027 after a rotation without an IAS restart by the restart, not the registration", () => {
+    const facts = healthyEstate();
+    facts.npsHosts[0].iasRestartPending = true;
+    facts.npsHosts[0].events = [
+      {
+        logName: "AuthZAdminCh",
+        id: 3,
+        level: 2,
+        timeCreated: now.toISOString(),
+        message: "ESTS_TOKEN_ERROR Msg:: AADSTS700027: Client assertion failed signature validation.",
+      },
+    ];
+    const findings = diagnose(facts);
+    assert.deepEqual(failing(facts), ["ias-restart-pending", "recent-token-errors"]);
+    assert.match(findings[0].fix, /Restart-Service IAS on nps01/);
+    assert.match(findings[1].evidence, /AADSTS700027 -> ias-restart-pending(?! \(passes)/);
+    facts.npsHosts[0].iasRestartPending = false;
+    assert.match(
+      diagnose(facts).find((entry) => entry.id === "recent-token-errors")!.evidence,
+      /AADSTS700027 -> certificate-not-registered/,
+    );
+  });
+
+  it("says nothing about IAS restarts on a server without npsmfa's record", () => {
+    const facts = healthyEstate();
+    facts.npsHosts[0].iasRestartPending = null;
+    assert.equal(
+      diagnose(facts).some((entry) => entry.id === "ias-restart-pending"),
+      false,
+    );
   });
 
   it("keeps foreign keys out of any advice to remove, and flags an orphaned npsmfa key", () => {
@@ -228,6 +269,87 @@ describe("doctor: diagnose", () => {
     const facts = healthyEstate();
     facts.npsHosts[0].extensionVersion = "1.0.1.40";
     assert.deepEqual(failing(facts), ["extension-version"]);
+  });
+
+  it("fails a RADIUS proxy that forwards with a timeout too short for a phone approval", () => {
+    const facts = healthyEstate();
+    facts.proxyHosts[0].remoteServers.push({ group: "MFA NPS", address: "nps02", timeoutSeconds: 5 });
+    const findings = diagnose(facts);
+    assert.deepEqual(failing(facts), ["proxy-timeout-short"]);
+    assert.equal(findings[0].where, "proxy01 -> nps02 (group MFA NPS)");
+    assert.match(findings[0].evidence, /5 s timeout/);
+    assert.match(findings[0].fix, /on proxy01, NPS console/);
+    assert.ok(
+      findings.some((entry) => entry.where.startsWith("proxy01 -> nps01") && entry.status === "pass"),
+    );
+  });
+
+  describe("--user", () => {
+    const upn = "alice@contoso.com";
+    const withUser = (user: Partial<UserFacts>) => {
+      const facts = healthyEstate();
+      facts.tenant.user = {
+        upn,
+        found: true,
+        userPrincipalName: upn,
+        accountEnabled: true,
+        onPremisesSyncEnabled: true,
+        onPremisesUserPrincipalName: upn,
+        methods: ["passwordAuthenticationMethod", "microsoftAuthenticatorAuthenticationMethod"],
+        ...user,
+      };
+      return facts;
+    };
+
+    it("passes a synced, enabled user with the Authenticator behind a PAP policy", () => {
+      assert.deepEqual(failing(withUser({})), []);
+    });
+
+    it("fails a cloud UPN that differs from the on-premises one, unless an alternate login ID is set", () => {
+      const facts = withUser({ onPremisesUserPrincipalName: "alice@corp.local" });
+      assert.deepEqual(failing(facts), ["user-not-synced"]);
+      facts.npsHosts[0].extensionSettings!.LDAP_ALTERNATE_LOGINID_ATTRIBUTE = "mail";
+      assert.deepEqual(failing(facts), []);
+    });
+
+    it("fails codes-only methods behind a policy without PAP, and passes them behind PAP", () => {
+      const facts = withUser({
+        methods: ["passwordAuthenticationMethod", "softwareOathAuthenticationMethod"],
+      });
+      assert.deepEqual(failing(facts), []);
+      facts.npsHosts[0].networkPolicies![0].authenticationTypes = [4];
+      assert.deepEqual(failing(facts), ["user-method-protocol"]);
+      assert.match(
+        diagnose(facts).find((entry) => entry.id === "user-method-protocol")!.evidence,
+        /nps01 "Always On VPN": MS-CHAPv2/,
+      );
+    });
+
+    it("fails a user with nothing but a password and methods the extension cannot use", () => {
+      const facts = withUser({ methods: ["passwordAuthenticationMethod", "fido2AuthenticationMethod"] });
+      assert.deepEqual(failing(facts), ["user-no-mfa-method"]);
+    });
+
+    it("reads Graph's 404 as no such user and a 403 as a warning that names the permission", () => {
+      const answer = (status: number, body: unknown) => ({ status, headers: {}, body });
+      const notFound = userFacts(upn, answer(404, {}), answer(404, {}));
+      assert.deepEqual([notFound.found, notFound.readError], [false, undefined]);
+      const facts = withUser(notFound);
+      assert.deepEqual(failing(facts), ["user-not-found"]);
+      const denied = userFacts(
+        upn,
+        answer(200, {
+          userPrincipalName: upn,
+          accountEnabled: true,
+          onPremisesSyncEnabled: true,
+          onPremisesUserPrincipalName: upn,
+        }),
+        answer(403, { error: { code: "Authorization_RequestDenied", message: "Insufficient privileges" } }),
+      );
+      const warning = diagnose(withUser(denied)).find((entry) => entry.id === "user-no-mfa-method")!;
+      assert.equal(warning.status, "warn");
+      assert.match(warning.evidence, /UserAuthenticationMethod\.Read\.All/);
+    });
   });
 
   it("reports a server it could not reach instead of passing its checks", () => {

@@ -6,14 +6,18 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { applyCause, labCauses } from "../../lab/causes";
+import { applyCause, causeUser, labCauses, signInOnce } from "../../lab/causes";
 import { RunningLab, startLab } from "../../lab/cli";
 import { labStackConfig } from "../../doctor/config";
 import { causeOf, diagnose } from "../../doctor/diagnose";
 import { gatherFacts } from "../../doctor/gather";
 import type { DoctorReport } from "../../doctor/report";
+import type { Finding } from "../../doctor/checks";
 import { graphClientFor } from "../../remote/graph/client";
 import { winrmRunner } from "../../remote/windows/winrmRunner";
+import { labHostRunner } from "../../lab/windows/localRunner";
+import { eventLogFile } from "../../lab/windows/eventLog";
+import { radiusProxyHost, writeHostState } from "../../lab/windows/hostState";
 
 const repoRoot = path.resolve(__dirname, "../..");
 const tenantId = "5f2b8a61-7c1e-4d0a-9b7e-2c6f1a3d9e40";
@@ -62,7 +66,9 @@ describe("doctor: against the lab", function () {
       fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    async function doctorCause(): Promise<{ cause: string | null; ids: string[] }> {
+    async function doctorCause(
+      user?: string,
+    ): Promise<{ cause: string | null; ids: string[]; findings: Finding[] }> {
       const config = labStackConfig(dir);
       const now = new Date();
       const facts = await gatherFacts(config, {
@@ -70,23 +76,106 @@ describe("doctor: against the lab", function () {
         runnerFor: winrmRunner,
         since: new Date(now.getTime() - 3_600_000),
         now,
+        ...(user === undefined ? {} : { user }),
       });
       const findings = diagnose(facts);
       return {
         cause: causeOf(findings),
         ids: findings.filter((entry) => entry.status !== "pass").map((entry) => entry.id),
+        findings,
       };
     }
 
-    it("finds no cause in the healthy lab", async () => {
+    it("finds no cause in the healthy lab, nor for a lab user who can sign in", async () => {
       assert.equal((await doctorCause()).cause, null);
+      const { cause, findings } = await doctorCause(causeUser(causeContext()));
+      assert.equal(cause, null);
+      for (const id of [
+        "user-not-found",
+        "user-disabled",
+        "user-not-synced",
+        "user-no-mfa-method",
+        "user-method-protocol",
+      ])
+        assert.ok(
+          findings.some((entry) => entry.id === id && entry.status === "pass"),
+          `${id} does not pass`,
+        );
+    });
+
+    it("reads a RADIUS proxy's forwarding timeouts and fails one too short for a phone approval", async () => {
+      // The lab has no proxy role with WinRM: the real Doctor.ps1 runs in real pwsh against a proxy's state.
+      restoreHealthy();
+      const proxyState = path.join(dir, "hosts", "proxy01.json");
+      writeHostState(proxyState, radiusProxyHost("proxy01", ["nps01"], 5));
+      const config = labStackConfig(dir);
+      config.radiusProxies = [
+        { hostname: "proxy01", winrm: config.npsServers[0].winrm, radiusTimeoutSeconds: 60 },
+      ];
+      const now = new Date();
+      const facts = await gatherFacts(config, {
+        graph: graphClientFor(config),
+        runnerFor: (hostname, endpoint) =>
+          hostname === "proxy01" ? labHostRunner(hostname, proxyState) : winrmRunner(hostname, endpoint),
+        since: new Date(now.getTime() - 3_600_000),
+        now,
+      });
+      assert.deepEqual(facts.proxyHosts[0].remoteServers, [
+        { group: "MFA NPS", address: "nps01", timeoutSeconds: 5 },
+      ]);
+      const findings = diagnose(facts);
+      assert.equal(causeOf(findings), "proxy-timeout-short");
+      assert.equal(findings[0].where, "proxy01 -> nps01 (group MFA NPS)");
+    });
+
+    const causeContext = () => ({
+      hosts: lab.description.hosts,
+      graph: lab.graph,
+      tenantId,
+      radius: lab.radius,
+      users: lab.description.users,
+    });
+
+    /** Back to the healthy lab, without the events an earlier cause's sign-ins logged. */
+    function restoreHealthy(): void {
+      for (const [file, bytes] of healthy) fs.writeFileSync(file, bytes);
+      for (const host of lab.description.hosts) fs.rmSync(eventLogFile(host.stateFile), { force: true });
+    }
+
+    it("reports token errors that happened during a sign-in, mapped to the check that explains them", async () => {
+      restoreHealthy();
+      await applyCause("recent-token-errors", causeContext());
+      const { cause, findings } = await doctorCause();
+      assert.equal(cause, "recent-token-errors");
+      const errors = findings.find((entry) => entry.id === "recent-token-errors")!;
+      assert.match(
+        errors.evidence,
+        /1 x ESTS_TOKEN_ERROR AADSTS7000112 -> client-sp-disabled \(passes now\)/,
+      );
+      assert.match(errors.evidence, /1 x Security 6274 \(reason 21\)/);
+      assert.match(errors.evidence, new RegExp(`users: ${lab.description.users[0].name}`));
+    });
+
+    it("explains AADSTS700027 after a rotation without an IAS restart by the restart", async () => {
+      restoreHealthy();
+      await applyCause("ias-restart-pending", causeContext());
+      // IAS still signs with the certificate it loaded, whose key the rotation removed from the Client.
+      const outcome = await signInOnce(causeContext());
+      assert.deepEqual([outcome.outcome, outcome.reason], ["discarded", "AADSTS700027"]);
+      const { cause, findings } = await doctorCause();
+      assert.equal(cause, "ias-restart-pending");
+      const errors = findings.find((entry) => entry.id === "recent-token-errors")!;
+      assert.match(errors.evidence, /AADSTS700027 -> ias-restart-pending(?! \(passes)/);
     });
 
     for (const cause of labCauses) {
       it(`names ${cause} when the lab is seeded with it alone`, async () => {
-        for (const [file, bytes] of healthy) fs.writeFileSync(file, bytes);
-        await applyCause(cause, { hosts: lab.description.hosts, graph: lab.graph, tenantId });
-        const { cause: found, ids } = await doctorCause();
+        restoreHealthy();
+        await applyCause(cause, causeContext());
+        // The user causes are the doctor's only with --user, for the user they changed.
+        const { cause: found, ids } = await doctorCause(
+          cause.startsWith("user-") ? causeUser(causeContext()) : undefined,
+        );
         // Inside the renewal window sign-in still works: a warning, not a cause.
         if (cause === "certificate-renewal-due") {
           assert.equal(found, null);
