@@ -16,7 +16,7 @@ export interface MochaTally {
 
 export function runMocha(
   spec: string,
-  options: { timeoutMs?: number; env?: Record<string, string> } = {},
+  options: { timeoutMs?: number; env?: Record<string, string>; jobs?: number } = {},
 ): MochaTally {
   const statsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-mocha-")), "stats.json");
   const result = spawnSync(
@@ -28,6 +28,9 @@ export function runMocha(
       "--reporter",
       path.join(__dirname, "mochaStatsReporter.ts"),
       ...(options.timeoutMs === undefined ? [] : ["--timeout", String(options.timeoutMs)]),
+      // Files in parallel worker processes: most of a scenario's time is spent waiting (IAS health
+      // windows, MFA approvals, Graph write windows), which other files can use.
+      ...((options.jobs ?? 1) > 1 ? ["--parallel", "--jobs", String(options.jobs)] : []),
       spec,
     ],
     { cwd: root, stdio: "inherit", env: { ...process.env, ...options.env, MOCHA_STATS_FILE: statsFile } },

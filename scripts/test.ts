@@ -26,7 +26,7 @@ function runStep(title: string, command: string, args: string[]): boolean {
 function runAllMocha(): Tally {
   console.log("\n=== mocha");
   // The spec lives here, not in .mocharc.json, so `npx mocha tests/<area>` runs just that area.
-  const run = runMocha("tests/**/*.test.ts");
+  const run = runMocha("tests/**/*.test.ts", { jobs: Number(process.env.NPSMFA_TEST_JOBS ?? 3) });
   return { passed: run.passed, failed: run.failed + (run.exitedCleanly || run.failed > 0 ? 0 : 1) };
 }
 

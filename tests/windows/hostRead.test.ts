@@ -73,7 +73,7 @@ describe("a full read of the lab through the providers", function () {
 describe("host scripts batched into one PowerShell command", function () {
   this.timeout(300_000);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-batch-"));
-  const tenantId = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+  const tenantId = "aaaabbbb-0000-cccc-1111-dddd2222eeee";
   const file = path.join(dir, "nps01.json");
 
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
