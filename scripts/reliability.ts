@@ -10,26 +10,28 @@ import { runMocha } from "./mocha";
 export interface ReliabilityTally {
   passed: number;
   failed: number;
+  /** The suite's output and counts line, when kept to print after a run beside it ends. */
+  output: string;
 }
 
-export function runReliabilitySuite(): ReliabilityTally {
+export async function runReliabilitySuite(options: { keepOutput?: boolean } = {}): Promise<ReliabilityTally> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-reliability-"));
   const tallyFile = path.join(dir, "tally.jsonl");
   fs.writeFileSync(tallyFile, "");
-  const run = runMocha("tests/reliability/**/*.reliability.ts", {
+  const run = await runMocha("tests/reliability/**/*.reliability.ts", {
     timeoutMs: 300_000,
     env: { NPSMFA_RELIABILITY_TALLY: tallyFile },
+    keepOutput: options.keepOutput,
   });
   const sum = totals(fs.readFileSync(tallyFile, "utf8"));
   const leaks = sum.keysLost + sum.secretsFound + sum.injectionsExecuted + sum.badConfigsAccepted;
   const failed =
     run.failed + (leaks > 0 && run.failed === 0 ? 1 : 0) + (!run.exitedCleanly && run.failed === 0 ? 1 : 0);
-  console.log(`\n${countsLine(sum)}`);
-  console.log(`reliability: ${run.passed} passed, ${failed} failed`);
-  return { passed: run.passed, failed };
+  const summary = `\n${countsLine(sum)}\nreliability: ${run.passed} passed, ${failed} failed\n`;
+  if (!options.keepOutput) process.stdout.write(summary);
+  return { passed: run.passed, failed, output: options.keepOutput ? run.output + summary : "" };
 }
 
 if (require.main === module) {
-  const { failed } = runReliabilitySuite();
-  process.exitCode = failed === 0 ? 0 : 1;
+  void runReliabilitySuite().then(({ failed }) => (process.exitCode = failed === 0 ? 0 : 1));
 }

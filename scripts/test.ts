@@ -1,6 +1,6 @@
 // `npm test`: every check the project has, in one command, ending with the line CI reads:
 // "N passed, M failed", summed over mocha and Pester. Type and lint errors count as failures.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -14,6 +14,8 @@ const bin = (name: string) => path.join(root, "node_modules", ".bin", name);
 interface Tally {
   passed: number;
   failed: number;
+  /** Output kept while another runner showed its own. */
+  output?: string;
 }
 
 function runStep(title: string, command: string, args: string[]): boolean {
@@ -23,14 +25,15 @@ function runStep(title: string, command: string, args: string[]): boolean {
   return result.status === 0;
 }
 
-function runAllMocha(): Tally {
+async function runAllMocha(): Promise<Tally> {
   console.log("\n=== mocha");
   // The spec lives here, not in .mocharc.json, so `npx mocha tests/<area>` runs just that area.
-  const run = runMocha("tests/**/*.test.ts", { jobs: Number(process.env.NPSMFA_TEST_JOBS ?? 3) });
+  const run = await runMocha("tests/**/*.test.ts", { jobs: Number(process.env.NPSMFA_TEST_JOBS ?? 3) });
   return { passed: run.passed, failed: run.failed + (run.exitedCleanly || run.failed > 0 ? 0 : 1) };
 }
 
-function runPester(): Tally {
+/** Pester, its output kept: it runs beside mocha. */
+async function runPester(): Promise<Tally> {
   const testDir = path.join(root, "tests", "powershell");
   const hasTests =
     fs.existsSync(testDir) && fs.readdirSync(testDir).some((name) => name.endsWith(".Tests.ps1"));
@@ -55,21 +58,38 @@ function runPester(): Tally {
     "$result = Invoke-Pester -Configuration $config",
     `@{ passed = $result.PassedCount; failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount } | ConvertTo-Json | Set-Content -LiteralPath '${resultFile}'`,
   ].join("\n");
-  runStep("Pester", pwsh.command, [...pwsh.args, "-NoProfile", "-NonInteractive", "-Command", script]);
-  if (!fs.existsSync(resultFile)) return { passed: 0, failed: 1 };
-  return JSON.parse(fs.readFileSync(resultFile, "utf8")) as Tally;
+  const output = await new Promise<string>((resolve) => {
+    const child = spawn(pwsh.command, [...pwsh.args, "-NoProfile", "-NonInteractive", "-Command", script], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let text = "\n=== Pester\n";
+    child.stdout.on("data", (chunk) => (text += chunk));
+    child.stderr.on("data", (chunk) => (text += chunk));
+    child.on("error", (error) =>
+      resolve(`${text}Pester: could not start ${pwsh.command}: ${error.message}\n`),
+    );
+    child.on("close", () => resolve(text));
+  });
+  if (!fs.existsSync(resultFile)) return { passed: 0, failed: 1, output };
+  return { ...(JSON.parse(fs.readFileSync(resultFile, "utf8")) as Tally), output };
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const checks: [string, boolean][] = [
     ["typecheck (tsc --noEmit)", runStep("typecheck", bin("tsc"), ["--noEmit", "-p", root])],
     ["lint (eslint)", runStep("eslint", bin("eslint"), ["--max-warnings", "0", "."])],
     ["format (prettier --check)", runStep("prettier", bin("prettier"), ["--check", "."])],
   ];
-  const mocha = runAllMocha();
-  const pester = runPester();
-  console.log("\n=== reliability");
-  const reliability = runReliabilitySuite();
+  // Pester and the reliability suite run beside mocha, their output printed once mocha's is done: the
+  // suites spend much of their time waiting, and one after another took three times as long.
+  const [mocha, pester, reliability] = await Promise.all([
+    runAllMocha(),
+    runPester(),
+    runReliabilitySuite({ keepOutput: true }),
+  ]);
+  process.stdout.write(pester.output ?? "");
+  process.stdout.write(`\n=== reliability\n${reliability.output}`);
   const failedChecks = checks.filter(([, ok]) => !ok).map(([name]) => name);
   const passed = mocha.passed + pester.passed + reliability.passed + checks.length - failedChecks.length;
   const failed = mocha.failed + pester.failed + reliability.failed + failedChecks.length;
@@ -81,4 +101,4 @@ function main(): void {
   process.exitCode = failed === 0 ? 0 : 1;
 }
 
-main();
+void main();
