@@ -8,7 +8,6 @@
 // Both sides of the comparison pay the same per-command start-up delay on the lab hosts, standing in for
 // Windows PowerShell 5.1 starting for each WinRM command (NPSMFA_BENCH_STARTUP_MS, default 1000 ms).
 // Figures, not tests: a slow or busy machine prints slow numbers. bench/results.json keeps the medians.
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -23,7 +22,7 @@ import { labStack } from "../lab/stackFiles";
 import { WinrmClient } from "../remote/winrm";
 import { npsSettingCommands, vpnSettingCommands } from "../bench/baselineCommands";
 import { readFleet } from "../bench/fleetRead";
-import { writeLegacyOpensslConfig } from "../tests/winrm/pywinrmRunner";
+import { runPywinrmScript, writeLegacyOpensslConfig } from "../tests/winrm/pywinrmRunner";
 
 const repoRoot = path.resolve(__dirname, "..");
 const startupDelayMs = Number(process.env.NPSMFA_BENCH_STARTUP_MS ?? 1000);
@@ -117,23 +116,7 @@ function runBaseline(lab: RunningLab, opensslConfig: string): Promise<{ seconds:
         host.role === "nps" ? npsSettingCommands(lab.description.tenantId) : vpnSettingCommands(npsNames),
     })),
   };
-  return new Promise((resolve, reject) => {
-    // Asynchronous: the lab hosts answering pywinrm live in this very process.
-    const child = spawn("/usr/bin/python3", [path.join(repoRoot, "bench", "pywinrmBaseline.py")], {
-      env: { ...process.env, OPENSSL_CONF: opensslConfig },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) =>
-      code === 0
-        ? resolve(JSON.parse(stdout))
-        : reject(new Error(`pywinrm baseline exited ${code}: ${stderr.slice(-1500)}`)),
-    );
-    child.stdin.end(JSON.stringify(request));
-  });
+  return runPywinrmScript(path.join(repoRoot, "bench", "pywinrmBaseline.py"), request, opensslConfig);
 }
 
 const counted = (lab: RunningLab, what: (host: RunningLab["hosts"]["hosts"][number]) => number) =>

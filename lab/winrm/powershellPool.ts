@@ -170,15 +170,29 @@ export interface PowerShellPoolOptions {
   pwsh: PwshCommand;
   /** Where pwsh runs: the repo root, where `dotnet pwsh` finds its tool manifest. */
   cwd: string;
-  /** Default 8, or NPSMFA_LAB_PWSH_WORKERS: enough that commands which sleep or wait do not starve others. */
+  /**
+   * Workers started as soon as commands wait: default one per CPU (at least 2), or NPSMFA_LAB_PWSH_WORKERS.
+   * Scripts are CPU-bound, and every extra worker compiles the same code again: with 8 workers a read of
+   * 10 hosts took 8 s on 2 CPUs, with 2 it took 2 s.
+   */
+  workers?: number;
+  /**
+   * At most this many (default 8): past `workers`, one more starts each 2 s that a command still waits,
+   * so commands that sleep (health-check polls, a console stdin that never ends) do not starve others.
+   */
   maxWorkers?: number;
 }
+
+/** How long a command waits for a busy pool before one more worker starts. */
+const growAfterMs = 2000;
 
 export class PowerShellPool {
   readonly pwsh: PwshCommand;
   readonly cwd: string;
   readonly maxWorkers: number;
+  readonly busyWorkers: number;
   private readonly workers = new Set<Worker>();
+  private growTimer: NodeJS.Timeout | undefined;
   private readonly queue: Job[] = [];
   /** Workers started since the pool was made (for the bench and tests). */
   started = 0;
@@ -186,7 +200,11 @@ export class PowerShellPool {
   constructor(options: PowerShellPoolOptions) {
     this.pwsh = options.pwsh;
     this.cwd = options.cwd;
-    this.maxWorkers = options.maxWorkers ?? (Number(process.env.NPSMFA_LAB_PWSH_WORKERS) || 8);
+    this.maxWorkers = options.maxWorkers ?? 8;
+    this.busyWorkers = Math.min(
+      this.maxWorkers,
+      options.workers ?? (Number(process.env.NPSMFA_LAB_PWSH_WORKERS) || Math.max(2, os.cpus().length)),
+    );
   }
 
   /** The compiled server, per source text and pwsh command (a new pwsh recompiles). */
@@ -232,6 +250,7 @@ export class PowerShellPool {
 
   /** Kills every worker; commands still running exit with 1. */
   close(): void {
+    clearTimeout(this.growTimer);
     for (const job of this.queue.splice(0)) {
       job.done = true;
       job.events.exit(1);
@@ -244,8 +263,16 @@ export class PowerShellPool {
       const idle = [...this.workers].find((worker) => worker.ready && !worker.job);
       if (!idle) {
         const starting = [...this.workers].filter((worker) => !worker.ready).length;
-        // Start workers for the commands waiting beyond those already starting.
-        if (this.workers.size < this.maxWorkers && starting < this.queue.length) this.spawn();
+        // Start workers for the commands waiting beyond those already starting, up to one per CPU;
+        // past that, only when a command has waited a while.
+        if (this.workers.size < this.busyWorkers && starting < this.queue.length) this.spawn();
+        else if (this.workers.size < this.maxWorkers && starting === 0 && !this.growTimer) {
+          this.growTimer = setTimeout(() => {
+            this.growTimer = undefined;
+            if (this.queue.length > 0 && this.workers.size < this.maxWorkers) this.spawn();
+          }, growAfterMs);
+          this.growTimer.unref();
+        }
         return;
       }
       idle.start(this.queue.shift() as Job);

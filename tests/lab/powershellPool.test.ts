@@ -74,6 +74,22 @@ describe("the lab's warm PowerShell workers", function () {
     assert.equal(Buffer.concat(output).toString().trim(), "3:first|second|third");
   });
 
+  it("starts one more worker when a command waits behind one that sleeps", async () => {
+    const pwsh = findPwsh(repoRoot)!;
+    const small = new PowerShellPool({ pwsh, cwd: repoRoot, workers: 1, maxWorkers: 2 });
+    try {
+      const sleeper = runToEnd(small, '"slept"; Start-Sleep -Seconds 60', {}, 120_000);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const quick = await runToEnd(small, '"quick"', {}, 120_000);
+      assert.equal(quick.stdout.trim(), "quick");
+      assert.equal(small.started, 2);
+      small.close();
+      assert.equal((await sleeper).exitCode, 1);
+    } finally {
+      small.close();
+    }
+  });
+
   it("kills a terminated command's worker, and the next command still runs", async () => {
     const exit = await new Promise<number>((resolve) => {
       const command = pool.run(

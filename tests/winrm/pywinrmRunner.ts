@@ -44,9 +44,14 @@ export function writeLegacyOpensslConfig(dir: string): string {
 }
 
 export function runPywinrm(request: PywinrmRequest, opensslConfig: string): Promise<PywinrmOutcome[]> {
+  return runPywinrmScript(path.join(__dirname, "pywinrmClient.py"), request, opensslConfig);
+}
+
+/** Runs a pywinrm script under Debian's python3: one JSON request on stdin, one JSON answer on stdout. */
+export function runPywinrmScript<T>(script: string, request: unknown, opensslConfig: string): Promise<T> {
   return new Promise((resolve, reject) => {
     // Asynchronous on purpose: the lab host answering pywinrm lives in this very process.
-    const child = spawn("/usr/bin/python3", [path.join(__dirname, "pywinrmClient.py")], {
+    const child = spawn("/usr/bin/python3", [script], {
       env: { ...process.env, OPENSSL_CONF: opensslConfig },
     });
     let stdout = "";
@@ -55,8 +60,9 @@ export function runPywinrm(request: PywinrmRequest, opensslConfig: string): Prom
     child.stderr.on("data", (chunk) => (stderr += chunk));
     child.on("error", reject);
     child.on("close", (code) => {
-      if (code !== 0) reject(new Error(`pywinrm exited ${code}: ${stderr.slice(-1500)}`));
-      else resolve(JSON.parse(stdout) as PywinrmOutcome[]);
+      if (code !== 0)
+        reject(new Error(`pywinrm (${path.basename(script)}) exited ${code}: ${stderr.slice(-1500)}`));
+      else resolve(JSON.parse(stdout) as T);
     });
     child.stdin.end(JSON.stringify(request));
   });
