@@ -250,17 +250,19 @@ namespace NpsmfaLab
             return parts.ToString();
         }
 
-        // CLIXML's string encoding (MS-PSRP 2.2.5.3.2): XML entities, and control characters as _xHHHH_.
-        // (A literal "_x0041_" in a message would need its underscore escaped too; our messages have none.)
+        // CLIXML's string encoding (MS-PSRP 2.2.5.3.2, Encoding Strings): XML entities, control characters as
+        // _xHHHH_, and an underscore as _x005F_ where it would otherwise read as the start of such an escape.
         private static string Escape(string text)
         {
             var escaped = new StringBuilder();
-            foreach (var ch in text)
+            for (var index = 0; index < text.Length; index++)
             {
+                var ch = text[index];
                 if (ch == '&') escaped.Append("&amp;");
                 else if (ch == '<') escaped.Append("&lt;");
                 else if (ch == '>') escaped.Append("&gt;");
                 else if (ch < 0x20) escaped.Append(string.Format(CultureInfo.InvariantCulture, "_x{0:X4}_", (int)ch));
+                else if (ch == '_' && System.Text.RegularExpressions.Regex.IsMatch(text.Substring(index), "^_x[0-9A-Fa-f]{4}_")) escaped.Append("_x005F_");
                 else escaped.Append(ch);
             }
             return escaped.ToString();
