@@ -4,13 +4,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import forge from "node-forge";
-import {
-  cloudEndpoints,
-  CloudName,
-  extensionHosts,
-  mfaClientAppId,
-  mfaTargetPath,
-} from "../../config/clouds";
+import { cloudExtensionSettings, CloudName, extensionHosts } from "../../config/clouds";
 
 /** Path of the shim module a lab host imports before it runs a script. */
 export const windowsShimModulePath = path.join(__dirname, "WindowsShim.psm1");
@@ -186,14 +180,8 @@ export function completeExtensionSettings(
   cloud: CloudName,
   certificateThumbprint?: string,
 ): Record<string, RegistryValue> {
-  const endpoints = cloudEndpoints[cloud];
   return {
-    TENANT_ID: tenantId,
-    CLIENT_ID: mfaClientAppId,
-    STS_URL: endpoints.loginUrl,
-    AZURE_MFA_HOSTNAME: endpoints.mfaHostname,
-    AZURE_MFA_RESOURCE_HOSTNAME: endpoints.mfaResourceHostname,
-    AZURE_MFA_TARGET_PATH: mfaTargetPath,
+    ...cloudExtensionSettings(tenantId, cloud),
     ...(certificateThumbprint ? { CLIENT_CERT_IDENTIFIER: certificateThumbprint } : {}),
   };
 }
