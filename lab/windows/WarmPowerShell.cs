@@ -3,7 +3,7 @@
 // worker instead of once per WinRM command. Compiled by Add-Type in the worker (lab/winrm/powershellPool.ts
 // starts it); it speaks JSON lines on stdin/stdout:
 //   in:  {"type":"run","script":"...","env":{...}}  {"type":"input","data":"..."}  {"type":"end"}
-//   out: {"type":"ready"}  {"type":"stdout","data":"..."}  {"type":"stderr","data":"..."}  {"type":"exit","code":N}
+//   out: {"type":"ready","pid":N}  {"type":"stdout","data":"..."}  {"type":"stderr","data":"..."}  {"type":"exit","code":N}
 //
 // What a command sees is what `powershell.exe -NonInteractive -EncodedCommand` gives it (the PowerShell
 // command-line reference, about_PowerShell_exe / about_Pwsh):
@@ -85,7 +85,8 @@ namespace NpsmfaLab
             var reader = new Thread(ReadRequests) { IsBackground = true };
             reader.Start();
             Prepare(Environment.GetEnvironmentVariable("NPSMFA_WARM_SHIM"));
-            Send("ready", null, null);
+            // The pid lets the pool tell a command that computes from one that sleeps (powershellPool.ts).
+            Send("ready", null, null, Environment.ProcessId);
             while (true)
             {
                 var command = runs.Take();
@@ -276,11 +277,12 @@ namespace NpsmfaLab
                 Environment.SetEnvironmentVariable((string)variable.Key, (string)variable.Value);
         }
 
-        private static void Send(string type, string data, int? code)
+        private static void Send(string type, string data, int? code, int? pid = null)
         {
             var message = new Dictionary<string, object> { { "type", type } };
             if (data != null) message["data"] = data;
             if (code != null) message["code"] = code.Value;
+            if (pid != null) message["pid"] = pid.Value;
             var line = JsonSerializer.Serialize(message);
             lock (writeLock)
             {

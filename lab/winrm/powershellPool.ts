@@ -40,13 +40,36 @@ interface Job {
   done: boolean;
 }
 
-type WorkerMessage = { type: "ready" | "stdout" | "stderr" | "exit"; data?: string; code?: number };
+type WorkerMessage = {
+  type: "ready" | "stdout" | "stderr" | "exit";
+  data?: string;
+  code?: number;
+  pid?: number;
+};
+
+/**
+ * CPU seconds a process has used (utime + stime, proc(5) fields 14 and 15, in clock ticks of 1/100 s on
+ * Linux); undefined where there is no /proc or the process is gone.
+ */
+function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
 
 class Worker {
   private readonly child: ChildProcess;
   private buffered = "";
   ready = false;
   job: Job | undefined;
+  /** The PowerShell process itself (under `dotnet pwsh`, two processes below the child). */
+  private pid: number | undefined;
+  /** The CPU time of the running job when the pool last looked (see `computing`). */
+  private sample: { job: Job; cpu: number; at: number } | undefined;
 
   constructor(
     pool: PowerShellPool,
@@ -118,6 +141,21 @@ class Worker {
     for (const message of job.pending.splice(0)) this.sendLine(message);
   }
 
+  /**
+   * Whether the running job used at least a tenth of a CPU since the pool last asked: true for a script
+   * that computes (or waits only for a CPU), false for one that sleeps or waits for stdin. Undefined the
+   * first time it is asked about a job, or where CPU time cannot be read.
+   */
+  computing(now: number): boolean | undefined {
+    const job = this.job;
+    const cpu = this.pid === undefined ? undefined : cpuSeconds(this.pid);
+    if (!job || cpu === undefined) return undefined;
+    const before = this.sample?.job === job ? this.sample : undefined;
+    this.sample = { job, cpu, at: now };
+    if (!before) return undefined;
+    return cpu - before.cpu >= ((now - before.at) / 1000) * 0.1;
+  }
+
   sendLine(line: string): void {
     this.child.stdin?.write(`${line}\n`);
   }
@@ -148,6 +186,7 @@ class Worker {
   private handle(message: WorkerMessage): void {
     if (message.type === "ready") {
       this.ready = true;
+      this.pid = message.pid;
       const callback = this.onReady;
       this.onReady = undefined;
       callback?.();
@@ -177,13 +216,14 @@ export interface PowerShellPoolOptions {
    */
   workers?: number;
   /**
-   * At most this many (default 8): past `workers`, one more starts each 2 s that a command still waits,
-   * so commands that sleep (health-check polls, a console stdin that never ends) do not starve others.
+   * At most this many (default 8): past `workers`, one more starts when commands wait behind a busy
+   * worker that does not compute (a health-check poll, a console stdin that never ends), so sleepers do
+   * not starve the others (`watchGrowth`).
    */
   maxWorkers?: number;
 }
 
-/** How long a command waits for a busy pool before one more worker starts. */
+/** How often the pool looks at its busy workers while commands wait (see `dispatch`). */
 const growAfterMs = 2000;
 
 export class PowerShellPool {
@@ -264,19 +304,33 @@ export class PowerShellPool {
       if (!idle) {
         const starting = [...this.workers].filter((worker) => !worker.ready).length;
         // Start workers for the commands waiting beyond those already starting, up to one per CPU;
-        // past that, only when a command has waited a while.
+        // past that, only for busy workers that do not compute (see `grow`).
         if (this.workers.size < this.busyWorkers && starting < this.queue.length) this.spawn();
-        else if (this.workers.size < this.maxWorkers && starting === 0 && !this.growTimer) {
-          this.growTimer = setTimeout(() => {
-            this.growTimer = undefined;
-            if (this.queue.length > 0 && this.workers.size < this.maxWorkers) this.spawn();
-          }, growAfterMs);
-          this.growTimer.unref();
-        }
+        else if (this.workers.size < this.maxWorkers && starting === 0 && !this.growTimer) this.watchGrowth();
         return;
       }
       idle.start(this.queue.shift() as Job);
     }
+  }
+
+  /**
+   * While commands wait, looks every 2 s at the busy workers: when one has used under a tenth of a CPU
+   * since the last look (a health-check poll sleeping, a console stdin that never ends), one more worker
+   * starts, so sleepers cannot starve the rest. Workers that compute get no company: more workers than
+   * CPUs only compile the same code again and slow every command (a 50-host read took 7 to 9 s with the
+   * pool grown to 8 on 2 CPUs, 5 s with 2). Without /proc, a wait alone makes the pool grow.
+   */
+  private watchGrowth(): void {
+    this.growTimer = setTimeout(() => {
+      this.growTimer = undefined;
+      if (this.queue.length === 0 || this.workers.size >= this.maxWorkers) return;
+      const now = Date.now();
+      const looks = [...this.workers].filter((worker) => worker.job).map((worker) => worker.computing(now));
+      const unreadable = looks.every((look) => look === undefined) && cpuSeconds(process.pid) === undefined;
+      if (unreadable || looks.includes(false)) this.spawn();
+      else this.watchGrowth();
+    }, growAfterMs);
+    this.growTimer.unref();
   }
 
   private spawn(): void {

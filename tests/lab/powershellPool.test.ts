@@ -90,6 +90,30 @@ describe("the lab's warm PowerShell workers", function () {
     }
   });
 
+  it("starts no worker for a command that waits behind one that computes", async () => {
+    const pwsh = findPwsh(repoRoot)!;
+    const small = new PowerShellPool({ pwsh, cwd: repoRoot, workers: 1, maxWorkers: 2 });
+    try {
+      // Three seconds of the worker's own CPU, however long a busy machine makes that take: the pool
+      // looks every 2 s, and a worker getting a tenth of a CPU or more counts as computing.
+      const busy = runToEnd(
+        small,
+        "$p = [Diagnostics.Process]::GetCurrentProcess(); $start = $p.TotalProcessorTime.TotalSeconds\n" +
+          "while ($p.TotalProcessorTime.TotalSeconds - $start -lt 3) { $p.Refresh(); $null = 1..2000 | ForEach-Object { $_ } }\n" +
+          '"computed"',
+        {},
+        240_000,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const waiting = await runToEnd(small, '"waited"', {}, 240_000);
+      assert.equal((await busy).stdout.trim(), "computed");
+      assert.equal(waiting.stdout.trim(), "waited");
+      assert.equal(small.started, 1, "a second worker would only have competed for the same CPU");
+    } finally {
+      small.close();
+    }
+  });
+
   it("kills a terminated command's worker, and the next command still runs", async () => {
     const exit = await new Promise<number>((resolve) => {
       const command = pool.run(
