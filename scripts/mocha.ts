@@ -26,7 +26,7 @@ export interface MochaOptions {
   keepOutput?: boolean;
 }
 
-export function runMocha(spec: string, options: MochaOptions = {}): Promise<MochaTally> {
+export function runMocha(spec: string | string[], options: MochaOptions = {}): Promise<MochaTally> {
   const statsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-mocha-")), "stats.json");
   const args = [
     "-r",
@@ -38,7 +38,7 @@ export function runMocha(spec: string, options: MochaOptions = {}): Promise<Moch
     // Files in parallel worker processes: most of a scenario's time is spent waiting (IAS health
     // windows, MFA approvals, Graph write windows), which other files can use.
     ...((options.jobs ?? 1) > 1 ? ["--parallel", "--jobs", String(options.jobs)] : []),
-    spec,
+    ...(Array.isArray(spec) ? spec : [spec]),
   ];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, {

@@ -1,6 +1,6 @@
 // `npm test`: every check the project has, in one command, ending with the line CI reads:
 // "N passed, M failed", summed over mocha and Pester. Type and lint errors count as failures.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -18,17 +18,62 @@ interface Tally {
   output?: string;
 }
 
-function runStep(title: string, command: string, args: string[]): boolean {
-  console.log(`\n=== ${title}`);
-  const result = spawnSync(command, args, { cwd: root, stdio: "inherit" });
-  if (result.error) console.error(`${title}: could not start ${command}: ${result.error.message}`);
-  return result.status === 0;
+/** A check (tsc, eslint, prettier), its output kept: the checks run beside the test runners. */
+function runCheck(title: string, command: string, args: string[]): Promise<{ ok: boolean; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    let output = `\n=== ${title}\n`;
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    child.on("error", (error) =>
+      resolve({ ok: false, output: `${output}${title}: could not start ${command}: ${error.message}\n` }),
+    );
+    child.on("close", (status) => resolve({ ok: status === 0, output }));
+  });
+}
+
+/**
+ * The files that take a minute or more, slowest first (their own test times on a 2-core machine running
+ * the whole suite: 230 s down to 40 s). `mocha --parallel` hands files to its workers in the order given;
+ * alphabetical order started tests/scenario last, so the longest files ran alone at the end of a 10-minute
+ * run. Longest first keeps every worker busy to the end. A file missing here runs after these.
+ */
+const slowestFirst = [
+  "tests/scenario/article.test.ts",
+  "tests/scenario/rotation.test.ts",
+  "tests/scenario/lifecycle.test.ts",
+  "tests/engine/engine.test.ts",
+  "tests/scenario/rotationInterrupted.test.ts",
+  "tests/demo/demo.test.ts",
+  "tests/lab/radius.test.ts",
+  "tests/entra/npsCertificateCredential.test.ts",
+  "tests/scenario/failedRestart.test.ts",
+  "tests/doctor/lab.test.ts",
+  "tests/engine/progress.test.ts",
+];
+
+/** Every tests/**\/*.test.ts, the slow ones first (see slowestFirst), the rest in path order. */
+function mochaFiles(): string[] {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(path.join(root, dir), { withFileTypes: true })) {
+      const relative = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) walk(relative);
+      else if (entry.name.endsWith(".test.ts")) found.push(relative);
+    }
+  };
+  walk("tests");
+  const rank = (file: string) => {
+    const index = slowestFirst.indexOf(file);
+    return index < 0 ? slowestFirst.length : index;
+  };
+  return found.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
 async function runAllMocha(): Promise<Tally> {
   console.log("\n=== mocha");
   // The spec lives here, not in .mocharc.json, so `npx mocha tests/<area>` runs just that area.
-  const run = await runMocha("tests/**/*.test.ts", { jobs: Number(process.env.NPSMFA_TEST_JOBS ?? 3) });
+  const run = await runMocha(mochaFiles(), { jobs: Number(process.env.NPSMFA_TEST_JOBS ?? 3) });
   return { passed: run.passed, failed: run.failed + (run.exitedCleanly || run.failed > 0 ? 0 : 1) };
 }
 
@@ -76,18 +121,24 @@ async function runPester(): Promise<Tally> {
 }
 
 async function main(): Promise<void> {
-  const checks: [string, boolean][] = [
-    ["typecheck (tsc --noEmit)", runStep("typecheck", bin("tsc"), ["--noEmit", "-p", root])],
-    ["lint (eslint)", runStep("eslint", bin("eslint"), ["--max-warnings", "0", "."])],
-    ["format (prettier --check)", runStep("prettier", bin("prettier"), ["--check", "."])],
+  // The checks, Pester and the reliability suite run beside mocha, their output printed once mocha's is
+  // done: the suites spend much of their time waiting, and one after another took three times as long.
+  const checkRuns: [string, Promise<{ ok: boolean; output: string }>][] = [
+    ["typecheck (tsc --noEmit)", runCheck("typecheck", bin("tsc"), ["--noEmit", "-p", root])],
+    ["lint (eslint)", runCheck("eslint", bin("eslint"), ["--max-warnings", "0", "."])],
+    ["format (prettier --check)", runCheck("prettier", bin("prettier"), ["--check", "."])],
   ];
-  // Pester and the reliability suite run beside mocha, their output printed once mocha's is done: the
-  // suites spend much of their time waiting, and one after another took three times as long.
   const [mocha, pester, reliability] = await Promise.all([
     runAllMocha(),
     runPester(),
     runReliabilitySuite({ keepOutput: true }),
   ]);
+  const checks: [string, boolean][] = [];
+  for (const [name, run] of checkRuns) {
+    const { ok, output } = await run;
+    process.stdout.write(output);
+    checks.push([name, ok]);
+  }
   process.stdout.write(pester.output ?? "");
   process.stdout.write(`\n=== reliability\n${reliability.output}`);
   const failedChecks = checks.filter(([, ok]) => !ok).map(([name]) => name);
