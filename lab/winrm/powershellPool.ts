@@ -370,7 +370,15 @@ function encode(script: string): string {
   return Buffer.from(script, "utf16le").toString("base64");
 }
 
-const pools = new Map<string, { pool: PowerShellPool; users: number }>();
+const pools = new Map<string, { pool: PowerShellPool; users: number; closing?: NodeJS.Timeout }>();
+
+/**
+ * How long a pool nobody uses keeps its workers: a process that starts lab after lab (a test file, the
+ * next file in the same mocha worker) reuses them instead of paying a new pwsh's start-up and compiles
+ * (2-3 s of CPU each) every time. The timer does not keep the process alive, and a worker whose parent is
+ * gone sees its stdin end and exits.
+ */
+const idlePoolLingerMs = 30_000;
 
 /** The pool for a pwsh command, shared by the lab hosts of this process; release when a host stops. */
 export function acquirePool(pwsh: PwshCommand, cwd: string): PowerShellPool {
@@ -380,6 +388,8 @@ export function acquirePool(pwsh: PwshCommand, cwd: string): PowerShellPool {
     entry = { pool: new PowerShellPool({ pwsh, cwd }), users: 0 };
     pools.set(key, entry);
   }
+  clearTimeout(entry.closing);
+  entry.closing = undefined;
   entry.users += 1;
   entry.pool.warm();
   return entry.pool;
@@ -389,10 +399,13 @@ export function releasePool(pool: PowerShellPool): void {
   for (const [key, entry] of pools) {
     if (entry.pool !== pool) continue;
     entry.users -= 1;
-    if (entry.users <= 0) {
+    if (entry.users > 0 || entry.closing) continue;
+    entry.closing = setTimeout(() => {
+      if (entry.users > 0) return;
       pools.delete(key);
       pool.close();
-    }
+    }, idlePoolLingerMs);
+    entry.closing.unref();
   }
 }
 
