@@ -13,16 +13,19 @@ import type { DynamicTypeName } from "./resourceTypes";
 /** Where the implementations live, relative to the project directory. */
 const implementationsModule = "providers/implementations";
 
+// swcNote: the host's ts-node transpiles with swc when the project has @swc/core. Every command starts a
+// new host, and TypeScript's own transpiler spent about 3 s of CPU loading the providers, swc about 1.5 s.
+// Only in the host: the program's process keeps TypeScript's output, whose closures Pulumi serializes
+// (swc's import helpers made that serialization hang). Comments inside `implementation` would be
+// serialized into every resource's state.
+
 /** The serialized stand-in for the provider of one resource type. */
 export function providerSeam(kind: DynamicTypeName): pulumi.dynamic.ResourceProvider {
   const implementation = (): pulumi.dynamic.ResourceProvider => {
     // Pulumi starts the host in the program's directory (provider_plugin.go: newPlugin(ctx, ctx.Pwd, ...)),
     // and the host registers no TypeScript loader of its own (cmd/dynamic-provider/index.ts), unlike the
     // program's `cmd/run`: register ts-node, transpile only (the program was type-checked already).
-    // With swc when the project has @swc/core: every command starts a new host, and TypeScript's own
-    // transpiler spent about 3 s of CPU loading the providers, swc about 1.5 s. Only here: the program's
-    // process keeps TypeScript's output, whose closures Pulumi serializes (swc's import helpers made
-    // that serialization hang).
+    // With swc when the project has it (see swcNote above: kept out of this body, which is serialized).
     const projectDir = process.cwd();
     const typescriptLoaded = Boolean((require as NodeJS.Require).extensions[".ts"]);
     if (!typescriptLoaded) {
