@@ -22,6 +22,7 @@ import { labStack } from "../lab/stackFiles";
 import { WinrmClient } from "../remote/winrm";
 import { npsSettingCommands, vpnSettingCommands } from "../bench/baselineCommands";
 import { readFleet } from "../bench/fleetRead";
+import { cpuSeconds, parentPid } from "../lab/processStats";
 import { runPywinrmScript, writeLegacyOpensslConfig } from "../tests/winrm/pywinrmRunner";
 
 const repoRoot = path.resolve(__dirname, "..");
@@ -53,13 +54,8 @@ function descendants(): number[] {
   const children = new Map<number, number[]>();
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // The process ended while we looked.
-    }
+    const parent = parentPid(Number(entry));
+    if (parent !== undefined) children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
   }
   const found: number[] = [];
   const visit = (pid: number) => {
@@ -85,19 +81,9 @@ function treeRssMiB(): number {
   return kib / 1024;
 }
 
-/** CPU seconds used so far by the processes under this one (proc(5) utime + stime, 1/100 s ticks). */
+/** CPU seconds used so far by the processes under this one. */
 function descendantsCpuSeconds(): number {
-  let ticks = 0;
-  for (const pid of descendants()) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return ticks / 100;
+  return descendants().reduce((total, pid) => total + (cpuSeconds(pid) ?? 0), 0);
 }
 
 /** Runs `work` while sampling memory; returns its seconds and the peak MiB. */

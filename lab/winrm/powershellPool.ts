@@ -11,6 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { PwshCommand } from "../../scripts/powershell";
+import { cpuSeconds } from "../processStats";
 
 const serverSource = path.join(__dirname, "..", "windows", "WarmPowerShell.cs");
 /** Imported into each worker's next runspace ahead of time: the module nearly every command starts with. */
@@ -46,20 +47,6 @@ type WorkerMessage = {
   code?: number;
   pid?: number;
 };
-
-/**
- * CPU seconds a process has used (utime + stime, proc(5) fields 14 and 15, in clock ticks of 1/100 s on
- * Linux); undefined where there is no /proc or the process is gone.
- */
-function cpuSeconds(pid: number): number | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
 
 class Worker {
   private readonly child: ChildProcess;
@@ -142,7 +129,7 @@ class Worker {
   }
 
   /**
-   * Whether the running job used at least a tenth of a CPU since the pool last asked: true for a script
+   * Whether the running job used at least 2% of a CPU since the pool last asked: true for a script
    * that computes (or waits only for a CPU), false for one that sleeps or waits for stdin. Undefined the
    * first time it is asked about a job, or where CPU time cannot be read.
    */
@@ -153,7 +140,7 @@ class Worker {
     const before = this.sample?.job === job ? this.sample : undefined;
     this.sample = { job, cpu, at: now };
     if (!before) return undefined;
-    return cpu - before.cpu >= ((now - before.at) / 1000) * 0.1;
+    return cpu - before.cpu >= ((now - before.at) / 1000) * computingShare;
   }
 
   sendLine(line: string): void {
@@ -222,6 +209,16 @@ export interface PowerShellPoolOptions {
    */
   maxWorkers?: number;
 }
+
+/** Whether workers' CPU time can be read at all (Linux /proc); without it a wait alone makes the pool grow. */
+const procReadable = cpuSeconds(process.pid) !== undefined;
+
+/**
+ * The CPU share above which a busy worker counts as computing. A sleeper uses next to none (a tick now and
+ * then); a worker that computes keeps well above 2% even on a 2-CPU machine running 25 busy processes, so a
+ * loaded machine does not pass for sleeping workers.
+ */
+const computingShare = 0.02;
 
 /** How often the pool looks at its busy workers while commands wait (see `dispatch`). */
 const growAfterMs = 2000;
@@ -314,7 +311,7 @@ export class PowerShellPool {
   }
 
   /**
-   * While commands wait, looks every 2 s at the busy workers: when one has used under a tenth of a CPU
+   * While commands wait, looks every 2 s at the busy workers: when one has used under 2% of a CPU
    * since the last look (a health-check poll sleeping, a console stdin that never ends), one more worker
    * starts, so sleepers cannot starve the rest. Workers that compute get no company: more workers than
    * CPUs only compile the same code again and slow every command (a 50-host read took 7 to 9 s with the
@@ -326,8 +323,7 @@ export class PowerShellPool {
       if (this.queue.length === 0 || this.workers.size >= this.maxWorkers) return;
       const now = Date.now();
       const looks = [...this.workers].filter((worker) => worker.job).map((worker) => worker.computing(now));
-      const unreadable = looks.every((look) => look === undefined) && cpuSeconds(process.pid) === undefined;
-      if (unreadable || looks.includes(false)) this.spawn();
+      if (!procReadable || looks.includes(false)) this.spawn();
       else this.watchGrowth();
     }, growAfterMs);
     this.growTimer.unref();

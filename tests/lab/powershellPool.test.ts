@@ -79,7 +79,6 @@ describe("the lab's warm PowerShell workers", function () {
     const small = new PowerShellPool({ pwsh, cwd: repoRoot, workers: 1, maxWorkers: 2 });
     try {
       const sleeper = runToEnd(small, '"slept"; Start-Sleep -Seconds 60', {}, 120_000);
-      await new Promise((resolve) => setTimeout(resolve, 500));
       const quick = await runToEnd(small, '"quick"', {}, 120_000);
       assert.equal(quick.stdout.trim(), "quick");
       assert.equal(small.started, 2);
@@ -95,7 +94,7 @@ describe("the lab's warm PowerShell workers", function () {
     const small = new PowerShellPool({ pwsh, cwd: repoRoot, workers: 1, maxWorkers: 2 });
     try {
       // Three seconds of the worker's own CPU, however long a busy machine makes that take: the pool
-      // looks every 2 s, and a worker getting a tenth of a CPU or more counts as computing.
+      // looks every 2 s, and a worker getting 2% of a CPU or more counts as computing.
       const busy = runToEnd(
         small,
         "$p = [Diagnostics.Process]::GetCurrentProcess(); $start = $p.TotalProcessorTime.TotalSeconds\n" +
@@ -104,7 +103,6 @@ describe("the lab's warm PowerShell workers", function () {
         {},
         240_000,
       );
-      await new Promise((resolve) => setTimeout(resolve, 500));
       const waiting = await runToEnd(small, '"waited"', {}, 240_000);
       assert.equal((await busy).stdout.trim(), "computed");
       assert.equal(waiting.stdout.trim(), "waited");
