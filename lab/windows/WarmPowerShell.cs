@@ -253,6 +253,10 @@ namespace NpsmfaLab
 
         // CLIXML's string encoding (MS-PSRP 2.2.5.3.2, Encoding Strings): XML entities, control characters as
         // _xHHHH_, and an underscore as _x005F_ where it would otherwise read as the start of such an escape.
+        // \G anchors at the index given to IsMatch: no copy of the rest of the text per underscore.
+        private static readonly System.Text.RegularExpressions.Regex EscapeLike =
+            new System.Text.RegularExpressions.Regex(@"\G_x[0-9A-Fa-f]{4}_");
+
         private static string Escape(string text)
         {
             var escaped = new StringBuilder();
@@ -263,7 +267,7 @@ namespace NpsmfaLab
                 else if (ch == '<') escaped.Append("&lt;");
                 else if (ch == '>') escaped.Append("&gt;");
                 else if (ch < 0x20) escaped.Append(string.Format(CultureInfo.InvariantCulture, "_x{0:X4}_", (int)ch));
-                else if (ch == '_' && System.Text.RegularExpressions.Regex.IsMatch(text.Substring(index), "^_x[0-9A-Fa-f]{4}_")) escaped.Append("_x005F_");
+                else if (ch == '_' && EscapeLike.IsMatch(text, index)) escaped.Append("_x005F_");
                 else escaped.Append(ch);
             }
             return escaped.ToString();

@@ -847,10 +847,11 @@ function New-ShimSdoService {
     $service | Add-Member -MemberType ScriptMethod -Name GetProperty -Value {
         param($id)
         Assert-ShimSdoId $id @($script:SdoIds.Collection, $script:SdoPolicyIds.Policies, $script:SdoPolicyIds.Profiles)
-        $policies = @((Read-ShimState).networkPolicies)
+        $state = Read-ShimState
+        $policies = @($state.networkPolicies)
         if ($id -eq $script:SdoPolicyIds.Policies) { return , @($policies | ForEach-Object { New-ShimSdoPolicy $_ }) }
         if ($id -eq $script:SdoPolicyIds.Profiles) { return , @($policies | ForEach-Object { New-ShimSdoProfile $_ }) }
-        $groups = @((Read-ShimState).remoteRadiusServerGroups)
+        $groups = @($state.remoteRadiusServerGroups)
         , @(for ($g = 0; $g -lt $groups.Count; $g++) { New-ShimSdoGroup $g $groups[$g] })
     }
     $service
