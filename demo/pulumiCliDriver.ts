@@ -6,6 +6,8 @@ import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { EngineEvent, LocalWorkspace, StepEventMetadata } from "@pulumi/pulumi/automation";
 import type { ProgressEvent, ProgressListener } from "../engine";
+import { secondsSince } from "../engine/progress";
+import { configNamespace } from "../config/keys";
 import { labSecretKeys, labStackSettings, LabDescription } from "../lab/stackFiles";
 import type { ResourceChange } from "./describe";
 import type { DemoDriver } from "./driver";
@@ -17,6 +19,9 @@ export async function startPulumiCliDriver(
   projectDir: string,
   workDir: string,
 ): Promise<DemoDriver> {
+  // A Pulumi.demo.yaml the person already had is theirs: only the file this run writes is removed at stop.
+  const settingsFile = path.join(projectDir, `Pulumi.${stackName}.yaml`);
+  const settingsFileWasThere = fs.existsSync(settingsFile);
   const backend = path.join(workDir, "pulumi-state");
   fs.mkdirSync(backend, { recursive: true });
   const stack = await LocalWorkspace.createOrSelectStack(
@@ -29,7 +34,7 @@ export async function startPulumiCliDriver(
       key,
       {
         value: typeof value === "string" ? value : JSON.stringify(value),
-        secret: labSecretKeys.includes(key.replace(/^npsmfa:/, "")),
+        secret: labSecretKeys.includes(key.slice(configNamespace.length + 1)),
       },
     ]),
   );
@@ -82,7 +87,7 @@ export async function startPulumiCliDriver(
     providerMessages: () => messages.join("\n"),
     async stop() {
       // The stack's settings file is written into the project by the Automation API; the demo's stack is throwaway.
-      fs.rmSync(path.join(projectDir, `Pulumi.${stackName}.yaml`), { force: true });
+      if (!settingsFileWasThere) fs.rmSync(settingsFile, { force: true });
     },
   };
 }
@@ -93,8 +98,7 @@ function report(
   kind: ProgressEvent["kind"],
   startedAt?: number,
 ): void {
-  const seconds =
-    startedAt === undefined ? undefined : Math.round((performance.now() - startedAt) / 100) / 10;
+  const seconds = startedAt === undefined ? undefined : secondsSince(startedAt);
   progress({
     kind,
     phase: metadata.op === "refresh" ? "refresh" : metadata.op === "delete" ? "delete" : "update",

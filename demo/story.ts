@@ -9,12 +9,19 @@ import { mfaConnectorAppId } from "../config/clouds";
 import type { RunningLab } from "../lab/cli";
 import { dialInLab, DialResult } from "../lab/radius/vpnDial";
 import { loggedHostEvents } from "../lab/windows/eventLog";
-import { HostEvent, iasRestarts, readHostState, updateHostState } from "../lab/windows/hostState";
+import {
+  HostEvent,
+  iasRestarts,
+  readHostState,
+  rrasDefaultTimeoutSeconds,
+  updateHostState,
+} from "../lab/windows/hostState";
+import { secondsSince } from "../engine/progress";
 import { dynamicTypeNames } from "../providers/resourceTypes";
 import { driftLines, eventLines, previewLines, ResourceChange } from "./describe";
 import type { DemoDriver } from "./driver";
 import { progressPrinter } from "./progressPrinter";
-import { breakAsTheArticle, rrasDefaultTimeoutSeconds } from "./theArticle";
+import { breakAsTheArticle } from "./theArticle";
 
 export interface StoryStep {
   title: string;
@@ -39,15 +46,8 @@ export interface DemoReport {
 }
 
 /** The resources that must notice the story's two changes behind the tool's back. */
-export function behindTheBack(vpnHost: string): string[] {
+function behindTheBack(vpnHost: string): string[] {
   return ["tenant-mfa-connector", `${vpnHost}-radius-timeout`];
-}
-
-class StoryEnded extends Error {
-  constructor(reason: string) {
-    super(reason);
-    this.message = reason;
-  }
 }
 
 const isIasRestart = (change: ResourceChange) => change.type.endsWith(`:${dynamicTypeNames.iasRestart}`);
@@ -79,11 +79,11 @@ export async function tellStory(
     try {
       return await run();
     } finally {
-      report.steps.push({ title, seconds: Math.round((performance.now() - started) / 100) / 10 });
+      report.steps.push({ title, seconds: secondsSince(started) });
     }
   };
   const expect = (condition: boolean, reason: string) => {
-    if (!condition) throw new StoryEnded(reason);
+    if (!condition) throw new Error(reason);
   };
   const dial = async () => {
     const since = new Date().toISOString();
@@ -197,11 +197,7 @@ export async function tellStory(
     });
     report.ok = true;
   } catch (error) {
-    if (!(error instanceof StoryEnded)) {
-      report.reason = error instanceof Error ? error.message : String(error);
-      return report;
-    }
-    report.reason = error.message;
+    report.reason = error instanceof Error ? error.message : String(error);
   }
   return report;
 }

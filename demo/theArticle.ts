@@ -4,10 +4,14 @@
 // timeouts back to its 5 s default. IAS keeps running what it loaded, as Windows' does until a restart.
 import { mfaClientAppId, mfaConnectorAppId } from "../config/clouds";
 import type { RunningLab } from "../lab/cli";
-import { articleNpsHost, azureMfaKey, updateHostState } from "../lab/windows/hostState";
+import {
+  articleNpsHost,
+  azureMfaKey,
+  rrasDefaultTimeoutSeconds,
+  updateHostState,
+} from "../lab/windows/hostState";
 
 /** RRAS's default RADIUS timeout, which the article found and the lab's article seed has (articleVpnHost). */
-export const rrasDefaultTimeoutSeconds = 5;
 
 /** Breaks the lab as the article found its estate; returns what was done, in a person's words. */
 export async function breakAsTheArticle(lab: RunningLab): Promise<string[]> {

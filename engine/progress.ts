@@ -29,6 +29,11 @@ export interface ProgressSubject {
 }
 
 /** Runs one step of a resource, reporting its start and its end; `opOf` says what the step turned out to be. */
+/** Seconds since `started` (a performance.now() reading), to a tenth: what progress lines and reports show. */
+export function secondsSince(started: number): number {
+  return Math.round((performance.now() - started) / 100) / 10;
+}
+
 export async function reportStep<T>(
   listener: ProgressListener | undefined,
   phase: ProgressPhase,
@@ -46,7 +51,7 @@ export async function reportStep<T>(
     }
   };
   const started = performance.now();
-  const seconds = () => Math.round((performance.now() - started) / 100) / 10;
+  const seconds = () => secondsSince(started);
   emit({ kind: "started" });
   try {
     const result = await run();

@@ -17,6 +17,7 @@ import {
   azureMfaKey,
   certificateDerBase64,
   networkServiceSid,
+  rrasDefaultTimeoutSeconds,
   selfSignedNpsCertificate,
   updateHostState,
 } from "./windows/hostState";
@@ -247,7 +248,7 @@ export async function applyCause(cause: LabCause, context: CauseContext): Promis
     case "radius-timeout-short":
       for (const vpn of hosts.filter((host) => host.role === "vpn"))
         updateHostState(vpn.stateFile, (state) => {
-          for (const entry of state.remoteAccessRadius) entry.timeout = 5;
+          for (const entry of state.remoteAccessRadius) entry.timeout = rrasDefaultTimeoutSeconds;
         });
       return;
     default: {

@@ -21,6 +21,7 @@ import {
   articleVpnHost,
   certificateDerBase64,
   healthyNpsHost,
+  rrasDefaultTimeoutSeconds,
   updateHostState,
   writeHostState,
 } from "./windows/hostState";
@@ -148,7 +149,10 @@ async function seedHosts(hosts: LabHost[], seed: LabSeed, graph: GraphEmulator):
   const keys: ReturnType<typeof desiredKeyCredential>[] = [];
   for (const host of hosts) {
     if (host.role === "vpn") {
-      writeHostState(host.stateFile, articleVpnHost(host.name, npsNames, seed === "article" ? 5 : 90));
+      writeHostState(
+        host.stateFile,
+        articleVpnHost(host.name, npsNames, seed === "article" ? rrasDefaultTimeoutSeconds : 90),
+      );
       continue;
     }
     if (seed === "article") {

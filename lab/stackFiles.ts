@@ -3,6 +3,7 @@
 // Pure functions from the lab's description to file text; lab/cli.ts does the writing.
 import * as yaml from "js-yaml";
 import type { CloudName } from "../config/clouds";
+import { configNamespace } from "../config/keys";
 
 export type LabRole = "nps" | "vpn";
 
@@ -95,7 +96,7 @@ export const labSecretKeys = ["npsServers", "vpnServers", "graph"];
 export function labStack(lab: LabDescription): { config: Record<string, unknown>; secretKeys: string[] } {
   const config: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(labStackSettings(lab, true)))
-    config[key.replace(/^npsmfa:/, "")] = value;
+    config[key.slice(configNamespace.length + 1)] = value;
   return { config, secretKeys: labSecretKeys };
 }
 

@@ -255,8 +255,15 @@ export function cloudEndpointsReachable(cloud: CloudName): Record<string, boolea
   return Object.fromEntries(extensionHosts(cloud).map((name) => [`${name}:443`, true]));
 }
 
-/** A VPN (RRAS) server as the article finds it: RADIUS authentication to each NPS with RRAS's 5 s default. */
-export function articleVpnHost(hostname: string, npsServers: string[], timeoutSeconds = 5): HostState {
+/** RRAS's RADIUS server timeout when none is given (Add-RemoteAccessRadius -Timeout): too short for MFA. */
+export const rrasDefaultTimeoutSeconds = 5;
+
+/** A VPN (RRAS) server as the article finds it: RADIUS authentication to each NPS with RRAS's default. */
+export function articleVpnHost(
+  hostname: string,
+  npsServers: string[],
+  timeoutSeconds = rrasDefaultTimeoutSeconds,
+): HostState {
   const host = emptyHost(hostname);
   host.services.RemoteAccess = { displayName: "Routing and Remote Access", status: "Running", history: [] };
   host.remoteAccessRadius = npsServers.map((serverName) => ({
