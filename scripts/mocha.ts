@@ -54,6 +54,7 @@ export function runMocha(spec: string | string[], options: MochaOptions = {}): P
       const stats = fs.existsSync(statsFile)
         ? (JSON.parse(fs.readFileSync(statsFile, "utf8")) as { passed: number; failed: number })
         : { passed: 0, failed: 1 };
+      fs.rmSync(path.dirname(statsFile), { recursive: true, force: true });
       if (error && !options.keepOutput) console.error(output);
       resolve({ ...stats, exitedCleanly: status === 0, output });
     };

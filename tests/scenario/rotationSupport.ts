@@ -75,9 +75,12 @@ export const tokenFailures = (lab: RunningLab) =>
     hostEvents(host.stateFile, readHostState(host.stateFile).events, { logName: "AuthZAdminCh", id: 3 }),
   );
 
+/** A dial as the dial loop reports it: its outcome and when it started (ISO time). */
+export type TimedDial = DialResult & { started: string };
+
 /** Dials from another process until stopped; `stop` resolves with every dial it made. */
 export class DialLoop {
-  private readonly results: (DialResult & { started: string })[] = [];
+  private readonly results: TimedDial[] = [];
   private readonly waiters: { after: string; resolve: () => void }[] = [];
   private readonly child: ChildProcess;
   private buffer = "";
@@ -94,7 +97,7 @@ export class DialLoop {
       const lines = this.buffer.split("\n");
       this.buffer = lines.pop()!;
       for (const line of lines.filter((entry) => entry.trim() !== "")) {
-        const result = JSON.parse(line) as DialResult & { started: string };
+        const result = JSON.parse(line) as TimedDial;
         this.results.push(result);
         for (const waiter of this.waiters.filter((entry) => result.started > entry.after)) waiter.resolve();
       }
@@ -111,7 +114,7 @@ export class DialLoop {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
   }
 
-  async stop(): Promise<(DialResult & { started: string })[]> {
+  async stop(): Promise<TimedDial[]> {
     const exited = new Promise((resolve) => this.child.once("exit", resolve));
     this.child.kill("SIGTERM");
     await exited;
@@ -141,11 +144,11 @@ export function assertOneKeyPerServer(lab: RunningLab) {
 export async function rotateWhileDialling(
   scenario: Scenario,
   rotate: () => Promise<void>,
-): Promise<(DialResult & { started: string })[]> {
+): Promise<TimedDial[]> {
   scenario.lab.setApprovalSeconds(1);
   const loop = new DialLoop(scenario.dir);
   scenario.loops.push(loop);
-  let dials: (DialResult & { started: string })[] = [];
+  let dials: TimedDial[] = [];
   try {
     await loop.dialStartedAfter(new Date(0).toISOString());
     await rotate();

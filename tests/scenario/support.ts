@@ -30,12 +30,20 @@ export async function startScenarioLab(
 ): Promise<ScenarioLab> {
   const labDir = fs.mkdtempSync(path.join(os.tmpdir(), `npsmfa-${prefix}-lab-`));
   const projectDir = fs.mkdtempSync(path.join(os.tmpdir(), `npsmfa-${prefix}-project-`));
-  const lab = await startLab({ ...options, dir: labDir, projectDir });
-  const engine = await Engine.start({
-    stack: labStack(lab.description),
-    program: () => buildProgram(loadStackConfig()),
-  });
-  return { labDir, projectDir, lab, engine };
+  let lab: RunningLab | undefined;
+  try {
+    lab = await startLab({ ...options, dir: labDir, projectDir });
+    const engine = await Engine.start({
+      stack: labStack(lab.description),
+      program: () => buildProgram(loadStackConfig()),
+    });
+    return { labDir, projectDir, lab, engine };
+  } catch (error) {
+    // The caller gets no scenario to stop: what started so far is stopped here.
+    await lab?.stop();
+    for (const dir of [labDir, projectDir]) fs.rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 export async function stopScenarioLab(scenario: ScenarioLab | undefined): Promise<void> {

@@ -28,6 +28,8 @@ export const mochaHooks = {
   afterAll(): void {
     if (consoleWarn) console.warn = consoleWarn;
     consoleWarn = undefined;
+    // Under --parallel the root hooks run once per file, so each file reports its own messages.
     if (written > 0) console.log(`\n  ${written} provider messages (pulumi.log) went to ${file}`);
+    written = 0;
   },
 };

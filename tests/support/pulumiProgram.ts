@@ -3,8 +3,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { project, stackConfigText, StackSettings, stackName, waitForRegistrations } from "../../engine/stack";
 
-export { project, stackName, StackSettings, waitForRegistrations };
-
 export interface RegisteredResource {
   type: string;
   name: string;

@@ -6,7 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseStackConfig } from "../../config/schema";
 import { buildProgram } from "../../program";
 import { dynamicTypeNames, dynamicTypeToken } from "../../providers/resourceTypes";
-import { project, RegisteredResource, stackName, waitForRegistrations } from "../support/pulumiProgram";
+import { project, stackName, waitForRegistrations } from "../../engine/stack";
+import { RegisteredResource } from "../support/pulumiProgram";
 
 const tenantId = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const server = (hostname: string) => ({
