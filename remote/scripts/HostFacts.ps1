@@ -73,6 +73,23 @@ function Test-NetworkServiceCanRead {
 # howto-mfa-nps-extension, certificate rollover / multiple certificates).
 $ThumbprintIdentifierMinimumVersion = [version]'1.2.2893.1'
 
+# The extension's DLLs NPS must have registered to load it, by the AuthSrv\Parameters value (REG_MULTI_SZ)
+# that lists each, as the extension's installer registers them. One definition for the settings script and
+# the restart's health check, which both run in one command.
+$ExtensionDlls = [ordered]@{ AuthorizationDLLs = 'MfaNpsAuthzExt.dll'; ExtensionDLLs = 'MfaNpsAuthnExt.dll' }
+
+# The names of the AuthSrv values that lack their extension DLL (a path ending in it, or its bare name).
+function Get-MissingExtensionDll {
+    $parameters = $null
+    if (Test-Path -Path $AuthSrvParametersKey) { $parameters = Get-ItemProperty -Path $AuthSrvParametersKey }
+    foreach ($valueName in $ExtensionDlls.Keys) {
+        $registered = @()
+        if ($null -ne $parameters -and $parameters.PSObject.Properties[$valueName]) { $registered = @($parameters.$valueName) }
+        $dll = $ExtensionDlls[$valueName]
+        if (@($registered | Where-Object { "$_" -like "*\$dll" -or "$_" -eq $dll }).Count -eq 0) { $valueName }
+    }
+}
+
 # The installed extension's version: the file version of its authorization DLL, as registered in AuthSrv.
 # $null when the DLL cannot be found or read.
 function Get-ExtensionVersion {

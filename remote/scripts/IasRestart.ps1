@@ -120,18 +120,6 @@ function Test-ExtensionToken {
     }
 }
 
-# The extension's DLLs registered with NPS (AuthSrv\Parameters), as its installer leaves them.
-function Get-MissingExtensionDll {
-    $parameters = Get-ItemProperty -Path 'HKLM:\SYSTEM\CurrentControlSet\Services\AuthSrv\Parameters' -ErrorAction SilentlyContinue
-    $missing = @()
-    foreach ($pair in @(@('AuthorizationDLLs', 'MfaNpsAuthzExt.dll'), @('ExtensionDLLs', 'MfaNpsAuthnExt.dll'))) {
-        $values = @()
-        if ($null -ne $parameters -and $parameters.PSObject.Properties[$pair[0]]) { $values = @($parameters.($pair[0])) }
-        if (@($values | Where-Object { ([string]$_).EndsWith($pair[1], [StringComparison]::OrdinalIgnoreCase) }).Count -eq 0) { $missing += "$($pair[1]) in $($pair[0])" }
-    }
-    $missing
-}
-
 function Remove-SupersededCertificate {
     param($Retire)
     $subject = [string](Get-InputValue $Retire 'subject')
@@ -188,7 +176,7 @@ function Invoke-IasRestart {
     }
     $token = @{ ok = $true; thumbprint = ''; aadsts = ''; problem = '' }
     if ($checkToken) { $token = Test-ExtensionToken }
-    $missingDlls = @(Get-MissingExtensionDll)
+    $missingDlls = @(Get-MissingExtensionDll | ForEach-Object { "$($ExtensionDlls[$_]) in $_" })
     $errors = @(Get-AuthzError -LogNames $logNames -Since $requested)
     $checked = Get-Date
     $timings = @{

@@ -5,22 +5,7 @@
 # A host without the extension's DLLs registered is reported and left unchanged.
 
 $AzureMfaKey = 'HKLM:\SOFTWARE\Microsoft\AzureMfa'
-$ExtensionDlls = @{ AuthorizationDLLs = 'MfaNpsAuthzExt.dll'; ExtensionDLLs = 'MfaNpsAuthnExt.dll' }
 $ProviderProperties = @('PSPath', 'PSParentPath', 'PSChildName', 'PSDrive', 'PSProvider')
-
-# DLL registrations NPS needs to load the extension, named by the AuthSrv value missing them.
-function Get-MissingExtensionDll {
-    $missing = @()
-    $parameters = $null
-    if (Test-Path -Path $AuthSrvParametersKey) { $parameters = Get-ItemProperty -Path $AuthSrvParametersKey }
-    foreach ($valueName in @($ExtensionDlls.Keys | Sort-Object)) {
-        $registered = @()
-        if ($null -ne $parameters -and $parameters.PSObject.Properties[$valueName]) { $registered = @($parameters.$valueName) }
-        $dll = $ExtensionDlls[$valueName]
-        if (@($registered | Where-Object { "$_" -like "*\$dll" -or "$_" -eq $dll }).Count -eq 0) { $missing += $valueName }
-    }
-    $missing
-}
 
 # Refuses, before anything is written, to pin the certificate by thumbprint on an extension that ignores it.
 function Assert-ThumbprintIdentifierSupported {
