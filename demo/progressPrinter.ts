@@ -3,8 +3,9 @@
 // `--refresh` runs first) are summed up in one line, except those that found drift.
 import { performance } from "node:perf_hooks";
 import type { ProgressEvent, ProgressListener } from "../engine";
+import { isDynamicType } from "../providers/resourceTypes";
 
-const ours = (event: ProgressEvent) => event.type.startsWith("pulumi-nodejs:dynamic");
+const ours = (event: ProgressEvent) => isDynamicType(event.type);
 
 export function progressPrinter(
   say: (line: string) => void,

@@ -17,7 +17,7 @@ import {
   updateHostState,
 } from "../lab/windows/hostState";
 import { secondsSince } from "../engine/progress";
-import { dynamicTypeNames } from "../providers/resourceTypes";
+import { dynamicTypeNames, isDynamicType } from "../providers/resourceTypes";
 import { driftLines, eventLines, previewLines, ResourceChange } from "./describe";
 import type { DemoDriver } from "./driver";
 import { progressPrinter } from "./progressPrinter";
@@ -51,7 +51,7 @@ function behindTheBack(vpnHost: string): string[] {
 }
 
 const isIasRestart = (change: ResourceChange) => change.type.endsWith(`:${dynamicTypeNames.iasRestart}`);
-const isOurs = (change: ResourceChange) => change.type.startsWith("pulumi-nodejs:dynamic");
+const isOurs = (change: ResourceChange) => isDynamicType(change.type);
 const changed = (changes: ResourceChange[]) =>
   changes.filter((change) => change.op !== "same" && isOurs(change));
 

@@ -10,6 +10,7 @@ import type {
   ServicePrincipalFacts,
   TenantFacts,
 } from "./facts";
+import { authenticationTypeNames, authenticationTypes } from "./facts";
 
 /** Microsoft documents the RADIUS timeout for MFA as 30-60 s at least; we require 60 (config/schema.ts). */
 export const minimumRadiusTimeoutSeconds = 60;
@@ -260,21 +261,14 @@ function endpointFindings(host: NpsHostFacts, tenant: TenantFacts): Finding[] {
   });
 }
 
-/** AADSTS codes the extension logs with ESTS_TOKEN_ERROR, and the check that explains each. */
-export const aadstsExplanations: Record<string, { check: CheckId; meaning: string }> = {
-  "7000112": {
-    check: "client-sp-disabled",
-    meaning: "the Azure Multi-Factor Auth Client application is disabled",
-  },
-  "500014": {
-    check: "connector-sp-disabled",
-    meaning: "the Azure Multi-Factor Auth Connector resource is disabled",
-  },
-  "700027": {
-    check: "certificate-not-registered",
-    meaning:
-      "the key of the certificate IAS signs with is not registered, or expired, or IAS runs an older certificate",
-  },
+/**
+ * AADSTS codes the extension logs with ESTS_TOKEN_ERROR whose cause is one check whatever the host:
+ * 7000112 the Azure Multi-Factor Auth Client application is disabled, 500014 the Connector resource is.
+ * AADSTS700027 (the key IAS signs with is not on the Client) depends on the host: see tokenErrorFinding.
+ */
+const aadstsChecks: Record<string, CheckId> = {
+  "7000112": "client-sp-disabled",
+  "500014": "connector-sp-disabled",
 };
 
 function reasonCode(message: string): string | undefined {
@@ -320,7 +314,7 @@ export function tokenErrorFinding(
       ? "ias-restart-pending"
       : "certificate-not-registered";
   const parts = [...codes].map(([code, count]) => {
-    const check = code === "700027" ? keyNotFound : aadstsExplanations[code]?.check;
+    const check = code === "700027" ? keyNotFound : aadstsChecks[code];
     const explained = check ? ` -> ${check}${failingNow.has(check) ? "" : " (passes now)"}` : "";
     return `${count} x ESTS_TOKEN_ERROR${code === "unknown" ? "" : ` AADSTS${code}`}${explained}`;
   });
@@ -402,19 +396,6 @@ const methodsWithoutPap = new Set([
   "microsoftAuthenticatorAuthenticationMethod",
   "phoneAuthenticationMethod",
 ]);
-/** sdoias.h AUTHENTICATION_TYPE values (Learn: windows/win32/api/sdoias/ne-sdoias-authentication_type). */
-const authenticationTypeNames: Record<number, string> = {
-  1: "PAP",
-  2: "CHAP",
-  3: "MS-CHAP",
-  4: "MS-CHAPv2",
-  5: "EAP",
-  7: "unauthenticated",
-  9: "MS-CHAP (password change)",
-  10: "MS-CHAPv2 (password change)",
-  11: "PEAP",
-};
-const papType = 1;
 
 /** --user: exists, enabled, synced with a matching UPN, has a method the VPN's protocol can carry. */
 function userFindings(facts: EstateFacts): Finding[] {
@@ -504,7 +485,9 @@ function userFindings(facts: EstateFacts): Finding[] {
         `${host} "${policy.name}": ${policy.authenticationTypes.map((type) => authenticationTypeNames[type] ?? `type ${type}`).join(", ") || "none"}`,
     )
     .join("; ");
-  const withoutPap = policies.filter(({ policy }) => !policy.authenticationTypes.includes(papType));
+  const withoutPap = policies.filter(
+    ({ policy }) => !policy.authenticationTypes.includes(authenticationTypes.pap),
+  );
   if (withoutPap.length > 0 && !usable.some((method) => methodsWithoutPap.has(method)))
     findings.push(
       finding(

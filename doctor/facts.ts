@@ -38,6 +38,22 @@ export interface TenantFacts {
   user?: UserFacts;
 }
 
+/** sdoias.h AUTHENTICATION_TYPE values (Learn: windows/win32/api/sdoias/ne-sdoias-authentication_type). */
+export const authenticationTypeNames: Record<number, string> = {
+  1: "PAP",
+  2: "CHAP",
+  3: "MS-CHAP",
+  4: "MS-CHAPv2",
+  5: "EAP",
+  7: "unauthenticated",
+  9: "MS-CHAP (password change)",
+  10: "MS-CHAPv2 (password change)",
+  11: "PEAP",
+};
+
+/** The AUTHENTICATION_TYPE values the doctor and the lab name in code. */
+export const authenticationTypes = { pap: 1, mschapv2: 4, eap: 5 } as const;
+
 /** An NPS network policy and the authentication types (sdoias.h AUTHENTICATION_TYPE) its profile allows. */
 export interface NetworkPolicyFacts {
   name: string;

@@ -52,6 +52,7 @@ import {
   secretKeysOf,
   toWire,
 } from "./wire";
+import { isDynamicType } from "../providers/resourceTypes";
 import { ProgressListener, reportStep } from "./progress";
 
 export { StackSettings } from "./mockMonitor";
@@ -148,7 +149,6 @@ export function emptyState(): EngineState {
   return { resources: [] };
 }
 
-const dynamicTypePrefix = "pulumi-nodejs:dynamic";
 const repoRoot = path.resolve(__dirname, "..");
 
 interface Plan {
@@ -517,10 +517,7 @@ export class Engine {
     const news = toWire(registration.inputs) as PropertyMap;
     const unchanged = { properties: [], replaces: [], unknown: [], deleteBeforeReplace: false };
     if (!registration.custom) return { op: old ? "same" : "create", inputs: news, ...unchanged };
-    if (
-      !registration.type.startsWith(`${dynamicTypePrefix}:`) &&
-      !registration.type.startsWith(`${dynamicTypePrefix}/`)
-    ) {
+    if (!isDynamicType(registration.type)) {
       throw new Error(
         `${registration.type} is not a dynamic resource: this engine drives only Pulumi's dynamic-provider host`,
       );

@@ -11,8 +11,8 @@ import { askServer } from "./radius/vpnDial";
 import { LabHost, labCloud, LabUserAccount, labUserPrincipalName } from "./stackFiles";
 import type { DirectoryUser } from "./graph";
 import { labHostRunner } from "./windows/localRunner";
+import { authenticationTypes } from "../doctor/facts";
 import {
-  authenticationTypes,
   authSrvParametersKey,
   azureMfaKey,
   certificateDerBase64,

@@ -17,6 +17,14 @@ export const dynamicTypeNames = {
 
 export type DynamicTypeName = (typeof dynamicTypeNames)[keyof typeof dynamicTypeNames];
 
+/**
+ * Whether a type token is a dynamic resource's: `pulumi-nodejs:dynamic/<module>:<Type>`, or
+ * `pulumi-nodejs:dynamic:Resource` for one the SDK registers without a module.
+ */
+export function isDynamicType(type: string): boolean {
+  return type.startsWith("pulumi-nodejs:dynamic:") || type.startsWith("pulumi-nodejs:dynamic/");
+}
+
 /** The full type token the engine and CrossGuard see for one of our dynamic resources. */
 export function dynamicTypeToken(name: DynamicTypeName): string {
   return `pulumi-nodejs:dynamic/${dynamicModule}:${name}`;

@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import forge from "node-forge";
 import { cloudExtensionSettings, CloudName, extensionHosts } from "../../config/clouds";
+import { authenticationTypes } from "../../doctor/facts";
 
 /** Path of the shim module a lab host imports before it runs a script. */
 export const windowsShimModulePath = path.join(__dirname, "WindowsShim.psm1");
@@ -133,9 +134,6 @@ export interface NetworkPolicy {
   authenticationTypes: number[];
 }
 
-/** sdoias.h AUTHENTICATION_TYPE (Learn: windows/win32/api/sdoias/ne-sdoias-authentication_type). */
-export const authenticationTypes = { pap: 1, mschapv2: 4, eap: 5 } as const;
-
 export interface HostState {
   hostname: string;
   /** Key path (HKLM:\...) to its values by name. */
@@ -225,7 +223,8 @@ export function articleNpsHost(hostname: string, tenantId: string, cloud: CloudN
   host.registry[authSrvParametersKey] = extensionDllRegistration();
   host.npsExtensionVersion = currentExtensionVersion;
   host.registry[azureMfaKey] = { TENANT_ID: tenantId };
-  // PAP: what the lab's VPN dials send (a User-Password attribute), and what lets every MFA method work.
+  // PAP: what the lab's VPN dials send (a User-Password attribute), and the one protocol that carries every
+  // MFA method (Learn: howto-mfa-nps-extension, "Authentication methods"; doctor/diagnose.ts keeps the table).
   host.networkPolicies = [
     { name: "Always On VPN", merit: 1, enabled: true, authenticationTypes: [authenticationTypes.pap] },
   ];
@@ -277,7 +276,8 @@ export function articleVpnHost(
 }
 
 /**
- * A RADIUS proxy: NPS without the extension (Microsoft: a server running it cannot forward), forwarding to
+ * A RADIUS proxy: NPS without the extension (Learn, howto-mfa-nps-extension: an NPS server with the extension
+ * installed cannot forward RADIUS requests to another server), forwarding to
  * the extension NPS servers through one remote RADIUS server group, each server with the timeout given.
  */
 export function radiusProxyHost(hostname: string, npsServers: string[], timeoutSeconds: number): HostState {
