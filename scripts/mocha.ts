@@ -10,9 +10,11 @@ const root = path.resolve(__dirname, "..");
 
 export interface MochaTally {
   passed: number;
+  /**
+   * Failed tests; one when mocha itself ended badly (it crashed, or a hook failed outside any test)
+   * and no test failed, so a run that never reached its tests does not pass.
+   */
   failed: number;
-  /** False when mocha itself ended badly (it crashed, or a hook failed outside any test). */
-  exitedCleanly: boolean;
   /** What mocha printed, when it was kept rather than shown. */
   output: string;
 }
@@ -56,7 +58,8 @@ export function runMocha(spec: string | string[], options: MochaOptions = {}): P
         : { passed: 0, failed: 1 };
       fs.rmSync(path.dirname(statsFile), { recursive: true, force: true });
       if (error && !options.keepOutput) console.error(output);
-      resolve({ ...stats, exitedCleanly: status === 0, output });
+      const endedBadly = status !== 0 && stats.failed === 0;
+      resolve({ passed: stats.passed, failed: stats.failed + (endedBadly ? 1 : 0), output });
     };
     child.on("error", (error) => finish(null, error));
     child.on("close", (status) => finish(status));

@@ -25,8 +25,7 @@ export async function runReliabilitySuite(options: { keepOutput?: boolean } = {}
   });
   const sum = totals(fs.readFileSync(tallyFile, "utf8"));
   const leaks = sum.keysLost + sum.secretsFound + sum.injectionsExecuted + sum.badConfigsAccepted;
-  const failed =
-    run.failed + (leaks > 0 && run.failed === 0 ? 1 : 0) + (!run.exitedCleanly && run.failed === 0 ? 1 : 0);
+  const failed = run.failed + (leaks > 0 && run.failed === 0 ? 1 : 0);
   const summary = `\n${countsLine(sum)}\nreliability: ${run.passed} passed, ${failed} failed\n`;
   if (!options.keepOutput) process.stdout.write(summary);
   return { passed: run.passed, failed, output: options.keepOutput ? run.output + summary : "" };
