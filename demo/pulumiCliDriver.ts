@@ -6,7 +6,8 @@ import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { EngineEvent, LocalWorkspace, StepEventMetadata } from "@pulumi/pulumi/automation";
 import type { ProgressEvent, ProgressListener } from "../engine";
-import { secondsSince } from "../engine/progress";
+import { secondsSince, type ProgressPhase } from "../engine/progress";
+import { containsUnknown } from "../engine/wire";
 import { configNamespace } from "../config/keys";
 import { labSecretKeys, labStackSettings, LabDescription } from "../lab/stackFiles";
 import type { ResourceChange } from "./describe";
@@ -45,45 +46,35 @@ export async function startPulumiCliDriver(
     if (diagnostic && diagnostic.severity !== "info#err")
       messages.push(`${diagnostic.severity}: ${diagnostic.message}`);
   };
+  // `pulumi preview --refresh` and `pulumi up --refresh` report the same events: one handler for both.
+  const run = async (operation: "preview" | "update", progress?: ProgressListener) => {
+    const changes: ResourceChange[] = [];
+    const started = new Map<string, number>();
+    const onEvent = (event: EngineEvent) => {
+      onDiagnostic(event);
+      const pre = event.resourcePreEvent?.metadata;
+      const done = event.resOutputsEvent?.metadata;
+      const failed = event.resOpFailedEvent?.metadata;
+      if (pre) {
+        started.set(`${pre.op}:${pre.urn}`, performance.now());
+        if (progress) report(progress, operation, pre, "started");
+      }
+      if (done && progress) report(progress, operation, done, "done", started.get(`${done.op}:${done.urn}`));
+      if (failed && progress)
+        report(progress, operation, failed, "failed", started.get(`${failed.op}:${failed.urn}`));
+      // A preview's plan is complete when each step starts; an update's outcome when it is done.
+      const change = operation === "preview" ? pre : done;
+      if (change && change.op !== "refresh") changes.push(changeOf(change));
+    };
+    const options = { refresh: true, color: "never" as const, onEvent };
+    if (operation === "preview") await stack.preview(options);
+    else await stack.up(options);
+    return changes;
+  };
   return {
     description: `engine: the Pulumi CLI (Automation API), stack ${stackName} in a local backend at ${backend}`,
-    async preview() {
-      const changes: ResourceChange[] = [];
-      await stack.preview({
-        refresh: true,
-        color: "never",
-        onEvent: (event) => {
-          onDiagnostic(event);
-          const metadata = event.resourcePreEvent?.metadata;
-          if (metadata && metadata.op !== "refresh") changes.push(changeOf(metadata));
-        },
-      });
-      return changes;
-    },
-    async up(progress) {
-      const changes: ResourceChange[] = [];
-      const started = new Map<string, number>();
-      await stack.up({
-        refresh: true,
-        color: "never",
-        onEvent: (event) => {
-          onDiagnostic(event);
-          const pre = event.resourcePreEvent?.metadata;
-          const done = event.resOutputsEvent?.metadata;
-          const failed = event.resOpFailedEvent?.metadata;
-          if (pre) {
-            started.set(`${pre.op}:${pre.urn}`, performance.now());
-            report(progress, pre, "started");
-          }
-          if (done) {
-            report(progress, done, "done", started.get(`${done.op}:${done.urn}`));
-            if (done.op !== "refresh") changes.push(changeOf(done));
-          }
-          if (failed) report(progress, failed, "failed", started.get(`${failed.op}:${failed.urn}`));
-        },
-      });
-      return changes;
-    },
+    preview: (progress) => run("preview", progress),
+    up: (progress) => run("update", progress),
     providerMessages: () => messages.join("\n"),
     async stop() {
       // The stack's settings file is written into the project by the Automation API; the demo's stack is throwaway.
@@ -94,6 +85,7 @@ export async function startPulumiCliDriver(
 
 function report(
   progress: ProgressListener,
+  operation: "preview" | "update",
   metadata: StepEventMetadata,
   kind: ProgressEvent["kind"],
   startedAt?: number,
@@ -101,7 +93,7 @@ function report(
   const seconds = startedAt === undefined ? undefined : secondsSince(startedAt);
   progress({
     kind,
-    phase: metadata.op === "refresh" ? "refresh" : metadata.op === "delete" ? "delete" : "update",
+    phase: phaseOf(operation, metadata.op),
     urn: metadata.urn,
     type: metadata.type,
     name: metadata.urn.split("::").pop() ?? metadata.urn,
@@ -110,13 +102,23 @@ function report(
   });
 }
 
-function changeOf(metadata: StepEventMetadata): ResourceChange {
+/** The phase our progress printer shows a step in: a refresh's read, or the operation's own step. */
+function phaseOf(operation: "preview" | "update", op: string): ProgressPhase {
+  if (op === "refresh") return "refresh";
+  if (operation === "preview") return "preview";
+  return op === "delete" ? "delete" : "update";
+}
+
+/** One step of a CLI engine event as the story describes it. Exported for its test. */
+export function changeOf(metadata: StepEventMetadata): ResourceChange {
   return {
     name: metadata.urn.split("::").pop() ?? metadata.urn,
     type: metadata.type,
     op: metadata.op,
     properties: metadata.diffs ?? [],
-    unknown: [],
+    // An input known only after apply arrives as the engine's placeholder for a computed value, the same
+    // text the SDK's unknownValue is (computedValuePlaceholder, pulumi pkg/resource/stack/deployment.go).
+    unknown: (metadata.diffs ?? []).filter((property) => containsUnknown(metadata.new?.inputs?.[property])),
     ...(metadata.old ? { old: { inputs: metadata.old.inputs, outputs: metadata.old.outputs } } : {}),
     ...(metadata.new ? { new: { inputs: metadata.new.inputs } } : {}),
   };

@@ -4,6 +4,8 @@ import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { parseDemoArguments, pulumiOnPath } from "../../demo/cli";
 import { declaredSummary, driftLines, eventLines, ResourceChange } from "../../demo/describe";
+import { changeOf } from "../../demo/pulumiCliDriver";
+import type { StepEventStateMetadata } from "@pulumi/pulumi/automation";
 import { dynamicTypeToken } from "../../providers/resourceTypes";
 
 const change = (
@@ -111,5 +113,45 @@ describe("demo: what a person reads", () => {
       () => parseDemoArguments(["--engine", "terraform"]),
       /expected --engine auto, local, pulumi, found "terraform"/,
     );
+  });
+});
+
+describe("demo on the Pulumi CLI: a step event as the story reads it", () => {
+  // What the CLI's engine events carry for an input known only after apply: the computed-value placeholder
+  // (computedValuePlaceholder, pulumi pkg/resource/stack/deployment.go), nested where the value sits.
+  const placeholder = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+  const type = dynamicTypeToken("NpsExtensionSettings");
+  const urn = `urn:pulumi:demo::npsmfa::npsmfa:index:NpsServer$${type}::nps01-settings`;
+  const stateWith = (inputs: Record<string, unknown>): StepEventStateMetadata => ({
+    type,
+    urn,
+    custom: true,
+    delete: false,
+    id: "nps01",
+    parent: "",
+    protect: false,
+    provider: "",
+    inputs,
+    outputs: {},
+    initErrors: [],
+  });
+
+  it("marks a drifted input the engine cannot know yet as unknown, not as a drift to that placeholder", () => {
+    const step = changeOf({
+      op: "update",
+      urn,
+      type,
+      provider: "",
+      diffs: ["settings", "hostname"],
+      old: stateWith({ hostname: "nps00", settings: { CLIENT_CERT_IDENTIFIER: "AB".repeat(20) } }),
+      new: stateWith({ hostname: "nps01", settings: { CLIENT_CERT_IDENTIFIER: placeholder } }),
+    });
+    assert.deepEqual(step.unknown, ["settings"]);
+    const lines = driftLines(step);
+    assert.ok(
+      lines.includes("nps01-settings settings: known once the steps before it ran"),
+      lines.join("\n"),
+    );
+    assert.ok(!lines.join("\n").includes(placeholder), lines.join("\n"));
   });
 });
