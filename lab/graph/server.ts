@@ -136,6 +136,10 @@ function insufficientPrivileges(): Answer {
   return odataError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
 }
 
+function methodNotAllowed(method: string): Answer {
+  return odataError(405, "Request_BadRequest", `The HTTP method '${method}' is not allowed here.`);
+}
+
 function entraError(status: number, error: string, description: string): Answer {
   const code = Number(/AADSTS(\d+)/.exec(description)?.[1] ?? 0);
   return {
@@ -386,14 +390,18 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
         });
         return found ? { status: 204 } : notFound();
       }
-      return odataError(405, "Request_BadRequest", `The HTTP method '${method}' is not allowed here.`);
+      return methodNotAllowed(method);
     } catch (error) {
       if (error instanceof GraphRuleError) return odataError(error.status, error.code, error.message);
       throw error;
     }
   }
 
-  /** GET /users/{id | userPrincipalName}[/authentication/methods]: reads only, as the doctor makes them. */
+  /**
+   * GET /users/{id | userPrincipalName}[/authentication/methods]: reads only, as the doctor makes them.
+   * Listing users (GET /users, Learn: graph/api/user-list) is deliberately not emulated, since nothing of
+   * ours lists them: the emulator answers it with 400, where Graph would return a page of users.
+   */
   function usersCall(
     method: string,
     segments: string[],
@@ -410,7 +418,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
       );
     }
     if (method !== "GET") {
-      return odataError(405, "Request_BadRequest", `The HTTP method '${method}' is not allowed here.`);
+      return methodNotAllowed(method);
     }
     const needs = methods ? methodReadRoles : userReadRoles;
     if (!roles.some((role) => needs.has(role))) {
