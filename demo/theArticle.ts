@@ -11,8 +11,6 @@ import {
   updateHostState,
 } from "../lab/windows/hostState";
 
-/** RRAS's default RADIUS timeout, which the article found and the lab's article seed has (articleVpnHost). */
-
 /** Breaks the lab as the article found its estate; returns what was done, in a person's words. */
 export async function breakAsTheArticle(lab: RunningLab): Promise<string[]> {
   await lab.graph.changeServicePrincipal(mfaClientAppId, (client) => ({
