@@ -1,20 +1,15 @@
 // The demo on our engine: Pulumi's own runtime runs the program in this process and Pulumi's own
 // dynamic-provider host runs the providers, as `pulumi` would (docs/engine.md). The stack's state lives
 // in memory for the demo's length.
-import { loadStackConfig } from "../config/load";
-import { emptyState, Engine, EngineError, EngineState, ProgressListener, Step } from "../engine";
+import { startProjectEngine } from "../engine/projectEngine";
+import { emptyState, EngineError, EngineState, ProgressListener, Step } from "../engine";
 import { labStack, LabDescription } from "../lab/stackFiles";
-import { buildProgram } from "../program";
 import type { ResourceChange } from "./describe";
 import type { DemoDriver } from "./driver";
 
 export async function startLocalDriver(lab: LabDescription): Promise<DemoDriver> {
   let listener: ProgressListener | undefined;
-  const engine = await Engine.start({
-    stack: labStack(lab),
-    program: () => buildProgram(loadStackConfig()),
-    progress: (event) => listener?.(event),
-  });
+  const engine = await startProjectEngine(labStack(lab), (event) => listener?.(event));
   let state: EngineState = emptyState();
   const listening = async <T>(progress: ProgressListener | undefined, run: () => Promise<T>): Promise<T> => {
     listener = progress;

@@ -12,11 +12,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import { loadStackConfig } from "../config/load";
+import { startProjectEngine } from "../engine/projectEngine";
 import { startLab, type RunningLab } from "../lab/cli";
-import { buildProgram } from "../program";
 import { closeHostConnections } from "../remote/windows/hostConnections";
-import { emptyState, Engine, providerKey, type EngineState } from "../engine";
+import { emptyState, providerKey, type EngineState } from "../engine";
 import { SecretsManager } from "../engine/storedProvider";
 import { labStack } from "../lab/stackFiles";
 import { WinrmClient } from "../remote/winrm";
@@ -142,7 +141,7 @@ const counted = (lab: RunningLab, what: (host: RunningLab["hosts"]["hosts"][numb
 async function benchCase(dir: string, hosts: number, opensslConfig: string): Promise<Case> {
   return withLab(dir, split(hosts), async (lab) => {
     const stack = labStack(lab.description);
-    const engine = await Engine.start({ stack, program: () => buildProgram(loadStackConfig()) });
+    const engine = await startProjectEngine(stack);
     let state: EngineState;
     try {
       state = (await engine.up(emptyState())).state;
@@ -215,10 +214,7 @@ async function benchLabMemory(dir: string): Promise<number> {
 
 async function benchState(dir: string): Promise<{ stateKiB: number; providerKiB: number }> {
   return withLab(dir, { nps: 2, vpn: 1 }, async (lab) => {
-    const engine = await Engine.start({
-      stack: labStack(lab.description),
-      program: () => buildProgram(loadStackConfig()),
-    });
+    const engine = await startProjectEngine(labStack(lab.description));
     try {
       const { state } = await engine.up(emptyState());
       const providers = state.resources.flatMap((resource) =>

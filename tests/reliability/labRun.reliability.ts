@@ -7,9 +7,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { loadStackConfig } from "../../config/load";
+import { startProjectEngine } from "../../engine/projectEngine";
 import { RunningLab, startLab } from "../../lab/cli";
-import { buildProgram } from "../../program";
 import { Engine, EngineError, EngineState, emptyState, StackSettings } from "../../engine";
 import { labSecrets } from "../scenario/support";
 import { labStack } from "../../lab/stackFiles";
@@ -43,7 +42,7 @@ describe("a full lab run under faults, and canary secrets", function () {
   async function failingUp(change: (settings: StackSettings) => void): Promise<Error> {
     const settings = JSON.parse(JSON.stringify(stack)) as StackSettings;
     change(settings);
-    const other = await Engine.start({ stack: settings, program: () => buildProgram(loadStackConfig()) });
+    const other = await startProjectEngine(settings);
     try {
       const error = await other.up(state, { refresh: true }).then(
         () => undefined,
@@ -64,7 +63,7 @@ describe("a full lab run under faults, and canary secrets", function () {
     projectDir = fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-reliability-project-"));
     lab = await startLab({ dir: labDir, projectDir, nps: 3, vpn: 1, seed: "article" });
     stack = labStack(lab.description);
-    engine = await Engine.start({ stack, program: () => buildProgram(loadStackConfig()) });
+    engine = await startProjectEngine(stack);
     const repaired = await engine.up(state);
     state = repaired.state;
     states.push(state);

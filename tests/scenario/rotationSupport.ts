@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { mfaClientAppId } from "../../config/clouds";
-import { loadStackConfig } from "../../config/load";
+import { startProjectEngine } from "../../engine/projectEngine";
 import { RunningLab, startLab } from "../../lab/cli";
 import type { DialResult } from "../../lab/radius/vpnDial";
 import { hostEvents } from "../../lab/windows/eventLog";
@@ -18,7 +18,6 @@ import {
   updateHostState,
 } from "../../lab/windows/hostState";
 import { thumbprintOfKey } from "../../providers/entra";
-import { buildProgram } from "../../program";
 import { Engine } from "../../engine";
 import { labStack } from "../../lab/stackFiles";
 
@@ -45,10 +44,7 @@ export async function startScenario(prefix: string): Promise<Scenario> {
       startIas(state);
     });
   }
-  const engine = await Engine.start({
-    stack: labStack(lab.description),
-    program: () => buildProgram(loadStackConfig()),
-  });
+  const engine = await startProjectEngine(labStack(lab.description));
   return { dir, lab, engine, loops: [] };
 }
 
@@ -64,7 +60,7 @@ export function renewingEngine(scenario: Scenario): Promise<Engine> {
   const stack = labStack(scenario.lab.description);
   for (const server of stack.config.npsServers as Record<string, unknown>[])
     server.certificateRenewalDays = 729;
-  return Engine.start({ stack, program: () => buildProgram(loadStackConfig()) });
+  return startProjectEngine(stack);
 }
 
 export const npsHosts = (lab: RunningLab) => lab.description.hosts.filter((host) => host.role === "nps");

@@ -6,12 +6,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import forge from "node-forge";
-import { loadStackConfig } from "../../config/load";
+import { startProjectEngine } from "../../engine/projectEngine";
 import { Engine, EngineState } from "../../engine";
 import { LabOptions, RunningLab, startLab } from "../../lab/cli";
 import type { KeyCredential } from "../../lab/graph";
 import { LabDescription, labStack } from "../../lab/stackFiles";
-import { buildProgram } from "../../program";
 
 /** A lab started as `npm run lab` starts it, in folders of its own, and an engine on the stack it writes. */
 export interface ScenarioLab {
@@ -33,10 +32,7 @@ export async function startScenarioLab(
   let lab: RunningLab | undefined;
   try {
     lab = await startLab({ ...options, dir: labDir, projectDir });
-    const engine = await Engine.start({
-      stack: labStack(lab.description),
-      program: () => buildProgram(loadStackConfig()),
-    });
+    const engine = await startProjectEngine(labStack(lab.description));
     return { labDir, projectDir, lab, engine };
   } catch (error) {
     // The caller gets no scenario to stop: what started so far is stopped here.

@@ -7,14 +7,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { readFleet } from "../../bench/fleetRead";
-import { loadStackConfig } from "../../config/load";
+import { startProjectEngine } from "../../engine/projectEngine";
 import { RunningLab, startLab } from "../../lab/cli";
 import { articleNpsHost, writeHostState } from "../../lab/windows/hostState";
 import { labHostRunner } from "../../lab/windows/localRunner";
-import { buildProgram } from "../../program";
 import { runHostScript, runHostScripts, type HostScriptRequest } from "../../remote/hostScripts";
 import { closeHostConnections } from "../../remote/windows/hostConnections";
-import { emptyState, Engine, type EngineState } from "../../engine";
+import { emptyState, type EngineState } from "../../engine";
 import { SecretsManager } from "../../engine/storedProvider";
 import { labStack } from "../../lab/stackFiles";
 
@@ -29,10 +28,7 @@ describe("a full read of the lab through the providers", function () {
     labDir = fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-read-lab-"));
     projectDir = fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-read-project-"));
     lab = await startLab({ dir: labDir, projectDir, nps: 2, vpn: 1, seed: "healthy" });
-    const engine = await Engine.start({
-      stack: labStack(lab.description),
-      program: () => buildProgram(loadStackConfig()),
-    });
+    const engine = await startProjectEngine(labStack(lab.description));
     try {
       state = (await engine.up(emptyState())).state;
     } finally {
