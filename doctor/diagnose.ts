@@ -3,14 +3,15 @@
 import { cloudExtensionSettings, extensionHosts } from "../config/clouds";
 import { GraphKeyCredential, thumbprintOfKey } from "../providers/entra/keyCredentials";
 import { CheckId, checkOrder, Finding, FindingStatus, fixes } from "./checks";
-import type {
-  EstateFacts,
-  HostCertificateFacts,
-  NpsHostFacts,
-  ServicePrincipalFacts,
-  TenantFacts,
+import {
+  authenticationTypeNames,
+  authenticationTypes,
+  type EstateFacts,
+  type HostCertificateFacts,
+  type NpsHostFacts,
+  type ServicePrincipalFacts,
+  type TenantFacts,
 } from "./facts";
-import { authenticationTypeNames, authenticationTypes } from "./facts";
 
 /** Microsoft documents the RADIUS timeout for MFA as 30-60 s at least; we require 60 (config/schema.ts). */
 export const minimumRadiusTimeoutSeconds = 60;
