@@ -1,6 +1,6 @@
-// The Pulumi program: validated stack config in, the desired state of the tenant and its servers out.
-import { loadStackConfig } from "./config/load";
-import { buildProgram } from "./program";
+// The Pulumi program: validated stack config in, the desired state of the tenant and its servers out. It
+// imports this repository's package by name, as any project that installed it does (`npm install npsmfa`).
+import { buildProgram, loadStackConfig } from "npsmfa";
 
 const outputs = buildProgram(loadStackConfig());
 

@@ -31,9 +31,12 @@ export function readRawStackConfig(): RawStackConfig {
     .map((fullKey) => fullKey.slice(configNamespace.length + 1))
     .filter((key) => !known.includes(key))
     .sort();
-  // Relative paths resolve from the program's folder, where Pulumi runs it.
-  const readFile = (file: string) => fs.readFileSync(path.resolve(file));
-  return { values, secretKeys, unknownKeys, readFile };
+  return { values, secretKeys, unknownKeys, readFile: readProgramFile };
+}
+
+/** Reads a file a setting names; relative paths resolve from the program's folder, where Pulumi runs it. */
+export function readProgramFile(file: string): Buffer {
+  return fs.readFileSync(path.resolve(file));
 }
 
 export function loadStackConfig(): StackConfig {

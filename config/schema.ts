@@ -369,6 +369,8 @@ function serverPresenceProblems(input: Record<string, unknown>, unparsed: Readon
 }
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;
+/** The settings as a program may write them (defaults left out): what declareEstate validates. */
+export type EstateSettings = z.input<typeof stackConfigSchema>;
 export type NpsServerConfig = StackConfig["npsServers"][number];
 export type VpnServerConfig = StackConfig["vpnServers"][number];
 export type RadiusProxyConfig = StackConfig["radiusProxies"][number];

@@ -1,6 +1,7 @@
 // Pulumi's own dynamic-provider host (`@pulumi/pulumi/cmd/dynamic-provider`) as a child process, and
 // typed calls of its ResourceProvider gRPC service, shaped as the engine sends them.
 import { ChildProcess, spawn } from "node:child_process";
+import { createRequire } from "node:module";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
@@ -8,12 +9,14 @@ import * as providerRpc from "@pulumi/pulumi/proto/provider_grpc_pb";
 import * as providerProto from "@pulumi/pulumi/proto/provider_pb";
 import { PropertyMap, toWire } from "./wire";
 
-const hostEntry = path.join(
-  path.dirname(require.resolve("@pulumi/pulumi/package.json")),
-  "cmd",
-  "dynamic-provider",
-  "index.js",
-);
+/**
+ * The host's script as the CLI finds it: `pulumi-resource-pulumi-nodejs` runs `node -e
+ * "require.resolve('@pulumi/pulumi/cmd/dynamic-provider')"` in the program's directory, so the host is
+ * the project's own @pulumi/pulumi (sdk/nodejs/dist/pulumi-resource-pulumi-nodejs).
+ */
+function hostEntry(programDir: string): string {
+  return createRequire(path.join(programDir, "noop.js")).resolve("@pulumi/pulumi/cmd/dynamic-provider");
+}
 // Generous: a loaded 2-core machine takes seconds to load @pulumi/pulumi in a new process.
 const startTimeoutMs = 90_000;
 
@@ -56,7 +59,7 @@ export class ProviderHost {
    * the CLI's `pulumi-resource-pulumi-nodejs` runs `node <dynamic-provider>` (sdk/nodejs/dist).
    */
   static async start(projectDir: string): Promise<ProviderHost> {
-    const child = spawn(process.execPath, [hostEntry, "127.0.0.1:1"], {
+    const child = spawn(process.execPath, [hostEntry(projectDir), "127.0.0.1:1"], {
       cwd: projectDir,
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -1,53 +1,42 @@
-// What Pulumi serializes into state (`__provider`) for every dynamic resource of this project: a few KB
-// that, inside the dynamic-provider host, load the real provider from the project on disk. So state stays
-// small, and a fix to read, diff or delete reaches resources created before it, at the next command:
+// What Pulumi serializes into state (`__provider`) for every dynamic resource of this package: a few KB
+// that, inside the dynamic-provider host, load the real provider from the installed package. So state
+// stays small, and a fix to read, diff or delete reaches resources created before it, at the next command:
 // the host runs the `__provider` text stored in state for read and delete (sdk/nodejs/cmd/dynamic-provider
 // /index.ts, getProvider), and with a fat provider that text is the code of the day the resource was
 // last updated.
 //
-// Everything the functions below reference is serialized with them: only `kind`, `require` (the
-// serializer never captures it: runtime/closure/parseFunction.ts) and `process`.
+// Everything the functions below reference is serialized with them: only `kind`, `implementationsModule`,
+// `require` (the serializer never captures it: runtime/closure/parseFunction.ts) and `process`. Comments
+// inside `implementation` would be copied into every resource's state: they stay out here.
+//
+// The host has no TypeScript loader (cmd/dynamic-provider/index.ts registers none): the package's compiled
+// JavaScript is required by module name, resolved as the project's own code resolves it. Pulumi starts the
+// host in the program's directory (provider_plugin.go: newPlugin(ctx, ctx.Pwd, ...)), which is the project
+// or, with a `main:` in Pulumi.yaml, a folder inside it: Node's lookup walks up to the project's
+// node_modules either way, and inside this repository the package's own name resolves to itself
+// (package.json `exports`, Node's self-reference).
 import type * as pulumi from "@pulumi/pulumi";
 import type { DynamicTypeName } from "./resourceTypes";
 
-/** Where the implementations live, relative to the project directory. */
-const implementationsModule = "providers/implementations";
-
-// swcNote: the host's ts-node transpiles with swc when the project has @swc/core. Every command starts a
-// new host, and TypeScript's own transpiler spent about 3 s of CPU loading the providers, swc about 1.5 s.
-// Only in the host: the program's process keeps TypeScript's output, whose closures Pulumi serializes
-// (swc's import helpers made that serialization hang). Comments inside `implementation` would be
-// serialized into every resource's state.
+/** The installed package's compiled providers (package.json `exports`, "./providers"). */
+export const implementationsModule = "npsmfa/providers";
 
 /** The serialized stand-in for the provider of one resource type. */
 export function providerSeam(kind: DynamicTypeName): pulumi.dynamic.ResourceProvider {
   const implementation = (): pulumi.dynamic.ResourceProvider => {
-    // Pulumi starts the host in the program's directory (provider_plugin.go: newPlugin(ctx, ctx.Pwd, ...)),
-    // and the host registers no TypeScript loader of its own (cmd/dynamic-provider/index.ts), unlike the
-    // program's `cmd/run`: register ts-node, transpile only (the program was type-checked already).
-    // With swc when the project has it (see swcNote above: kept out of this body, which is serialized).
-    const projectDir = process.cwd();
-    const typescriptLoaded = Boolean((require as NodeJS.Require).extensions[".ts"]);
-    if (!typescriptLoaded) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- resolved at run time, in the host
-      const tsNode = require(require.resolve("ts-node", { paths: [projectDir] }));
-      let swc = true;
-      try {
-        require.resolve("@swc/core", { paths: [projectDir] });
-      } catch {
-        swc = false;
-      }
-      tsNode.register({ transpileOnly: true, swc, project: `${projectDir}/tsconfig.json` });
-    }
+    const programDir = process.cwd();
     let loaded: { providerFor(kind: DynamicTypeName): pulumi.dynamic.ResourceProvider };
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- resolved at run time, in the host
-      loaded = require(`${projectDir}/${implementationsModule}`);
+      const projectRequire = require("node:module").createRequire(`${programDir}/`);
+      loaded = projectRequire(implementationsModule);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
+      const packageName = implementationsModule.split("/")[0];
       throw new Error(
-        `npsmfa ${kind} provider: cannot load ${implementationsModule} from ${projectDir} (${reason}). ` +
-          "Run pulumi from the npsmfa project directory, with its node_modules installed (npm ci).",
+        `${packageName} ${kind} provider: cannot load ${implementationsModule} from the Pulumi project in ${programDir} ` +
+          `(${reason}). Add the package to the project's dependencies and install them (npm install ${packageName}); ` +
+          `in a clone of the ${packageName} repository, build it first (npm run build).`,
       );
     }
     // providerFor keeps one instance per type in the loaded module, so configure's settings stay for later calls.

@@ -129,6 +129,16 @@ async function main(): Promise<void> {
     ["lint (eslint)", runCheck("eslint", bin("eslint"), ["--max-warnings", "0", "."])],
     ["format (prettier --check)", runCheck("prettier", bin("prettier"), ["--check", "."])],
   ];
+  // The providers' hosts load the package's compiled JavaScript (dist/, providers/seam.ts): build it first.
+  const build = await runCheck("build (npm run build)", process.execPath, [
+    path.join(root, "scripts", "build.mjs"),
+  ]);
+  if (!build.ok) {
+    process.stdout.write(build.output);
+    console.log("npm test: the build failed; nothing else ran\n0 passed, 1 failed");
+    process.exitCode = 1;
+    return;
+  }
   const [mocha, pester, reliability] = await Promise.all([
     runAllMocha(),
     runPester(),

@@ -74,14 +74,18 @@ describe("scenario: a stack's life (import, code fixes, interrupted runs, rotati
   it("a fix to a provider's read reaches resources created before it, at the next refresh", async () => {
     const storedProvider = resourceNamed(cli.state, "vpn01-radius-timeout").outputs[providerKey];
     assert.ok(Buffer.byteLength(String(storedProvider)) <= 8192);
-    // The same project, but with a RadiusTimeout read that also reports who read it: the "fix".
+    // A build of the package whose RadiusTimeout read also reports who read it: the "fix". The host finds
+    // it by the package's name, as in the repository (package.json exports, Node's self-reference).
     const fixedProject = fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-fixed-project-"));
     fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(fixedProject, "node_modules"));
-    fs.copyFileSync(path.join(repoRoot, "tsconfig.json"), path.join(fixedProject, "tsconfig.json"));
+    fs.writeFileSync(
+      path.join(fixedProject, "package.json"),
+      JSON.stringify({ name: "npsmfa", exports: { "./providers": "./providers/implementations.js" } }),
+    );
     fs.mkdirSync(path.join(fixedProject, "providers"));
     fs.writeFileSync(
       path.join(fixedProject, "providers", "implementations.js"),
-      `const real = require(${JSON.stringify(path.join(repoRoot, "providers", "implementations"))});
+      `const real = require(${JSON.stringify(path.join(repoRoot, "dist", "providers", "implementations.js"))});
 exports.providerFor = (kind) => {
   const provider = real.providerFor(kind);
   if (kind !== "RadiusTimeout" || provider.fixed) return provider;
