@@ -18,8 +18,15 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { DynamicTypeName } from "./resourceTypes";
 
-/** The installed package's compiled providers (package.json `exports`, "./providers"). */
-export const implementationsModule = "npsmfa/providers";
+/**
+ * The installed package's compiled providers (package.json `exports`, "./providers"). Exported apart from
+ * its declaration: the functions below then read the local constant, and Pulumi serializes its value,
+ * where they would read it off this module's `exports`, which from node_modules serializes as a `require`
+ * of this very file (runtime/closure/createClosure.ts, captureModuleAsync: a module in node_modules is
+ * captured as a reference).
+ */
+const implementationsModule = "npsmfa/providers";
+export { implementationsModule };
 
 /** The serialized stand-in for the provider of one resource type. */
 export function providerSeam(kind: DynamicTypeName): pulumi.dynamic.ResourceProvider {

@@ -39,6 +39,7 @@ function runCheck(title: string, command: string, args: string[]): Promise<{ ok:
  * run. Longest first keeps every worker busy to the end. A file missing here runs after these.
  */
 const slowestFirst = [
+  "tests/package/installed.test.ts",
   "tests/scenario/article.test.ts",
   "tests/scenario/rotation.test.ts",
   "tests/scenario/lifecycle.test.ts",
