@@ -54,11 +54,19 @@ import {
 } from "./wire";
 import { isDynamicType } from "../providers/resourceTypes";
 import { ProgressListener, reportStep } from "./progress";
+import {
+  AnalyzedResource,
+  PolicyDiagnostic,
+  PolicyPackOption,
+  PolicyPacks,
+  violationsMessage,
+} from "./policyPack";
 
 export { StackSettings } from "./mockMonitor";
 export { StoredProvider } from "./storedProvider";
 export { ProgressEvent, ProgressListener, ProgressPhase } from "./progress";
 export { PropertyMap, providerKey } from "./wire";
+export { PolicyDiagnostic, PolicyPackOption, describeDiagnostic } from "./policyPack";
 
 export interface StateResource {
   urn: string;
@@ -113,12 +121,15 @@ export interface Step {
 export interface OperationResult {
   state: EngineState;
   steps: Step[];
+  /** Advisory policy violations, which the CLI prints and lets pass (mandatory ones fail the command). */
+  advisories?: PolicyDiagnostic[];
 }
 
 export interface PreviewResult {
   steps: Step[];
   /** Every step that is not `same`: empty is what `--expect-no-changes` checks. */
   changes: Step[];
+  advisories?: PolicyDiagnostic[];
 }
 
 export interface RunOptions {
@@ -126,6 +137,11 @@ export interface RunOptions {
   refresh?: boolean;
   /** Run this program instead of the Engine's (for example one that no longer registers a resource). */
   program?: () => unknown;
+  /**
+   * `--policy-pack <dir>` with its `--policy-pack-config <file>` (up and preview): each pack's analyzer
+   * judges every resource before its step and the stack at the end; a mandatory violation fails the command.
+   */
+  policyPacks?: PolicyPackOption[];
 }
 
 export interface ImportRequest {
@@ -255,97 +271,121 @@ export class Engine {
   async up(state: EngineState, options: RunOptions = {}): Promise<OperationResult> {
     const base = options.refresh ? (await this.refresh(state)).state : state;
     const provider = this.savedProvider(base);
-    return this.withHost({ current: true }, async (host) => {
-      const olds = byUrn(base);
-      const order: string[] = [];
-      const applied = new Map<string, Applied>();
-      const cancellation = new Cancellation();
-      const failures = cancellation.failures;
-      const errors = await runUnderMocks(
-        this.stack,
-        false,
-        options.program ?? this.program,
-        async (registration) => {
-          claim(order, registration.urn);
-          return cancellation.step(registration.urn, "update", async () => {
-            const result = await reportStep(
-              this.progress,
-              "update",
-              registration,
-              () => this.apply(host, registration, olds.get(registration.urn)),
-              (done) => done.step.op,
-            );
-            applied.set(registration.urn, result);
-            return { id: result.resource.id || undefined, outputs: result.resource.outputs };
-          });
-        },
-        cancellation.ended,
-      );
-      const registered = order.flatMap((urn) => applied.get(urn)?.resource ?? []);
-      if (failures.length > 0 || errors.length > 0) {
-        const untouched = base.resources.filter((old) => !applied.has(old.urn));
-        throw new EngineError(
-          failureMessage("up", failures, errors),
-          snapshot([...registered, ...untouched], provider),
+    return this.withPolicies(options, (policies) =>
+      this.withHost({ current: true }, async (host) => {
+        const olds = byUrn(base);
+        const order: string[] = [];
+        const applied = new Map<string, Applied>();
+        const cancellation = new Cancellation();
+        const failures = cancellation.failures;
+        const errors = await runUnderMocks(
+          this.stack,
+          false,
+          options.program ?? this.program,
+          async (registration) => {
+            claim(order, registration.urn);
+            return cancellation.step(registration.urn, "update", async () => {
+              const result = await reportStep(
+                this.progress,
+                "update",
+                registration,
+                () =>
+                  this.apply(host, registration, olds.get(registration.urn), async (inputs) => {
+                    const violations = await policies.resource(analyzed(registration, inputs));
+                    if (violations.length > 0) throw new Error(violationsMessage("update", violations));
+                  }),
+                (done) => done.step.op,
+              );
+              applied.set(registration.urn, result);
+              return { id: result.resource.id || undefined, outputs: result.resource.outputs };
+            });
+          },
+          cancellation.ended,
         );
-      }
-      const steps = order.map((urn) => applied.get(urn)!.step);
-      const leftOut = base.resources.filter((old) => !applied.has(old.urn));
-      const replaced = order.flatMap((urn) => applied.get(urn)?.replaced ?? []);
-      const deleted = await deleteDependentsFirst(host, [...leftOut, ...replaced], this.progress);
-      if (deleted.failure) {
-        const remaining = [...registered, ...leftOut.filter((old) => !deleted.done.has(old.urn))];
-        throw new EngineError(`up failed:\n${deleted.failure}`, snapshot(remaining, provider));
-      }
-      for (const old of [...leftOut].reverse()) steps.push(stepOf("delete", old));
-      return { state: snapshot(registered, provider), steps };
-    });
+        const registered = order.flatMap((urn) => applied.get(urn)?.resource ?? []);
+        if (failures.length > 0 || errors.length > 0) {
+          const untouched = base.resources.filter((old) => !applied.has(old.urn));
+          throw new EngineError(
+            failureMessage("up", failures, errors),
+            snapshot([...registered, ...untouched], provider),
+          );
+        }
+        const steps = order.map((urn) => applied.get(urn)!.step);
+        const leftOut = base.resources.filter((old) => !applied.has(old.urn));
+        const replaced = order.flatMap((urn) => applied.get(urn)?.replaced ?? []);
+        const deleted = await deleteDependentsFirst(host, [...leftOut, ...replaced], this.progress);
+        if (deleted.failure) {
+          const remaining = [...registered, ...leftOut.filter((old) => !deleted.done.has(old.urn))];
+          throw new EngineError(`up failed:\n${deleted.failure}`, snapshot(remaining, provider));
+        }
+        for (const old of [...leftOut].reverse()) steps.push(stepOf("delete", old));
+        const violations = await policies.stack(registered.map(analyzedState));
+        if (violations.length > 0)
+          throw new EngineError(violationsMessage("up", violations), snapshot(registered, provider));
+        return { state: snapshot(registered, provider), steps, advisories: policies.advisories };
+      }),
+    );
   }
 
   /** `pulumi preview` (with `refresh`: `pulumi preview --refresh`): Check and Diff only, nothing written. */
   async preview(state: EngineState, options: RunOptions = {}): Promise<PreviewResult> {
     const base = options.refresh ? (await this.refresh(state)).state : state;
-    return this.withHost({ current: true }, async (host) => {
-      const olds = byUrn(base);
-      const order: string[] = [];
-      const planned = new Map<string, Step>();
-      const cancellation = new Cancellation();
-      const failures = cancellation.failures;
-      const errors = await runUnderMocks(
-        this.stack,
-        true,
-        options.program ?? this.program,
-        async (registration) => {
-          claim(order, registration.urn);
-          const old = olds.get(registration.urn);
-          return cancellation.step(registration.urn, "preview", async () => {
-            const plan = await reportStep(
-              this.progress,
-              "preview",
-              registration,
-              () => this.plan(host, registration, old),
-              (planned) => planned.op,
-            );
-            planned.set(registration.urn, {
-              ...stepOf(plan.op, registration),
-              ...stepDetails(plan),
-              ...stepValues(plan, registration, old),
+    return this.withPolicies(options, (policies) =>
+      this.withHost({ current: true }, async (host) => {
+        const olds = byUrn(base);
+        const order: string[] = [];
+        const planned = new Map<string, Step>();
+        /** Each resource as the preview would leave it, for the stack's policies. */
+        const judged = new Map<string, AnalyzedResource>();
+        const cancellation = new Cancellation();
+        const failures = cancellation.failures;
+        const errors = await runUnderMocks(
+          this.stack,
+          true,
+          options.program ?? this.program,
+          async (registration) => {
+            claim(order, registration.urn);
+            const old = olds.get(registration.urn);
+            return cancellation.step(registration.urn, "preview", async () => {
+              const plan = await reportStep(
+                this.progress,
+                "preview",
+                registration,
+                () => this.plan(host, registration, old),
+                (planned) => planned.op,
+              );
+              planned.set(registration.urn, {
+                ...stepOf(plan.op, registration),
+                ...stepDetails(plan),
+                ...stepValues(plan, registration, old),
+              });
+              // A preview goes on past a violation, to list every one at its end.
+              await policies.resource(analyzed(registration, plan.inputs));
+              const after = plan.op === "same" && old ? old.outputs : plan.inputs;
+              judged.set(registration.urn, analyzed(registration, after));
+              // As in a real preview: a resource to be created or updated has only its inputs; other outputs are unknown.
+              if (plan.op === "same" && old) return { id: old.id || undefined, outputs: old.outputs };
+              return { id: plan.op === "update" ? old?.id : undefined, outputs: plan.inputs };
             });
-            // As in a real preview: a resource to be created or updated has only its inputs; other outputs are unknown.
-            if (plan.op === "same" && old) return { id: old.id || undefined, outputs: old.outputs };
-            return { id: plan.op === "update" ? old?.id : undefined, outputs: plan.inputs };
-          });
-        },
-        cancellation.ended,
-      );
-      if (failures.length > 0 || errors.length > 0)
-        throw new EngineError(failureMessage("preview", failures, errors), state);
-      const steps = order.map((urn) => planned.get(urn)!);
-      for (const old of [...base.resources].reverse()) {
-        if (!planned.has(old.urn)) steps.push(stepOf("delete", old));
-      }
-      return { steps, changes: steps.filter((step) => step.op !== "same") };
-    });
+          },
+          cancellation.ended,
+        );
+        if (failures.length > 0 || errors.length > 0)
+          throw new EngineError(failureMessage("preview", failures, errors), state);
+        await policies.stack(order.map((urn) => judged.get(urn)!));
+        if (policies.violations.length > 0)
+          throw new EngineError(violationsMessage("preview", policies.violations), state);
+        const steps = order.map((urn) => planned.get(urn)!);
+        for (const old of [...base.resources].reverse()) {
+          if (!planned.has(old.urn)) steps.push(stepOf("delete", old));
+        }
+        return {
+          steps,
+          changes: steps.filter((step) => step.op !== "same"),
+          advisories: policies.advisories,
+        };
+      }),
+    );
   }
 
   /**
@@ -438,6 +478,16 @@ export class Engine {
     return same ? base.provider : current;
   }
 
+  /** The command's policy packs (none: nothing is analyzed), stopped at its end. */
+  private async withPolicies<T>(options: RunOptions, run: (policies: PolicyPacks) => Promise<T>): Promise<T> {
+    const policies = await PolicyPacks.start(options.policyPacks);
+    try {
+      return await run(policies);
+    } finally {
+      await policies.stop();
+    }
+  }
+
   /** One host process for one command, configured from the current or the saved config, stopped at the end. */
   private async withHost<T>(source: ProviderSource, run: (host: ProviderHost) => Promise<T>): Promise<T> {
     const host = await ProviderHost.start(this.projectDir);
@@ -456,12 +506,15 @@ export class Engine {
     }
   }
 
+  /** Plans the step, has `judge` (the policy packs) see the new inputs, then applies it. */
   private async apply(
     host: ProviderHost,
     registration: Registration,
     old: StateResource | undefined,
+    judge: (inputs: PropertyMap) => Promise<void>,
   ): Promise<Applied> {
     const plan = await this.plan(host, registration, old);
+    await judge(plan.inputs);
     const resource: StateResource = {
       urn: registration.urn,
       type: registration.type,
@@ -639,6 +692,24 @@ async function deleteDependentsFirst(
     remaining = remaining.filter((resource) => !done.has(resource.urn));
   }
   return { done };
+}
+
+/** A registration as a policy sees it, with the given properties (new inputs, or the planned outputs). */
+function analyzed(registration: Registration, properties: PropertyMap): AnalyzedResource {
+  return {
+    urn: registration.urn,
+    type: registration.type,
+    name: registration.name,
+    properties,
+    ...(registration.parent ? { parent: registration.parent } : {}),
+    dependencies: registration.dependencies,
+  };
+}
+
+/** A resource of the new state as a stack policy sees it: its outputs. */
+function analyzedState(resource: StateResource): AnalyzedResource {
+  const { urn, type, name, parent, dependencies, outputs } = resource;
+  return { urn, type, name, properties: outputs, ...(parent ? { parent } : {}), dependencies };
 }
 
 function byUrn(state: EngineState): Map<string, StateResource> {

@@ -1,12 +1,13 @@
 // Pulumi's own dynamic-provider host (`@pulumi/pulumi/cmd/dynamic-provider`) as a child process, and
 // typed calls of its ResourceProvider gRPC service, shaped as the engine sends them.
-import { ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import * as providerRpc from "@pulumi/pulumi/proto/provider_grpc_pb";
 import * as providerProto from "@pulumi/pulumi/proto/provider_pb";
+import { startPlugin, stopPlugin } from "./plugin";
 import { PropertyMap, toWire } from "./wire";
 
 /**
@@ -17,8 +18,6 @@ import { PropertyMap, toWire } from "./wire";
 function hostEntry(programDir: string): string {
   return createRequire(path.join(programDir, "noop.js")).resolve("@pulumi/pulumi/cmd/dynamic-provider");
 }
-// Generous: a loaded 2-core machine takes seconds to load @pulumi/pulumi in a new process.
-const startTimeoutMs = 90_000;
 
 export interface DiffResult {
   changes: "some" | "none" | "unknown";
@@ -43,14 +42,11 @@ type Unary<Res> = (
 
 /** One running host process. Configure once, then Check/Diff/Create/Read/Update/Delete. */
 export class ProviderHost {
-  private stderr = "";
-
   private constructor(
     private readonly child: ChildProcess,
     private readonly client: providerRpc.ResourceProviderClient,
-  ) {
-    child.stderr?.on("data", (chunk: Buffer) => (this.stderr += chunk.toString()));
-  }
+    private readonly stderr: () => string,
+  ) {}
 
   /**
    * Starts a host in the project directory, as Pulumi starts plugins in the program's directory
@@ -59,52 +55,26 @@ export class ProviderHost {
    * the CLI's `pulumi-resource-pulumi-nodejs` runs `node <dynamic-provider>` (sdk/nodejs/dist).
    */
   static async start(projectDir: string): Promise<ProviderHost> {
-    const child = spawn(process.execPath, [hostEntry(projectDir), "127.0.0.1:1"], {
-      cwd: projectDir,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const port = await new Promise<number>((resolve, reject) => {
-      let stdout = "";
-      const timer = setTimeout(
-        () => fail(new Error(`dynamic-provider host printed no port in ${startTimeoutMs} ms`)),
-        startTimeoutMs,
-      );
-      const fail = (error: Error) => {
-        clearTimeout(timer);
-        child.kill();
-        reject(error);
-      };
-      child.once("error", fail);
-      child.once("exit", (code) =>
-        fail(new Error(`dynamic-provider host exited with ${code} before printing its port`)),
-      );
-      child.stdout?.on("data", (chunk: Buffer) => {
-        stdout += chunk.toString();
-        const newline = stdout.indexOf("\n");
-        if (newline < 0) return;
-        clearTimeout(timer);
-        child.removeAllListeners("exit");
-        resolve(Number(stdout.slice(0, newline).trim()));
-      });
-    });
+    const { child, port, stderr } = await startPlugin(
+      "dynamic-provider host",
+      [hostEntry(projectDir), "127.0.0.1:1"],
+      projectDir,
+    );
     const client = new providerRpc.ResourceProviderClient(
       `127.0.0.1:${port}`,
       grpc.credentials.createInsecure(),
     );
-    return new ProviderHost(child, client);
+    return new ProviderHost(child, client, stderr);
   }
 
   /** What the host wrote to stderr so far (provider errors are logged there). */
   get log(): string {
-    return this.stderr;
+    return this.stderr();
   }
 
   async stop(): Promise<void> {
     this.client.close();
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
-    this.child.kill();
-    await exited;
+    await stopPlugin(this.child);
   }
 
   /**

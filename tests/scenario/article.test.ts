@@ -14,7 +14,11 @@ import {
   readHostState,
   updateHostState,
 } from "../../lab/windows/hostState";
-import { Engine, EngineState, providerKey, Step } from "../../engine";
+import { buildProgram } from "../../program";
+import { loadStackConfig } from "../../config/load";
+import { VpnServer } from "../../components/vpnServer";
+import { Engine, EngineError, EngineState, providerKey, Step } from "../../engine";
+import { labStack, labStackSettings } from "../../lab/stackFiles";
 import { documentedBlock } from "./documentedCommands";
 import { ChangesFound, PulumiCli } from "./pulumiCli";
 import {
@@ -90,7 +94,7 @@ describe("scenario: the article's lab through Pulumi's dynamic-provider host", f
       ...client,
       keyCredentials: [foreignKey],
     }));
-    cli = new PulumiCli(engine);
+    cli = new PulumiCli(engine, { labDir: scenario.labDir });
   });
 
   after(async () => {
@@ -107,7 +111,20 @@ describe("scenario: the article's lab through Pulumi's dynamic-provider host", f
         "pulumi preview --refresh --expect-no-changes -s lab",
       ],
     );
+    // The stack as Pulumi.lab.yaml has it: the README's `sh .lab/set-lab-secrets.sh` stores the secrets.
+    const lab01 = labStack(lab.description);
+    engine.setStackConfig({
+      config: Object.fromEntries(
+        Object.entries(labStackSettings(lab.description)).map(([key, value]) => [
+          key.replace(/^npsmfa:/, ""),
+          value,
+        ]),
+      ),
+      secretKeys: [],
+    });
     const results = await run(lines);
+    assert.deepEqual(engine.stackConfig.config, lab01.config, "set-lab-secrets.sh did not store the secrets");
+    assert.deepEqual([...(engine.stackConfig.secretKeys ?? [])].sort(), [...lab01.secretKeys].sort());
     const [preview, up] = results.slice(-3);
     assert.deepEqual(summary(preview.steps), sorted(everyResource.map((name) => `create ${name} []`)));
     assert.deepEqual(summary(up.steps), sorted(everyResource.map((name) => `create ${name} []`)));
@@ -137,8 +154,29 @@ describe("scenario: the article's lab through Pulumi's dynamic-provider host", f
     );
     const [first, second] = npsHosts().map((name) => iasRestarts(readHostState(hostFile(name)))[0]);
     assert.ok(first.startedAt! <= second.stoppedAt!, "IAS restarted on both NPS servers at once");
-    // The last line, `--expect-no-changes`, passed; so does the pipeline's.
+    // The last line, `--expect-no-changes`, passed; so does the pipeline's, with the policy pack.
     await run(readme("nightly-policy"));
+  });
+
+  it("the pipeline's nightly-policy block fails a program that declares a 30 s RADIUS timeout with the components, naming the rule", async () => {
+    // A user's own program can pass settings the stack config's schema would refuse: the pack still stops it.
+    const shortTimeout = () => {
+      const config = loadStackConfig();
+      buildProgram({ ...config, vpnServers: [] });
+      for (const server of config.vpnServers)
+        new VpnServer(server.hostname, { server: { ...server, radiusTimeoutSeconds: 30 } });
+    };
+    const pipeline = new PulumiCli(engine, { program: shortTimeout });
+    pipeline.state = cli.state;
+    const failure = await pipeline.runAll(readme("nightly-policy")).then(
+      () => assert.fail("the policy pack let a 30 s RADIUS timeout through"),
+      (error: unknown) => error,
+    );
+    assert.ok(failure instanceof EngineError, String(failure));
+    assert.match(failure.message, /^preview failed: mandatory policy violations:/);
+    assert.match(failure.message, /\[mandatory\] radius-timeout-minimum \(.*vpn01-radius-timeout\)/);
+    assert.match(failure.message, /RADIUS timeout is 30 s .*below the minimum of 60 s/);
+    assert.equal(pipeline.state, cli.state, "a preview changed the state");
   });
 
   it("the article's drift put back behind the tool's back: the nightly check fails, listing exactly the drifted settings", async () => {
