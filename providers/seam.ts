@@ -9,6 +9,13 @@
 // `require` (the serializer never captures it: runtime/closure/parseFunction.ts) and `process`. Comments
 // inside `implementation` would be copied into every resource's state: they stay out here.
 //
+// State written by an older version holds that version's serialized provider (a large one from before the
+// seam, or an older seam), and the host runs it for every read and delete; our diffs look only at settings,
+// so a `same` step would keep it forever (the engine keeps a same resource's outputs). So `diff` reports a
+// change when the stored provider is not this one: the next `preview --refresh` shows an update, and the
+// next `up` re-applies the same settings and stores this provider (the host's update returns it with the
+// outputs: cmd/dynamic-provider/index.ts, resultIncludingProvider).
+//
 // The host has no TypeScript loader (cmd/dynamic-provider/index.ts registers none): the package's compiled
 // JavaScript is required by module name, resolved as the project's own code resolves it. Pulumi starts the
 // host in the program's directory (provider_plugin.go: newPlugin(ctx, ctx.Pwd, ...)), which is the project
@@ -59,7 +66,8 @@ export function providerSeam(kind: DynamicTypeName): pulumi.dynamic.ResourceProv
     },
     async diff(id, olds, news) {
       const provider = implementation();
-      return provider.diff ? provider.diff(id, olds, news) : {};
+      const result = provider.diff ? await provider.diff(id, olds, news) : {};
+      return result.changes || olds.__provider === news.__provider ? result : { ...result, changes: true };
     },
     async create(inputs) {
       return implementation().create(inputs);

@@ -111,6 +111,44 @@ exports.providerFor = (kind) => {
     assert.equal(refreshed.outputs[providerKey], storedProvider, "the stored provider text changed");
   });
 
+  it("state written before the package heals: the previous seam shows as an update, and the next up stores the current one", async () => {
+    const fixture = JSON.parse(
+      fs.readFileSync(path.join(__dirname, "fixtures", "previousSeam.json"), "utf8"),
+    ) as { providers: Record<string, string> };
+    const custom = cli.state.resources.filter((resource) => resource.custom);
+    const current = new Map(custom.map((resource) => [resource.urn, resource.outputs[providerKey]]));
+    // Each resource as the previous release left it: its inputs and outputs carry that release's provider.
+    const previous = (resource: (typeof custom)[number]) =>
+      fixture.providers[resource.type.split(":").pop()!];
+    cli.state = {
+      ...cli.state,
+      resources: cli.state.resources.map((resource) =>
+        resource.custom
+          ? {
+              ...resource,
+              inputs: { ...resource.inputs, [providerKey]: previous(resource) },
+              outputs: { ...resource.outputs, [providerKey]: previous(resource) },
+            }
+          : resource,
+      ),
+    };
+    const restartsBefore = ["nps01", "nps02"].map(restartsOn);
+
+    // The refresh reads with the stored (previous) provider; the diff, with the current one, asks for an update.
+    const preview = await cli.run("pulumi preview --refresh");
+    assert.deepEqual(names(preview.changes, "update"), custom.map((resource) => resource.name).sort());
+    await cli.run("pulumi up");
+    for (const resource of cli.state.resources.filter((entry) => entry.custom)) {
+      assert.equal(resource.outputs[providerKey], current.get(resource.urn), `${resource.name}: not healed`);
+    }
+    assert.deepEqual(
+      ["nps01", "nps02"].map(restartsOn),
+      restartsBefore,
+      "re-applying the same settings restarted IAS",
+    );
+    await cli.runAll(readme("nightly"));
+  });
+
   it("an up interrupted after it changed a server's registry is finished by the README's repair: IAS restarts", async () => {
     // A new setting declared (Pulumi.<stack>.yaml edited), and the `up` that wrote it to nps01 stopped
     // right after the write, before anything was saved: the server has it, the state does not.
