@@ -271,121 +271,117 @@ export class Engine {
   async up(state: EngineState, options: RunOptions = {}): Promise<OperationResult> {
     const base = options.refresh ? (await this.refresh(state)).state : state;
     const provider = this.savedProvider(base);
-    return this.withPolicies(options, (policies) =>
-      this.withHost({ current: true }, async (host) => {
-        const olds = byUrn(base);
-        const order: string[] = [];
-        const applied = new Map<string, Applied>();
-        const cancellation = new Cancellation();
-        const failures = cancellation.failures;
-        const errors = await runUnderMocks(
-          this.stack,
-          false,
-          options.program ?? this.program,
-          async (registration) => {
-            claim(order, registration.urn);
-            return cancellation.step(registration.urn, "update", async () => {
-              const result = await reportStep(
-                this.progress,
-                "update",
-                registration,
-                () =>
-                  this.apply(host, registration, olds.get(registration.urn), async (inputs) => {
-                    const violations = await policies.resource(analyzed(registration, inputs));
-                    if (violations.length > 0) throw new Error(violationsMessage("update", violations));
-                  }),
-                (done) => done.step.op,
-              );
-              applied.set(registration.urn, result);
-              return { id: result.resource.id || undefined, outputs: result.resource.outputs };
-            });
-          },
-          cancellation.ended,
+    return this.withHost({ current: true }, options.policyPacks, async (host, policies) => {
+      const olds = byUrn(base);
+      const order: string[] = [];
+      const applied = new Map<string, Applied>();
+      const cancellation = new Cancellation();
+      const failures = cancellation.failures;
+      const errors = await runUnderMocks(
+        this.stack,
+        false,
+        options.program ?? this.program,
+        async (registration) => {
+          claim(order, registration.urn);
+          return cancellation.step(registration.urn, "update", async () => {
+            const result = await reportStep(
+              this.progress,
+              "update",
+              registration,
+              () =>
+                this.apply(host, registration, olds.get(registration.urn), async (inputs) => {
+                  const violations = await policies.resource(analyzed(registration, inputs));
+                  if (violations.length > 0) throw new Error(violationsMessage("update", violations));
+                }),
+              (done) => done.step.op,
+            );
+            applied.set(registration.urn, result);
+            return { id: result.resource.id || undefined, outputs: result.resource.outputs };
+          });
+        },
+        cancellation.ended,
+      );
+      const registered = order.flatMap((urn) => applied.get(urn)?.resource ?? []);
+      if (failures.length > 0 || errors.length > 0) {
+        const untouched = base.resources.filter((old) => !applied.has(old.urn));
+        throw new EngineError(
+          failureMessage("up", failures, errors),
+          snapshot([...registered, ...untouched], provider),
         );
-        const registered = order.flatMap((urn) => applied.get(urn)?.resource ?? []);
-        if (failures.length > 0 || errors.length > 0) {
-          const untouched = base.resources.filter((old) => !applied.has(old.urn));
-          throw new EngineError(
-            failureMessage("up", failures, errors),
-            snapshot([...registered, ...untouched], provider),
-          );
-        }
-        const steps = order.map((urn) => applied.get(urn)!.step);
-        const leftOut = base.resources.filter((old) => !applied.has(old.urn));
-        const replaced = order.flatMap((urn) => applied.get(urn)?.replaced ?? []);
-        const deleted = await deleteDependentsFirst(host, [...leftOut, ...replaced], this.progress);
-        if (deleted.failure) {
-          const remaining = [...registered, ...leftOut.filter((old) => !deleted.done.has(old.urn))];
-          throw new EngineError(`up failed:\n${deleted.failure}`, snapshot(remaining, provider));
-        }
-        for (const old of [...leftOut].reverse()) steps.push(stepOf("delete", old));
-        const violations = await policies.stack(registered.map(analyzedState));
-        if (violations.length > 0)
-          throw new EngineError(violationsMessage("up", violations), snapshot(registered, provider));
-        return { state: snapshot(registered, provider), steps, advisories: policies.advisories };
-      }),
-    );
+      }
+      const steps = order.map((urn) => applied.get(urn)!.step);
+      const leftOut = base.resources.filter((old) => !applied.has(old.urn));
+      const replaced = order.flatMap((urn) => applied.get(urn)?.replaced ?? []);
+      const deleted = await deleteDependentsFirst(host, [...leftOut, ...replaced], this.progress);
+      if (deleted.failure) {
+        const remaining = [...registered, ...leftOut.filter((old) => !deleted.done.has(old.urn))];
+        throw new EngineError(`up failed:\n${deleted.failure}`, snapshot(remaining, provider));
+      }
+      for (const old of [...leftOut].reverse()) steps.push(stepOf("delete", old));
+      const violations = await policies.stack(registered.map(analyzedState));
+      if (violations.length > 0)
+        throw new EngineError(violationsMessage("up", violations), snapshot(registered, provider));
+      return { state: snapshot(registered, provider), steps, advisories: policies.advisories };
+    });
   }
 
   /** `pulumi preview` (with `refresh`: `pulumi preview --refresh`): Check and Diff only, nothing written. */
   async preview(state: EngineState, options: RunOptions = {}): Promise<PreviewResult> {
     const base = options.refresh ? (await this.refresh(state)).state : state;
-    return this.withPolicies(options, (policies) =>
-      this.withHost({ current: true }, async (host) => {
-        const olds = byUrn(base);
-        const order: string[] = [];
-        const planned = new Map<string, Step>();
-        /** Each resource as the preview would leave it, for the stack's policies. */
-        const judged = new Map<string, AnalyzedResource>();
-        const cancellation = new Cancellation();
-        const failures = cancellation.failures;
-        const errors = await runUnderMocks(
-          this.stack,
-          true,
-          options.program ?? this.program,
-          async (registration) => {
-            claim(order, registration.urn);
-            const old = olds.get(registration.urn);
-            return cancellation.step(registration.urn, "preview", async () => {
-              const plan = await reportStep(
-                this.progress,
-                "preview",
-                registration,
-                () => this.plan(host, registration, old),
-                (planned) => planned.op,
-              );
-              planned.set(registration.urn, {
-                ...stepOf(plan.op, registration),
-                ...stepDetails(plan),
-                ...stepValues(plan, registration, old),
-              });
-              // A preview goes on past a violation, to list every one at its end.
-              await policies.resource(analyzed(registration, plan.inputs));
-              const after = plan.op === "same" && old ? old.outputs : plan.inputs;
-              judged.set(registration.urn, analyzed(registration, after));
-              // As in a real preview: a resource to be created or updated has only its inputs; other outputs are unknown.
-              if (plan.op === "same" && old) return { id: old.id || undefined, outputs: old.outputs };
-              return { id: plan.op === "update" ? old?.id : undefined, outputs: plan.inputs };
+    return this.withHost({ current: true }, options.policyPacks, async (host, policies) => {
+      const olds = byUrn(base);
+      const order: string[] = [];
+      const planned = new Map<string, Step>();
+      /** Each resource as the preview would leave it, for the stack's policies. */
+      const judged = new Map<string, AnalyzedResource>();
+      const cancellation = new Cancellation();
+      const failures = cancellation.failures;
+      const errors = await runUnderMocks(
+        this.stack,
+        true,
+        options.program ?? this.program,
+        async (registration) => {
+          claim(order, registration.urn);
+          const old = olds.get(registration.urn);
+          return cancellation.step(registration.urn, "preview", async () => {
+            const plan = await reportStep(
+              this.progress,
+              "preview",
+              registration,
+              () => this.plan(host, registration, old),
+              (planned) => planned.op,
+            );
+            planned.set(registration.urn, {
+              ...stepOf(plan.op, registration),
+              ...stepDetails(plan),
+              ...stepValues(plan, registration, old),
             });
-          },
-          cancellation.ended,
-        );
-        if (failures.length > 0 || errors.length > 0)
-          throw new EngineError(failureMessage("preview", failures, errors), state);
-        await policies.stack(order.map((urn) => judged.get(urn)!));
-        if (policies.violations.length > 0)
-          throw new EngineError(violationsMessage("preview", policies.violations), state);
-        const steps = order.map((urn) => planned.get(urn)!);
-        for (const old of [...base.resources].reverse()) {
-          if (!planned.has(old.urn)) steps.push(stepOf("delete", old));
-        }
-        return {
-          steps,
-          changes: steps.filter((step) => step.op !== "same"),
-          advisories: policies.advisories,
-        };
-      }),
-    );
+            // A preview goes on past a violation, to list every one at its end.
+            await policies.resource(analyzed(registration, plan.inputs));
+            const after = plan.op === "same" && old ? old.outputs : plan.inputs;
+            judged.set(registration.urn, analyzed(registration, after));
+            // As in a real preview: a resource to be created or updated has only its inputs; other outputs are unknown.
+            if (plan.op === "same" && old) return { id: old.id || undefined, outputs: old.outputs };
+            return { id: plan.op === "update" ? old?.id : undefined, outputs: plan.inputs };
+          });
+        },
+        cancellation.ended,
+      );
+      if (failures.length > 0 || errors.length > 0)
+        throw new EngineError(failureMessage("preview", failures, errors), state);
+      await policies.stack(order.map((urn) => judged.get(urn)!));
+      if (policies.violations.length > 0)
+        throw new EngineError(violationsMessage("preview", policies.violations), state);
+      const steps = order.map((urn) => planned.get(urn)!);
+      for (const old of [...base.resources].reverse()) {
+        if (!planned.has(old.urn)) steps.push(stepOf("delete", old));
+      }
+      return {
+        steps,
+        changes: steps.filter((step) => step.op !== "same"),
+        advisories: policies.advisories,
+      };
+    });
   }
 
   /**
@@ -398,7 +394,7 @@ export class Engine {
       return { state, steps: state.resources.map((r) => stepOf("same", r)) };
     if (!state.provider)
       throw new Error("npsmfa engine: the state has resources but no saved provider config");
-    return this.withHost({ stored: state.provider }, async (host) => {
+    return this.withHost({ stored: state.provider }, [], async (host) => {
       const outcomes = await Promise.allSettled(
         state.resources.map((old) =>
           reportStep(
@@ -436,7 +432,7 @@ export class Engine {
     }
     if (!state.provider)
       throw new Error("npsmfa engine: the state has resources but no saved provider config");
-    return this.withHost({ stored: state.provider }, async (host) => {
+    return this.withHost({ stored: state.provider }, [], async (host) => {
       const deleted = await deleteDependentsFirst(host, state.resources, this.progress);
       if (deleted.failure) {
         const remaining = state.resources.filter((resource) => !deleted.done.has(resource.urn));
@@ -456,7 +452,7 @@ export class Engine {
     if (state.resources.some((resource) => resource.urn === urn))
       throw new EngineError(`import failed: resource '${urn}' already exists`, state);
     const provider = this.secrets.store(this.stack);
-    return this.withHost({ current: true }, async (host) => {
+    return this.withHost({ current: true }, [], async (host) => {
       const resource = await importRead(host, urn, request.type, request.name, request.id).catch((error) => {
         throw new EngineError(`import failed:\n${urn}: ${messageOf(error)}`, state);
       });
@@ -478,19 +474,20 @@ export class Engine {
     return same ? base.provider : current;
   }
 
-  /** The command's policy packs (none: nothing is analyzed), stopped at its end. */
-  private async withPolicies<T>(options: RunOptions, run: (policies: PolicyPacks) => Promise<T>): Promise<T> {
-    const policies = await PolicyPacks.start(options.policyPacks);
-    try {
-      return await run(policies);
-    } finally {
+  /**
+   * One host process for one command, configured from the current or the saved config, and the command's
+   * policy packs (`--policy-pack`; none: nothing is analyzed), all stopped at the end.
+   */
+  private async withHost<T>(
+    source: ProviderSource,
+    packs: PolicyPackOption[] | undefined,
+    run: (host: ProviderHost, policies: PolicyPacks) => Promise<T>,
+  ): Promise<T> {
+    const policies = await PolicyPacks.start(packs);
+    const host = await ProviderHost.start(this.projectDir).catch(async (error: unknown) => {
       await policies.stop();
-    }
-  }
-
-  /** One host process for one command, configured from the current or the saved config, stopped at the end. */
-  private async withHost<T>(source: ProviderSource, run: (host: ProviderHost) => Promise<T>): Promise<T> {
-    const host = await ProviderHost.start(this.projectDir);
+      throw error;
+    });
     this.running.add(host);
     try {
       const { config, secretKeys } =
@@ -498,10 +495,10 @@ export class Engine {
           ? this.secrets.load(source.stored)
           : this.secrets.load(this.secrets.store(this.stack));
       await host.configure(config, secretKeys);
-      return await run(host);
+      return await run(host, policies);
     } finally {
       this.running.delete(host);
-      await host.stop();
+      await Promise.all([host.stop(), policies.stop()]);
       this.logs.push(host.log);
     }
   }
