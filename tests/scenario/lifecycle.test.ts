@@ -146,7 +146,8 @@ exports.providerFor = (kind) => {
       restartsBefore,
       "re-applying the same settings restarted IAS",
     );
-    await cli.runAll(readme("nightly"));
+    // Healed for good: with the current provider stored, the diff looks at settings only again.
+    assert.deepEqual((await cli.run("pulumi preview")).changes, []);
   });
 
   it("an up interrupted after it changed a server's registry is finished by the README's repair: IAS restarts", async () => {
