@@ -643,7 +643,10 @@ function New-ShimIasLoadedConfiguration {
     $settingsKey = 'HKLM:\SOFTWARE\Microsoft\AzureMfa'
     $settings = @{}
     foreach ($key in @($State.registry.Keys)) { if ($key -ieq $settingsKey) { $settings = $State.registry[$key].Clone() } }
-    @{ startedAt = $StartedAt; settings = $settings; certificates = @($State.certificates | ForEach-Object { $_.Clone() }) }
+    @{
+        startedAt = $StartedAt; settings = $settings; certificates = @($State.certificates | ForEach-Object { $_.Clone() })
+        remoteRadiusServerGroups = @($State.remoteRadiusServerGroups | ConvertTo-Json -Depth 10 | ConvertFrom-Json -AsHashtable)
+    }
 }
 
 # Applies one service transition and records it in the service's history, with the faults a test seeded:
@@ -804,9 +807,14 @@ function Set-RemoteAccessRadius {
 # returns the service SDO, and properties are read and written by the numeric IDs of sdoias.h:
 # IASPROPERTIES.PROPERTY_IAS_RADIUSSERVERGROUPS_COLLECTION = 0x400 on the service, PROPERTY_SDO_NAME = 2 and
 # RADIUSSERVERGROUPPROPERTIES.PROPERTY_RADIUSSERVERGROUP_SERVERS_COLLECTION = 0x400 on a group,
-# RADIUSSERVERPROPERTIES.PROPERTY_RADIUSSERVER_ADDRESS = 0x404 and _TIMEOUT = 0x408 on a server; ISdo.Apply
-# saves a server's changes. Without the NPS role the class is not registered and creating it fails (REGDB_E_CLASSNOTREG).
-$script:SdoIds = @{ Name = 2; Collection = 0x400; Address = 0x404; Timeout = 0x408 }
+# RADIUSSERVERPROPERTIES.PROPERTY_RADIUSSERVER_ADDRESS = 0x404, _TIMEOUT = 0x408 and _BLACKOUT = 0x40A on a server;
+# ISdo.Apply saves a server's changes to the configuration. The running IAS keeps forwarding with what it read
+# at its start until ISdoServiceControl::ResetService, on the service SDO, makes it refresh its data (Learn:
+# windows/win32/api/sdoias/nn-sdoias-isdoservicecontrol); the lab's proxy forwards with services.IAS.loaded.
+# A server seeded without a blackout has the console's default, 30 s (Learn: howto-mfa-nps-extension-rdg).
+# Without the NPS role the class is not registered and creating it fails (REGDB_E_CLASSNOTREG).
+$script:SdoIds = @{ Name = 2; Collection = 0x400; Address = 0x404; Timeout = 0x408; Blackout = 0x40A }
+$script:SdoDefaultBlackoutSeconds = 30
 # Network policies (read only here): the service's PROPERTY_IAS_POLICIES_COLLECTION = 0x401 and
 # PROPERTY_IAS_PROFILES_COLLECTION = 0x402; a policy's POLICYPROPERTIES PROPERTY_POLICY_MERIT = 0x401,
 # PROPERTY_POLICY_PROFILE_NAME = 0x404 (the profile of the same name), PROPERTY_POLICY_ENABLED = 0x407; a profile's
@@ -853,6 +861,19 @@ function New-ShimSdoService {
         if ($id -eq $script:SdoPolicyIds.Profiles) { return , @($policies | ForEach-Object { New-ShimSdoProfile $_ }) }
         $groups = @($state.remoteRadiusServerGroups)
         , @(for ($g = 0; $g -lt $groups.Count; $g++) { New-ShimSdoGroup $g $groups[$g] })
+    }
+    # Whether Windows refuses a reset of a stopped IAS is not documented: the lab refuses it, so scripts may not rely on it.
+    $service | Add-Member -MemberType ScriptMethod -Name ResetService -Value {
+        Update-ShimState {
+            param($state)
+            $ias = $null
+            foreach ($key in @($state.services.Keys)) { if ($key -ieq 'IAS') { $ias = $state.services[$key] } }
+            if ($null -eq $ias -or $ias.status -ne 'Running' -or -not $ias.ContainsKey('loaded')) {
+                throw [System.Runtime.InteropServices.COMException]::new('ResetService: the IAS service is not running.', -2147023834)
+            }
+            $ias.loaded.remoteRadiusServerGroups = @($state.remoteRadiusServerGroups | ConvertTo-Json -Depth 10 | ConvertFrom-Json -AsHashtable)
+            $ias.loaded.resetAt = Format-ShimTime (Get-ShimNow)
+        }
     }
     $service
 }
@@ -908,28 +929,34 @@ function New-ShimSdoGroup {
 
 function New-ShimSdoServer {
     param([int] $GroupIndex, [int] $ServerIndex, $Server)
-    $sdo = [pscustomobject]@{ GroupIndex = $GroupIndex; ServerIndex = $ServerIndex; Address = $Server.address; Timeout = [int]$Server.timeout; Pending = $null }
+    $values = @{ $script:SdoIds.Address = $Server.address; $script:SdoIds.Timeout = [int]$Server.timeout; $script:SdoIds.Blackout = $script:SdoDefaultBlackoutSeconds }
+    if ($Server.ContainsKey('blackout')) { $values[$script:SdoIds.Blackout] = [int]$Server.blackout }
+    $sdo = [pscustomobject]@{ GroupIndex = $GroupIndex; ServerIndex = $ServerIndex; Values = $values; Pending = @{} }
     $sdo | Add-Member -MemberType ScriptMethod -Name GetProperty -Value {
         param($id)
-        Assert-ShimSdoId $id @($script:SdoIds.Address, $script:SdoIds.Timeout)
-        if ($id -eq $script:SdoIds.Address) { return $this.Address }
-        if ($null -ne $this.Pending) { return $this.Pending }
-        $this.Timeout
+        Assert-ShimSdoId $id @($script:SdoIds.Address, $script:SdoIds.Timeout, $script:SdoIds.Blackout)
+        if ($this.Pending.ContainsKey([int]$id)) { return $this.Pending[[int]$id] }
+        $this.Values[[int]$id]
     }
     $sdo | Add-Member -MemberType ScriptMethod -Name PutProperty -Value {
         param($id, $value)
-        Assert-ShimSdoId $id @($script:SdoIds.Timeout)
-        if ([int]$value -lt 1) { throw [System.ArgumentException]::new('The parameter is incorrect: a RADIUS server timeout is at least 1 second (E_INVALIDARG).') }
-        $this.Pending = [int]$value
+        Assert-ShimSdoId $id @($script:SdoIds.Timeout, $script:SdoIds.Blackout)
+        if ([int]$value -lt 1) { throw [System.ArgumentException]::new('The parameter is incorrect: a RADIUS server timeout or blackout is at least 1 second (E_INVALIDARG).') }
+        $this.Pending[[int]$id] = [int]$value
     }
     $sdo | Add-Member -MemberType ScriptMethod -Name Apply -Value {
-        if ($null -eq $this.Pending) { return }
+        if ($this.Pending.Count -eq 0) { return }
         $groupIndex = $this.GroupIndex
         $serverIndex = $this.ServerIndex
-        $timeout = $this.Pending
-        Update-ShimState { param($state) @($state.remoteRadiusServerGroups[$groupIndex].servers)[$serverIndex].timeout = $timeout }
-        $this.Timeout = $timeout
-        $this.Pending = $null
+        $pending = $this.Pending
+        Update-ShimState {
+            param($state)
+            $server = @($state.remoteRadiusServerGroups[$groupIndex].servers)[$serverIndex]
+            if ($pending.ContainsKey($script:SdoIds.Timeout)) { $server.timeout = $pending[$script:SdoIds.Timeout] }
+            if ($pending.ContainsKey($script:SdoIds.Blackout)) { $server.blackout = $pending[$script:SdoIds.Blackout] }
+        }
+        foreach ($id in @($pending.Keys)) { $this.Values[$id] = $pending[$id] }
+        $this.Pending = @{}
     }
     $sdo
 }

@@ -17,9 +17,12 @@ import {
   radiusCodes,
   requestIsAuthentic,
 } from "../../lab/radius/packet";
-import { dialInLab } from "../../lab/radius/vpnDial";
+import { NpsProxyServer } from "../../lab/radius/npsProxy";
+import { askServer, dialInLab } from "../../lab/radius/vpnDial";
 import { hostEvents } from "../../lab/windows/eventLog";
-import { readHostState, updateHostState } from "../../lab/windows/hostState";
+import { radiusProxyHost, readHostState, updateHostState, writeHostState } from "../../lab/windows/hostState";
+import { labHostRunner } from "../../lab/windows/localRunner";
+import { runHostScript } from "../../remote/hostScripts";
 
 describe("lab RADIUS packets (RFC 2865, RFC 3579)", () => {
   const secret = "s3cret";
@@ -136,7 +139,7 @@ describe("lab NPS servers answer RADIUS as NPS with the MFA extension does", fun
     assert.equal(events("vpn01", "Application", 20221).length, 2);
   });
 
-  it("healthy: radclient gets Access-Accept after the approval, Access-Reject for an unknown user or wrong password", async () => {
+  it("healthy: radclient gets Access-Accept after the approval, Access-Reject for an unknown user or wrong password; through a proxy only once its IAS was reset", async () => {
     await start("healthy", 2);
     const { port, secret } = host("nps01").radius!;
     assert.equal(await radclient(port, secret, "alice", alice().password, 30), "Access-Accept");
@@ -145,6 +148,69 @@ describe("lab NPS servers answer RADIUS as NPS with the MFA extension does", fun
     assert.equal(await radclient(port, "not-the-secret", "alice", alice().password, 3), "no answer");
     assert.equal(events("nps01", "Security", 6272).length, 1);
     assert.deepEqual(events("nps01", "AuthZAdminCh", 3), []);
+
+    // A RADIUS proxy (NPS without the extension) in front of nps01, its IAS started with a 1 s forwarding
+    // timeout: shorter than the approval, so it drops the request and the VPN server hears nothing.
+    const proxyState = path.join(dir, "proxy01.json");
+    writeHostState(proxyState, radiusProxyHost("proxy01", ["nps01"], 1));
+    const proxy = await NpsProxyServer.start({
+      hostname: "proxy01",
+      stateFile: proxyState,
+      port: 0,
+      secret: "vpn-to-proxy",
+      upstream: { nps01: { port, secret } },
+    });
+    const dialThroughProxy = async () => {
+      const gaveUp = new AbortController();
+      const forwarded = proxy.nextHandled().then((request) => {
+        if (request.outcome === "dropped") gaveUp.abort();
+        return request;
+      });
+      const options = { vpnHostname: "vpn01", user: "alice", password: alice().password };
+      const outcome = await askServer(proxy.endpoint, options, 120_000, gaveUp.signal);
+      return { outcome, attempts: (await forwarded).attempts };
+    };
+    try {
+      // Raised to 60 s (blackout too) through the SDO API with Apply and no reset, as this tool used to.
+      const runner = labHostRunner("proxy01", proxyState);
+      const applied = await runner.runPowerShell(
+        "$machine = New-Object -ComObject IAS.SdoMachine; $machine.Attach($null)\n" +
+          "foreach ($group in @($machine.GetServiceSDO(0, 'IAS').GetProperty(0x400))) {\n" +
+          "  foreach ($server in @($group.GetProperty(0x400))) { $server.PutProperty(0x408, 60); $server.PutProperty(0x40A, 60); $server.Apply() }\n}",
+      );
+      assert.equal(applied.exitCode, 0, applied.stderr);
+      assert.deepEqual(readHostState(proxyState).remoteRadiusServerGroups[0].servers, [
+        { address: "nps01", timeout: 60, blackout: 60 },
+      ]);
+      const before = await dialThroughProxy();
+      assert.equal(before.outcome, "no answer");
+      assert.deepEqual(before.attempts, [{ address: "nps01", timeoutSeconds: 1 }]);
+
+      // The tool finds the reset pending (nothing else to change) and resets IAS: the same dial connects.
+      const data = { npsServers: [], timeoutSeconds: 60, remoteServerGroups: true };
+      const pending = await runHostScript<{ drift: unknown[]; resetPending: boolean }>(
+        runner,
+        "proxy01",
+        "RadiusTimeout",
+        { mode: "get", ...data },
+      );
+      assert.deepEqual([pending.drift, pending.resetPending], [[], true]);
+      const set = await runHostScript<{ changed: string[]; reset: boolean }>(
+        runner,
+        "proxy01",
+        "RadiusTimeout",
+        {
+          mode: "set",
+          ...data,
+        },
+      );
+      assert.deepEqual([set.changed, set.reset], [[], true]);
+      const after = await dialThroughProxy();
+      assert.equal(after.outcome, "accepted");
+      assert.deepEqual(after.attempts, [{ address: "nps01", timeoutSeconds: 60 }]);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it("each cause alone makes a dial fail with its own AADSTS code", async () => {
