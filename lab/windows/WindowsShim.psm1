@@ -425,16 +425,25 @@ function Remove-Item {
     }
 }
 
+# Enhanced key usage OIDs (New-SelfSignedCertificate reference, -TextExtension).
+$script:ClientAuthenticationOid = '1.3.6.1.5.5.7.3.2'
+$script:ServerAuthenticationOid = '1.3.6.1.5.5.7.3.1'
+
 function New-ShimCertificateEntry {
-    param([string] $Subject, [DateTimeOffset] $NotBefore, [DateTimeOffset] $NotAfter, [int] $KeyLength = 2048, [ValidateSet('capi', 'cng')][string] $KeyStorage = 'capi')
+    param(
+        [string] $Subject, [DateTimeOffset] $NotBefore, [DateTimeOffset] $NotAfter, [int] $KeyLength = 2048, [ValidateSet('capi', 'cng')][string] $KeyStorage = 'capi',
+        [string[]] $EnhancedKeyUsage = @($script:ClientAuthenticationOid), [string] $KeyUsage = 'DigitalSignature, KeyEncipherment'
+    )
     $rsa = [System.Security.Cryptography.RSA]::Create($KeyLength)
     try {
         $request = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new($Subject, $rsa, [System.Security.Cryptography.HashAlgorithmName]::SHA256, [System.Security.Cryptography.RSASignaturePadding]::Pkcs1)
-        $usage = [System.Security.Cryptography.X509Certificates.X509KeyUsageFlags]'DigitalSignature, KeyEncipherment'
+        $usage = [System.Security.Cryptography.X509Certificates.X509KeyUsageFlags]$KeyUsage
         $request.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509KeyUsageExtension]::new($usage, $false))
-        $oids = [System.Security.Cryptography.OidCollection]::new()
-        [void]$oids.Add([System.Security.Cryptography.Oid]::new('1.3.6.1.5.5.7.3.2'))
-        $request.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension]::new($oids, $false))
+        if ($EnhancedKeyUsage.Count -gt 0) {
+            $oids = [System.Security.Cryptography.OidCollection]::new()
+            foreach ($oid in $EnhancedKeyUsage) { [void]$oids.Add([System.Security.Cryptography.Oid]::new($oid)) }
+            $request.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension]::new($oids, $false))
+        }
         $request.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509SubjectKeyIdentifierExtension]::new($request.PublicKey, $false))
         $certificate = $request.CreateSelfSigned($NotBefore, $NotAfter)
         $container = '{0}_{1}' -f ([guid]::NewGuid().ToString('N')), ([guid]::NewGuid().ToString())
@@ -472,6 +481,10 @@ function Test-ShimWindows2012R2 {
 # New-SelfSignedCertificate.md, removed as archived in 374feaa9).
 # The key goes to the provider named: a CSP ("... Cryptographic Provider") keeps a CAPI key, anything else,
 # and the default "Microsoft Software Key Storage Provider", a CNG key.
+# Enhanced key usage: what -TextExtension '2.5.29.37={text}<oid>,<oid>' names. Without it, the default -Type
+# SSLServerAuthentication makes "an SSL server certificate" (the reference's example 1): the lab gives it Server
+# Authentication only. Whether Windows adds Client Authentication there too is not documented, so a script that
+# needs it must ask for it.
 function New-SelfSignedCertificate {
     [CmdletBinding()]
     param(
@@ -486,7 +499,9 @@ function New-SelfSignedCertificate {
         [ValidateSet('Exportable', 'ExportableEncrypted', 'NonExportable')][string[]] $KeyExportPolicy,
         [string] $HashAlgorithm,
         [string[]] $KeyUsage,
-        [string] $FriendlyName
+        [string] $FriendlyName,
+        [ValidateSet('Custom', 'CodeSigningCert', 'DocumentEncryptionCert', 'SSLServerAuthentication', 'DocumentEncryptionCertLegacyCsp')][string] $Type = 'SSLServerAuthentication',
+        [string[]] $TextExtension
     )
     Sync-CallerPreference $PSCmdlet
     if (Test-ShimWindows2012R2) {
@@ -498,7 +513,14 @@ function New-SelfSignedCertificate {
     }
     if ((Resolve-ShimPath $CertStoreLocation).Kind -ne 'Cert') { throw "WindowsShim: only Cert:\LocalMachine\My is emulated, not $CertStoreLocation" }
     $storage = if ($Provider -match 'Cryptographic Provider') { 'capi' } else { 'cng' }
-    $entry = New-ShimCertificateEntry -Subject $Subject -NotBefore ([DateTimeOffset]$NotBefore) -NotAfter ([DateTimeOffset]$NotAfter) -KeyLength $KeyLength -KeyStorage $storage
+    $ekus = @()
+    if ($Type -eq 'SSLServerAuthentication') { $ekus = @($script:ServerAuthenticationOid) }
+    foreach ($extension in @($TextExtension)) {
+        if ("$extension" -match '^2\.5\.29\.37=(\{critical\})?\{text\}(.+)$') { $ekus = @($Matches[2] -split ',' | ForEach-Object { $_.Trim() }) }
+        elseif ($extension) { throw "WindowsShim: New-SelfSignedCertificate -TextExtension: only the enhanced key usage (2.5.29.37={text}...) is emulated, not $extension" }
+    }
+    $usage = if ($KeyUsage) { $KeyUsage -join ', ' } else { 'DigitalSignature, KeyEncipherment' }
+    $entry = New-ShimCertificateEntry -Subject $Subject -NotBefore ([DateTimeOffset]$NotBefore) -NotAfter ([DateTimeOffset]$NotAfter) -KeyLength $KeyLength -KeyStorage $storage -EnhancedKeyUsage $ekus -KeyUsage $usage
     Update-ShimState { param($state) [void]$state.certificates.Add($entry) }
     ConvertTo-ShimCertificate $entry
 }
