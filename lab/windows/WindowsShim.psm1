@@ -671,6 +671,27 @@ function New-ShimIasLoadedConfiguration {
     }
 }
 
+# The NPS extension as IAS loads it: with an expired certificate of its subject in LocalMachine\My it logs an
+# error at start (Learn, howto-mfa-nps-extension: "Having expired certificates can cause issues with the NPS
+# Extension starting"; a field report, koetzingit.de "Invalid certificate of the Azure Multi-Factor Auth
+# Client", saw a Critical AuthZ event naming CLIENT_CERT_IDENTIFIER). Event ID and wording are the lab's own.
+function Add-ShimExtensionStartEvent {
+    param($State, [string] $StartedAt)
+    $installed = $State.ContainsKey('npsExtensionVersion') -and $State.npsExtensionVersion
+    $settings = $null
+    foreach ($key in @($State.registry.Keys)) { if ($key -ieq 'HKLM:\SOFTWARE\Microsoft\AzureMfa') { $settings = $State.registry[$key] } }
+    if (-not $installed -or $null -eq $settings -or -not $settings['TENANT_ID']) { return }
+    $subject = "CN=$($settings['TENANT_ID']), OU=Microsoft NPS Extension"
+    $now = Get-ShimNow
+    foreach ($certificate in @($State.certificates | Where-Object { $_.subject -eq $subject -and [DateTimeOffset]::Parse($_.notAfter, [cultureinfo]::InvariantCulture) -lt $now })) {
+        [void]$State.events.Add(@{
+                logName = 'AuthZAdminCh'; id = 1; level = 2; providerName = 'Microsoft-AzureMfa-AuthZ'
+                timeCreated = Format-ShimTime $now.AddMilliseconds(1)
+                message = "NPS Extension for Azure MFA: the certificate $($certificate.thumbprint) ($subject) in LocalMachine\My expired on $($certificate.notAfter); the extension did not start cleanly. Delete expired certificates."
+            })
+    }
+}
+
 # Applies one service transition and records it in the service's history, with the faults a test seeded:
 # faults.failsToStart leaves it Stopped with an error; faults.authzErrorsAfterRestart logs ESTS_TOKEN_ERROR.
 function Invoke-ShimServiceChange {
@@ -696,7 +717,10 @@ function Invoke-ShimServiceChange {
             } else {
                 $service.status = 'Running'
                 $record.startedAt = Format-ShimTime (Get-ShimNow)
-                if ($key -ieq 'IAS') { $service.loaded = New-ShimIasLoadedConfiguration $state $record.startedAt }
+                if ($key -ieq 'IAS') {
+                    $service.loaded = New-ShimIasLoadedConfiguration $state $record.startedAt
+                    Add-ShimExtensionStartEvent $state $record.startedAt
+                }
                 if ($faults['authzErrorsAfterRestart']) {
                     [void]$state.events.Add(@{
                             logName = 'AuthZAdminCh'; id = 3; level = 2; providerName = 'AuthZ'
