@@ -1081,6 +1081,26 @@ function Get-NetUDPEndpoint {
     foreach ($port in $found) { [pscustomobject]@{ LocalAddress = '0.0.0.0'; LocalPort = [uint16]$port; OwningProcess = 4242 } }
 }
 
+# A session starts with what .NET Framework 4.x offers Windows PowerShell 5.1 (an app targeting a framework
+# older than 4.6) on a host without SchUseStrongCrypto or SystemDefaultTlsVersions: no TLS 1.2 (Learn:
+# dotnet/framework/network-programming/tls, "SchUseStrongCrypto", "SystemDefaultTlsVersions"). The setting is
+# process-wide: each import (each command of the lab's hosts, each Pester run) starts a new session.
+[Net.ServicePointManager]::SecurityProtocol = [Net.SecurityProtocolType]::Tls
+
+# Whether this session may speak TLS 1.2: the script enabled it, or the host's .NET Framework registry values do.
+function Test-ShimTls12 {
+    if (([Net.ServicePointManager]::SecurityProtocol -band [Net.SecurityProtocolType]::Tls12) -ne 0) { return $true }
+    $state = Read-ShimState
+    $key = Find-RegistryKeyName $state 'HKLM:\SOFTWARE\Microsoft\.NETFramework\v4.0.30319'
+    if ($null -eq $key) { return $false }
+    $values = $state.registry[$key]
+    foreach ($name in 'SchUseStrongCrypto', 'SystemDefaultTlsVersions') {
+        $found = Find-ValueName $values $name
+        if ($null -ne $found -and [long]$values[$found] -eq 1) { return $true }
+    }
+    $false
+}
+
 # The lab's network: the cloud's login hosts resolve to the lab's Entra (the Graph emulator), whose
 # certificate the lab CA issued and the host trusts (state `network.loginRoute`: origin, caFile, hosts).
 # Nothing else is reachable, as on a server whose firewall allows only those hosts.
@@ -1091,6 +1111,11 @@ function Invoke-WebRequest {
     $route = (Read-ShimState).network['loginRoute']
     if ($null -eq $route -or @($route.hosts) -notcontains $Uri.Host) {
         throw [System.Net.Http.HttpRequestException]::new("No such host is known. ($($Uri.Host):$($Uri.Port))")
+    }
+    # Entra's login hosts accept TLS 1.2 and later only. The wording is what Windows PowerShell 5.1 users report
+    # for a failed handshake (.NET Framework's WebException), not verified here.
+    if ($Uri.Scheme -eq 'https' -and -not (Test-ShimTls12)) {
+        throw [System.Net.WebException]::new('The underlying connection was closed: An unexpected error occurred on a send.')
     }
     $target = [uri]::new([uri]$route.origin, $Uri.PathAndQuery)
     $ca = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new([System.IO.File]::ReadAllBytes($route.caFile))

@@ -30,7 +30,8 @@ function Get-AuthzError {
 # Proves the extension works instead of waiting for silence: a token request made exactly as the extension
 # makes it (ADAL, v1 endpoint `<STS_URL><TENANT_ID>/oauth2/token`, client_credentials, a JWT client
 # assertion signed by the certificate IAS loads, for the Azure Multi-Factor Auth Connector), to the cloud's
-# real login endpoint: on a real server that also proves TLS 1.2, proxy and firewall. docs/lab.md has the
+# real login endpoint: on a real server that also proves TLS 1.2 (which this session enables first, Enable-Tls12),
+# proxy and firewall. docs/lab.md has the
 # sources (Learn: certificate credentials, howto-mfa-nps-extension, howto-mfa-nps-extension-errors).
 
 $ExtensionConnectorAppId = '1f5530b3-261a-47a9-b357-ded261e17918'
@@ -107,6 +108,7 @@ function Test-ExtensionToken {
             client_assertion_type = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
             client_assertion = (New-ExtensionClientAssertion $certificate $settings.clientId $endpoint)
         }
+        Enable-Tls12
         [void](Invoke-WebRequest -Uri $endpoint -Method Post -Body $form -ContentType 'application/x-www-form-urlencoded' -UseBasicParsing)
         return @{ ok = $true; thumbprint = $certificate.Thumbprint; aadsts = ''; problem = '' }
     } catch {

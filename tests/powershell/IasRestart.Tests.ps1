@@ -113,6 +113,16 @@ Describe 'IasRestart.ps1 health check: the extension works' {
         $run.Document.error.message | Should -Match 'token request to https://login\.microsoftonline\.com/.+/oauth2/token failed: No such host is known'
     }
 
+    It 'enables TLS 1.2 before its token request, which a fresh Windows PowerShell 5.1 session does not offer' {
+        # The login host routed to a port where nothing listens: past the TLS check, the request fails to connect.
+        $ca = Join-Path $TestDrive 'ca.pfx'
+        [System.IO.File]::WriteAllBytes($ca, [Convert]::FromBase64String((New-LabCertificate).pfxBase64))
+        Update-LabState { param($s) $s.network.loginRoute = @{ origin = 'https://127.0.0.1:9'; caFile = $ca; hosts = @('login.microsoftonline.com') } }
+        $run = Invoke-Restart @{ checkExtensionToken = $true }
+        $run.Document.error.message | Should -Match 'token request to https://login\.microsoftonline\.com/.+ failed'
+        $run.Document.error.message | Should -Not -Match 'underlying connection was closed'
+    }
+
     It 'fails when the extension has no certificate to sign with' {
         Update-LabState { param($s) $s.certificates = @() }
         $run = Invoke-Restart @{ checkExtensionToken = $true }
