@@ -11,7 +11,7 @@ export { ConfigKey, configKeys, configNamespace };
 
 export const minimumRadiusTimeoutSeconds = 60;
 const maximumRadiusTimeoutSeconds = 600;
-/** Microsoft's setup script issues NPS certificates valid for two years. */
+/** The setup script's NPS certificates are valid for two years (Learn: howto-mfa-nps-extension, certificate rollover). */
 const certificateValidityDays = 730;
 
 const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
