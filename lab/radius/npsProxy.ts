@@ -19,6 +19,7 @@ import {
   RadiusPacket,
   requestIsAuthentic,
 } from "./packet";
+import { listenUdp } from "./udp";
 import { askServer, RadiusEndpoint } from "./vpnDial";
 
 export interface NpsProxyOptions {
@@ -44,10 +45,9 @@ export class NpsProxyServer {
   private readonly listeners: ((request: ForwardedRequest) => void)[] = [];
   private readonly stopping = new AbortController();
 
-  private constructor(
-    private readonly options: NpsProxyOptions,
-    private readonly socket: dgram.Socket,
-  ) {}
+  private socket!: dgram.Socket;
+
+  private constructor(private readonly options: NpsProxyOptions) {}
 
   get port(): number {
     return (this.socket.address() as AddressInfo).port;
@@ -58,17 +58,10 @@ export class NpsProxyServer {
   }
 
   static async start(options: NpsProxyOptions): Promise<NpsProxyServer> {
-    const socket = dgram.createSocket("udp4");
-    const proxy = new NpsProxyServer(options, socket);
-    socket.on("message", (message, remote) => {
-      proxy.forward(message, remote).catch((error: Error) => {
-        console.error(`lab RADIUS proxy ${options.hostname}: ${error.message}`);
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      socket.once("error", reject);
-      socket.bind(options.port, "127.0.0.1", () => resolve());
-    });
+    const proxy = new NpsProxyServer(options);
+    proxy.socket = await listenUdp(options.port, `lab RADIUS proxy ${options.hostname}`, (message, remote) =>
+      proxy.forward(message, remote),
+    );
     return proxy;
   }
 

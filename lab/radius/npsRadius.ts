@@ -8,6 +8,7 @@ import * as crypto from "node:crypto";
 import * as dgram from "node:dgram";
 import type { AddressInfo } from "node:net";
 import { logHostEvent } from "../windows/eventLog";
+import { listenUdp } from "./udp";
 import { readHostState } from "../windows/hostState";
 import { acquireExtensionToken, LoginRoute, TokenOutcome } from "./npsExtension";
 import {
@@ -95,10 +96,9 @@ export class NpsRadiusServer {
   private readonly pending = new Set<NodeJS.Timeout>();
   private readonly handledListeners: ((request: HandledRequest) => void)[] = [];
 
-  private constructor(
-    private readonly options: NpsRadiusOptions,
-    private readonly socket: dgram.Socket,
-  ) {}
+  private socket!: dgram.Socket;
+
+  private constructor(private readonly options: NpsRadiusOptions) {}
 
   get port(): number {
     return (this.socket.address() as AddressInfo).port;
@@ -109,18 +109,10 @@ export class NpsRadiusServer {
   }
 
   static async start(options: NpsRadiusOptions): Promise<NpsRadiusServer> {
-    const socket = dgram.createSocket("udp4");
-    const server = new NpsRadiusServer(options, socket);
-    socket.on("message", (message, remote) => {
-      server.handle(message, remote).catch((error: Error) => {
-        // A lab fault, not NPS behaviour: say so where the operator of the lab sees it.
-        console.error(`lab NPS ${options.hostname}: ${error.message}`);
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      socket.once("error", reject);
-      socket.bind(options.port, "127.0.0.1", () => resolve());
-    });
+    const server = new NpsRadiusServer(options);
+    server.socket = await listenUdp(options.port, `lab NPS ${options.hostname}`, (message, remote) =>
+      server.handle(message, remote),
+    );
     return server;
   }
 
