@@ -25,7 +25,7 @@ export const settingDescriptions: Record<string, string> = {
     "The proxy's DNS name. Never one of `npsServers`: an extension NPS cannot forward.",
   "radiusProxies[].winrm": "How to reach the server over WinRM (see `winrm.*` below).",
   "radiusProxies[].radiusTimeoutSeconds":
-    "Timeout of each server in its remote RADIUS server groups; like the VPN servers', at least 60 s.",
+    "Timeout of each server in its remote RADIUS server groups; like the VPN servers', at least 60 s. Each server's blackout (seconds between requests once it is unavailable) is raised to at least its timeout, and IAS is reset so it forwards with them.",
   "winrm.url":
     "WS-Management endpoint, `https://<host>:5986/wsman`, or `http://<host>:5985/wsman` with `ntlm` (every message encrypted).",
   "winrm.auth": "`ntlm` (domain account), `basic` (local account, HTTPS only) or `certificate`.",
