@@ -676,7 +676,7 @@ function New-ShimIasLoadedConfiguration {
 # Extension starting"; a field report, koetzingit.de "Invalid certificate of the Azure Multi-Factor Auth
 # Client", saw a Critical AuthZ event naming CLIENT_CERT_IDENTIFIER). Event ID and wording are the lab's own.
 function Add-ShimExtensionStartEvent {
-    param($State, [string] $StartedAt)
+    param($State)
     $installed = $State.ContainsKey('npsExtensionVersion') -and $State.npsExtensionVersion
     $settings = $null
     foreach ($key in @($State.registry.Keys)) { if ($key -ieq 'HKLM:\SOFTWARE\Microsoft\AzureMfa') { $settings = $State.registry[$key] } }
@@ -719,7 +719,7 @@ function Invoke-ShimServiceChange {
                 $record.startedAt = Format-ShimTime (Get-ShimNow)
                 if ($key -ieq 'IAS') {
                     $service.loaded = New-ShimIasLoadedConfiguration $state $record.startedAt
-                    Add-ShimExtensionStartEvent $state $record.startedAt
+                    Add-ShimExtensionStartEvent $state
                 }
                 if ($faults['authzErrorsAfterRestart']) {
                     [void]$state.events.Add(@{

@@ -30,9 +30,9 @@ function Get-AuthzError {
 # Proves the extension works instead of waiting for silence: a token request made exactly as the extension
 # makes it (ADAL, v1 endpoint `<STS_URL><TENANT_ID>/oauth2/token`, client_credentials, a JWT client
 # assertion signed by the certificate IAS loads, for the Azure Multi-Factor Auth Connector), to the cloud's
-# real login endpoint: on a real server that also proves TLS 1.2 (which this session enables first, Enable-Tls12),
-# proxy and firewall. docs/lab.md has the
-# sources (Learn: certificate credentials, howto-mfa-nps-extension, howto-mfa-nps-extension-errors).
+# real login endpoint: on a real server that also proves TLS 1.2 (which the session enables first, Enable-Tls12),
+# proxy and firewall. docs/lab.md has the sources (Learn: certificate credentials, howto-mfa-nps-extension,
+# howto-mfa-nps-extension-errors).
 
 $ExtensionConnectorAppId = '1f5530b3-261a-47a9-b357-ded261e17918'
 $ExtensionClientAppId = '981f26a1-7f43-403b-a875-f8b09b8cd720'
