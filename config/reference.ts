@@ -40,8 +40,10 @@ export const settingDescriptions: Record<string, string> = {
     "Optional NPS extension settings. One left out is not managed: its registry value is left alone.",
   "extension.requireUserMatch": "`REQUIRE_USER_MATCH`: false lets users without MFA registration through.",
   "extension.overrideNumberMatchingWithOtp":
-    "`OVERRIDE_NUMBER_MATCHING_WITH_OTP`: allow OTP instead of number match.",
+    "`OVERRIDE_NUMBER_MATCHING_WITH_OTP` (extension 1.2.2216.1 and later). `false`: users get Approve/Deny on the Authenticator instead of a code prompt, which MS-CHAPv2 and EAP cannot carry (Learn's VPN page asks for it). `true`: users with a TOTP method (Authenticator codes, an OATH token) are asked for a code, which works over PAP only. Default: `false`, unless `radiusAuthentication` is `pap` (then not managed). Changing it restarts IAS.",
   "extension.ipWhitelist": "`IP_WHITELIST`: RADIUS client IPv4 addresses that skip MFA.",
+  radiusAuthentication:
+    "The authentication method the NPS servers' network policy allows: `mschapv2` or `eap` (Windows' VPN client; what is assumed when unset), or `pap` (a RADIUS client that can send a TOTP code). Decides the default of `extension.overrideNumberMatchingWithOtp`.",
   graph: "Optional Microsoft Graph sign-in overrides; by default the Azure SDK's usual sign-in is used.",
   "graph.endpoint": "Graph root including the version (default: the cloud's, with `/v1.0`).",
   "graph.authorityHost": "Entra authority (default: the cloud's login host).",

@@ -4,7 +4,13 @@ import { isIP } from "node:net";
 import { z } from "zod";
 import { cloudNames } from "./clouds";
 import { FileReader, fileSettingProblems } from "./files";
-import { ConfigKey, configDefaults, configKeys, configNamespace } from "./keys";
+import {
+  ConfigKey,
+  configDefaults,
+  configKeys,
+  configNamespace,
+  radiusAuthenticationProtocols,
+} from "./keys";
 import { unknownKeyMessage } from "./unknownKeys";
 
 export { ConfigKey, configKeys, configNamespace };
@@ -279,6 +285,13 @@ const stackConfigSchema = z
       .array(radiusProxySchema, { error: expected("a list of RADIUS proxy NPS servers") })
       .default([]),
     extension: extensionSchema.default({}),
+    radiusAuthentication: z
+      .enum(radiusAuthenticationProtocols, {
+        error: expected(
+          `one of ${radiusAuthenticationProtocols.join(", ")} (the authentication method the NPS servers' network policy allows)`,
+        ),
+      })
+      .optional(),
     graph: graphSchema.default({}),
     tenantOnly: z.boolean({ error: expected("true or false") }).default(false),
   })

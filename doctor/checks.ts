@@ -20,11 +20,13 @@ export const checkIds = [
   "endpoint-unreachable",
   "radius-timeout-short",
   "proxy-timeout-short",
+  "number-matching-totp",
   "user-not-found",
   "user-disabled",
   "user-not-synced",
   "user-no-mfa-method",
   "user-method-protocol",
+  "user-methods-retiring",
   "recent-token-errors",
   "certificate-renewal-due",
   "credential-ledger",
@@ -88,6 +90,11 @@ export const fixes: Record<CheckId, (where: string) => string> = {
     `${stackRepairs}; by hand: on ${where.split(" -> ")[0]}, NPS console > RADIUS Clients and Servers > Remote ` +
     "RADIUS Server Groups > the group > the server > Load Balancing: at least 60 seconds without response " +
     "before the request is considered dropped",
+  "number-matching-totp": (where) =>
+    `${stackRepairs} writes OVERRIDE_NUMBER_MATCHING_WITH_OTP = FALSE (Approve/Deny) and restarts IAS; by hand: ` +
+    `on ${where}, New-ItemProperty -Path HKLM:\\SOFTWARE\\Microsoft\\AzureMfa -Name OVERRIDE_NUMBER_MATCHING_WITH_OTP ` +
+    "-PropertyType String -Value FALSE -Force, then Restart-Service IAS; or let the VPN's network policy use PAP " +
+    "(and declare radiusAuthentication: pap) where the VPN client can send a code",
   "user-not-found": (where) =>
     `check the UPN, then sync ${where} from AD DS with Microsoft Entra Connect (or create the user); ` +
     "with a 403 in the evidence, grant the doctor's application User.Read.All",
@@ -104,6 +111,9 @@ export const fixes: Record<CheckId, (where: string) => string> = {
   "user-method-protocol": (where) =>
     `${where} registers Microsoft Authenticator (notification) or a phone for calls, which MS-CHAPv2 and EAP ` +
     "carry; or the VPN network policy allows PAP, which carries every method (codes too)",
+  "user-methods-retiring": (where) =>
+    `${where} registers Microsoft Authenticator (notification) at https://aka.ms/mysecurityinfo before ` +
+    "Microsoft stops delivering SMS and voice calls itself",
   "recent-token-errors": () => "fix the check named in the evidence; the errors stop with it",
   "certificate-renewal-due": () => `${stackRepairs} renews it before it expires`,
   "credential-ledger": () =>

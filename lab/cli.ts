@@ -234,6 +234,13 @@ export async function startLab(options: LabOptions): Promise<RunningLab> {
           port: before?.port ?? 0,
           secret: before?.secret ?? randomSecret(),
           users: () => users,
+          methodsOf: (name) =>
+            graph
+              .users()
+              .find(
+                (user) => user.userPrincipalName.toLowerCase() === labUserPrincipalName(name).toLowerCase(),
+              )
+              ?.authenticationMethods.map((method) => method.type) ?? [],
           approvalMs: () => approvalSeconds * 1000,
           login: { origin: graph.url, caPem: ca.certPem },
         }),
@@ -253,9 +260,12 @@ export async function startLab(options: LabOptions): Promise<RunningLab> {
       };
     });
     const stale = labHosts.filter((host) => !fs.existsSync(host.stateFile));
-    // The people who dial, as Entra knows them: synced from the lab's AD DS, with the Authenticator registered.
+    // The people who dial, as Entra knows them: synced from the lab's AD DS, with the Authenticator registered;
+    // bob's also gives him codes (a TOTP method), which number matching turns into a TOTP prompt.
     if (reseed || graph.users().length === 0)
-      await graph.changeUsers(() => users.map((user) => syncedUser(labUserPrincipalName(user.name))));
+      await graph.changeUsers(() =>
+        users.map((user) => syncedUser(labUserPrincipalName(user.name), { withCodes: user.name === "bob" })),
+      );
     if (reseed) {
       await seedHosts(labHosts, seed, graph);
       if (isCause(seed)) await applyCause(seed, { hosts: labHosts, graph, tenantId, radius, users });

@@ -8,6 +8,7 @@ import { mfaServicePrincipalsNeverDeletedOrDisabled } from "./rules/mfaServicePr
 import { npsCertificateNotExpiring } from "./rules/npsCertificateNotExpiring";
 import { npsCertificateRegistered } from "./rules/npsCertificateRegistered";
 import { npsExtensionSettingsConsistent } from "./rules/npsExtensionSettingsConsistent";
+import { numberMatchingApproveDeny } from "./rules/numberMatchingApproveDeny";
 import { radiusTimeoutMinimum } from "./rules/radiusTimeoutMinimum";
 import { winrmHttpsVerified } from "./rules/winrmHttpsVerified";
 
@@ -23,5 +24,6 @@ new PolicyPack("npsmfa-ests-token-error", {
     iasRestartsSerialised,
     npsExtensionSettingsConsistent,
     extensionNpsNotProxy,
+    numberMatchingApproveDeny,
   ],
 });

@@ -5,6 +5,8 @@ import * as crypto from "node:crypto";
 import * as https from "node:https";
 import forge from "node-forge";
 import { cloudEndpoints, mfaClientAppId, mfaConnectorAppId } from "../../config/clouds";
+import { atLeast, totpPromptMinimumVersion } from "../../config/extensionVersions";
+import { totpMethodTypes } from "../../doctor/facts";
 import {
   HostCertificate,
   IasLoadedConfiguration,
@@ -46,6 +48,24 @@ export function extensionSettings(settings: Record<string, RegistryValue>) {
     stsUrl: stsUrl.endsWith("/") ? stsUrl : `${stsUrl}/`,
     pinnedThumbprint: text(settings.CLIENT_CERT_IDENTIFIER).toUpperCase(),
   };
+}
+
+/**
+ * Whether the extension asks this user for a TOTP instead of Approve/Deny (Learn, how-to-mfa-number-match
+ * "NPS extension"; howto-mfa-nps-extension-vpn): from 1.2.2216.1, for a user with a TOTP method, unless
+ * OVERRIDE_NUMBER_MATCHING_WITH_OTP was FALSE when IAS started (TRUE or absent: the TOTP prompt).
+ */
+export function totpPromptApplies(
+  version: string | undefined,
+  loaded: IasLoadedConfiguration,
+  userMethods: string[],
+): boolean {
+  const override = text(loaded.settings.OVERRIDE_NUMBER_MATCHING_WITH_OTP).trim().toUpperCase();
+  return (
+    atLeast(version, totpPromptMinimumVersion) &&
+    override !== "FALSE" &&
+    userMethods.some((method) => totpMethodTypes.includes(method))
+  );
 }
 
 /**

@@ -1,26 +1,75 @@
-// A lab RADIUS proxy: NPS without the extension, forwarding each Access-Request to the servers of its remote
-// RADIUS server group in order, each waited for as long as "Number of seconds without response before request
+// A lab RADIUS proxy: NPS without the extension, forwarding each Access-Request (its PAP password re-hidden, or
+// its MS-CHAPv2 challenge and response as they came, under the proxy's own secret) to the servers of its remote
+// RADIUS server group in order, relaying the answer and its attributes back, each waited for as long as "Number of seconds without response before request
 // is considered dropped" (PROPERTY_RADIUSSERVER_TIMEOUT) says (Learn: windows-server/networking/technologies/nps/
 // nps-crp-rrsg; entra howto-mfa-nps-extension-rdg). It forwards with what IAS read at its start or at its last
 // ISdoServiceControl::ResetService (services.IAS.loaded; Learn: windows/win32/api/sdoias/
 // nn-sdoias-isdoservicecontrol), not with the configuration of the moment: a timeout applied without a reset
 // is not yet in force. No server answers: the request is dropped and the RADIUS client hears nothing. The
 // blackout (a server skipped after dropped requests) is not emulated.
+import * as crypto from "node:crypto";
 import * as dgram from "node:dgram";
 import type { AddressInfo } from "node:net";
 import { readHostState } from "../windows/hostState";
+import { microsoftAttributes, microsoftVendorId } from "./mschapv2";
 import {
   accessAnswer,
+  accessRequest,
+  answerIsAuthentic,
   attributeOf,
   decodeRadius,
   decryptUserPassword,
+  encodeRadius,
   radiusAttributes,
   radiusCodes,
   RadiusPacket,
+  RequestCredentials,
   requestIsAuthentic,
+  vendorAttributeOf,
 } from "./packet";
 import { listenUdp } from "./udp";
-import { askServer, RadiusEndpoint } from "./vpnDial";
+import type { RadiusEndpoint } from "./vpnDial";
+
+/** The proof of the password as the client sent it, to forward under another secret. */
+function forwardedCredentials(request: RadiusPacket, secret: string): RequestCredentials | undefined {
+  const hidden = attributeOf(request, radiusAttributes.userPassword);
+  if (hidden)
+    return { protocol: "pap", password: decryptUserPassword(hidden, secret, request.authenticator) };
+  const challenge = vendorAttributeOf(request, microsoftVendorId, microsoftAttributes.msChapChallenge);
+  const response = vendorAttributeOf(request, microsoftVendorId, microsoftAttributes.msChap2Response);
+  return challenge && response ? { protocol: "mschapv2", challenge, response } : undefined;
+}
+
+/** One request to one server: its authentic answer, or undefined after the timeout or once `signal` aborts. */
+function exchange(
+  endpoint: RadiusEndpoint,
+  request: RadiusPacket,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<RadiusPacket | undefined> {
+  const socket = dgram.createSocket("udp4");
+  return new Promise((resolve) => {
+    let finished = false;
+    const finish = (answer: RadiusPacket | undefined) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      socket.close();
+      resolve(answer);
+    };
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
+    signal.addEventListener("abort", () => finish(undefined), { once: true });
+    socket.on("message", (message) => {
+      try {
+        if (answerIsAuthentic(message, request, endpoint.secret)) finish(decodeRadius(message));
+      } catch {
+        return; // RFC 2865 §3: an answer that does not check is silently discarded.
+      }
+    });
+    socket.on("error", () => finish(undefined));
+    socket.send(encodeRadius(request), endpoint.port, "127.0.0.1");
+  });
+}
 
 export interface NpsProxyOptions {
   hostname: string;
@@ -35,9 +84,14 @@ export interface NpsProxyOptions {
 
 export interface ForwardedRequest {
   user: string;
-  outcome: "accepted" | "rejected" | "dropped";
+  outcome: "accepted" | "rejected" | "challenged" | "dropped";
   /** Each server asked, with the timeout IAS forwarded with. */
   attempts: { address: string; timeoutSeconds: number }[];
+}
+
+function outcomeOf(code: number): ForwardedRequest["outcome"] {
+  if (code === radiusCodes.accessAccept) return "accepted";
+  return code === radiusCodes.accessChallenge ? "challenged" : "rejected";
 }
 
 export class NpsProxyServer {
@@ -94,8 +148,8 @@ export class NpsProxyServer {
 
     const user = attributeOf(request, radiusAttributes.userName)?.toString("utf8") ?? "";
     const nas = attributeOf(request, radiusAttributes.nasIdentifier)?.toString("utf8") ?? "";
-    const hidden = attributeOf(request, radiusAttributes.userPassword);
-    const password = hidden ? decryptUserPassword(hidden, secret, request.authenticator) : "";
+    const credentials = forwardedCredentials(request, secret);
+    if (!credentials) return;
     // The lab's connection request policy forwards everything to the first group.
     const servers = ias.loaded.remoteRadiusServerGroups?.[0]?.servers ?? [];
     const attempts: ForwardedRequest["attempts"] = [];
@@ -105,16 +159,21 @@ export class NpsProxyServer {
       )?.[1];
       if (!endpoint) continue;
       attempts.push({ address: server.address, timeoutSeconds: server.timeout });
-      const outcome = await askServer(
-        endpoint,
-        { vpnHostname: nas, user, password },
-        server.timeout * 1000,
-        this.stopping.signal,
-      );
-      if (outcome === "accepted" || outcome === "rejected") {
-        const code = outcome === "accepted" ? radiusCodes.accessAccept : radiusCodes.accessReject;
-        this.socket.send(accessAnswer(request, code, secret), remote.port, remote.address);
-        this.record({ user, outcome, attempts });
+      const forwarded = accessRequest({
+        identifier: crypto.randomInt(256),
+        userName: user,
+        credentials,
+        secret: endpoint.secret,
+        nasIdentifier: nas,
+      });
+      const answer = await exchange(endpoint, forwarded, server.timeout * 1000, this.stopping.signal);
+      if (answer && answer.code !== radiusCodes.accessRequest) {
+        const relayed = answer.attributes.filter(
+          (entry) => entry.type !== radiusAttributes.messageAuthenticator,
+        );
+        const code = answer.code as Parameters<typeof accessAnswer>[1];
+        this.socket.send(accessAnswer(request, code, secret, relayed), remote.port, remote.address);
+        this.record({ user, outcome: outcomeOf(code), attempts });
         return;
       }
     }

@@ -1,4 +1,5 @@
-// A VPN dial through a lab RRAS server: the user's PAP credentials go to the NPS servers RRAS holds
+// A VPN dial through a lab RRAS server: the user's credentials (PAP, or MS-CHAPv2 where the VPN server
+// accepts it: RRAS's Set-VpnAuthProtocol -UserAuthProtocolAccepted) go to the NPS servers RRAS holds
 // (Get-RemoteAccessRadius, Purpose Authentication), highest score first, each waited for as long as its
 // Timeout says (Learn, Add-RemoteAccessRadius: -Score orders the servers, -Timeout is how long RRAS waits
 // for an answer before it tries the next). No answer from any: the client gives up with RasClient 20221.
@@ -7,7 +8,23 @@ import * as dgram from "node:dgram";
 import { logHostEvent } from "../windows/eventLog";
 import { readHostState } from "../windows/hostState";
 import type { LabDescription } from "../stackFiles";
-import { accessRequest, answerIsAuthentic, decodeRadius, encodeRadius, radiusCodes } from "./packet";
+import {
+  authenticatorResponse,
+  encodeMsChap2Response,
+  generateNtResponse,
+  microsoftAttributes,
+  microsoftVendorId,
+} from "./mschapv2";
+import {
+  accessRequest,
+  answerIsAuthentic,
+  decodeRadius,
+  encodeRadius,
+  radiusCodes,
+  RadiusPacket,
+  RequestCredentials,
+  vendorAttributeOf,
+} from "./packet";
 
 export interface RadiusEndpoint {
   port: number;
@@ -21,9 +38,12 @@ export interface DialOptions {
   npsServers: Record<string, RadiusEndpoint>;
   user: string;
   password: string;
+  /** How the client proves the password; PAP unless the VPN server accepts MS-CHAPv2. */
+  protocol?: "pap" | "mschapv2";
 }
 
-export type AttemptOutcome = "accepted" | "rejected" | "no answer" | "unknown server";
+/** "challenged": NPS asked for a code (Access-Challenge), which Windows' VPN client has no field for. */
+export type AttemptOutcome = "accepted" | "rejected" | "challenged" | "no answer" | "unknown server";
 
 export interface DialResult {
   vpnHost: string;
@@ -38,14 +58,15 @@ export interface DialResult {
  */
 export function askServer(
   endpoint: RadiusEndpoint,
-  options: Pick<DialOptions, "vpnHostname" | "user" | "password">,
+  options: Pick<DialOptions, "vpnHostname" | "user" | "password" | "protocol">,
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<AttemptOutcome> {
+  const proof = clientProof(options);
   const request = accessRequest({
     identifier: crypto.randomInt(256),
     userName: options.user,
-    password: options.password,
+    credentials: proof.credentials,
     secret: endpoint.secret,
     nasIdentifier: options.vpnHostname,
   });
@@ -65,9 +86,10 @@ export function askServer(
       // RFC 2865 §3: an answer that fails the Response Authenticator check is silently discarded.
       try {
         if (!answerIsAuthentic(message, request, endpoint.secret)) return;
-        const code = decodeRadius(message).code;
-        if (code === radiusCodes.accessAccept) finish("accepted");
-        else if (code === radiusCodes.accessReject) finish("rejected");
+        const answer = decodeRadius(message);
+        if (answer.code === radiusCodes.accessAccept) finish(proof.accepts(answer) ? "accepted" : "rejected");
+        else if (answer.code === radiusCodes.accessReject) finish("rejected");
+        else if (answer.code === radiusCodes.accessChallenge) finish("challenged");
       } catch {
         return;
       }
@@ -77,8 +99,44 @@ export function askServer(
   });
 }
 
+/**
+ * The client's proof of the password, and its check of an Access-Accept: under MS-CHAPv2 the server must
+ * prove it knew the password too (RFC 2759 §8.7: a client that cannot verify the authenticator response
+ * ends the connection).
+ */
+function clientProof(options: Pick<DialOptions, "user" | "password" | "protocol">): {
+  credentials: RequestCredentials;
+  accepts: (answer: RadiusPacket) => boolean;
+} {
+  if (options.protocol !== "mschapv2")
+    return { credentials: { protocol: "pap", password: options.password }, accepts: () => true };
+  const challenge = crypto.randomBytes(16);
+  const peerChallenge = crypto.randomBytes(16);
+  const ident = crypto.randomInt(256);
+  const ntResponse = generateNtResponse(challenge, peerChallenge, options.user, options.password);
+  const expected = authenticatorResponse(
+    options.password,
+    ntResponse,
+    peerChallenge,
+    challenge,
+    options.user,
+  );
+  return {
+    credentials: {
+      protocol: "mschapv2",
+      challenge,
+      response: encodeMsChap2Response({ ident, peerChallenge, ntResponse }),
+    },
+    accepts: (answer) => {
+      const success = vendorAttributeOf(answer, microsoftVendorId, microsoftAttributes.msChap2Success);
+      return success !== undefined && success.subarray(1, 43).toString("ascii") === expected;
+    },
+  };
+}
+
 export async function dial(options: DialOptions): Promise<DialResult> {
   const state = readHostState(options.vpnStateFile);
+  const protocol = options.protocol ?? dialProtocol(state.userAuthProtocolAccepted);
   const servers = state.remoteAccessRadius
     .filter((entry) => entry.purpose === "Authentication")
     .sort((a, b) => (b.score ?? 30) - (a.score ?? 30));
@@ -87,10 +145,13 @@ export async function dial(options: DialOptions): Promise<DialResult> {
     const endpoint = Object.entries(options.npsServers).find(
       ([name]) => name.toLowerCase() === server.serverName.toLowerCase(),
     )?.[1];
-    const outcome = endpoint ? await askServer(endpoint, options, server.timeout * 1000) : "unknown server";
+    const outcome = endpoint
+      ? await askServer(endpoint, { ...options, protocol }, server.timeout * 1000)
+      : "unknown server";
     attempts.push({ server: server.serverName, timeoutSeconds: server.timeout, outcome });
-    if (outcome === "accepted" || outcome === "rejected") {
-      if (outcome === "rejected") {
+    // An answer of any kind ends the dial: RRAS tries the next server only when one does not answer.
+    if (outcome === "accepted" || outcome === "rejected" || outcome === "challenged") {
+      if (outcome !== "accepted") {
         logHostEvent(options.vpnStateFile, {
           logName: "Application",
           id: 20227,
@@ -118,6 +179,11 @@ export async function dial(options: DialOptions): Promise<DialResult> {
       "the port used for this connection was closed.",
   });
   return { vpnHost: options.vpnHostname, user: options.user, outcome: "failed", attempts };
+}
+
+/** The protocol Windows' VPN client and RRAS agree on: MS-CHAPv2 where RRAS accepts it, else PAP. */
+export function dialProtocol(accepted: string[] | undefined): "pap" | "mschapv2" {
+  return (accepted ?? []).some((name) => name.toLowerCase() === "mschapv2") ? "mschapv2" : "pap";
 }
 
 /** A dial in a running lab described by its lab.json: endpoints, secrets and the user's password from it. */

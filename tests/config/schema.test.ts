@@ -226,6 +226,19 @@ describe("stack configuration", () => {
     assert.match(problems[1], /winrm\.thumbprint .*expected a SHA-1 \(40 hex digits\) or SHA-256/);
   });
 
+  it("takes radiusAuthentication pap, mschapv2 or eap, and names the choices for anything else", () => {
+    for (const protocol of ["pap", "mschapv2", "eap"])
+      assert.equal(
+        parseStackConfig(raw({ ...validInput(), radiusAuthentication: protocol })).radiusAuthentication,
+        protocol,
+      );
+    assert.equal(parseStackConfig(raw(validInput())).radiusAuthentication, undefined);
+    assert.match(
+      onlyProblem({ ...validInput(), radiusAuthentication: "chap" }),
+      /^npsmfa:radiusAuthentication: expected one of pap, mschapv2, eap \(the authentication method the NPS servers' network policy allows\), found "chap"/,
+    );
+  });
+
   it("rejects a renewal window as long as the certificate's life", () => {
     const input = validInput();
     input.npsServers[0].certificateRenewalDays = 730;

@@ -16,11 +16,31 @@ import {
   encodeRadius,
   radiusCodes,
   requestIsAuthentic,
+  requestProtocol,
+  vendorAttributeOf,
 } from "../../lab/radius/packet";
+import {
+  authenticatorResponse,
+  challengeHash,
+  decodeMsChap2Response,
+  encodeMsChap2Response,
+  generateNtResponse,
+  microsoftAttributes,
+  microsoftVendorId,
+  ntPasswordHash,
+  ntResponseMatches,
+} from "../../lab/radius/mschapv2";
 import { NpsProxyServer } from "../../lab/radius/npsProxy";
 import { askServer, dialInLab } from "../../lab/radius/vpnDial";
 import { hostEvents } from "../../lab/windows/eventLog";
-import { radiusProxyHost, readHostState, updateHostState, writeHostState } from "../../lab/windows/hostState";
+import {
+  azureMfaKey,
+  radiusProxyHost,
+  readHostState,
+  startIas,
+  updateHostState,
+  writeHostState,
+} from "../../lab/windows/hostState";
 import { labHostRunner } from "../../lab/windows/localRunner";
 import { runHostScript } from "../../remote/hostScripts";
 
@@ -29,7 +49,7 @@ describe("lab RADIUS packets (RFC 2865, RFC 3579)", () => {
   const request = accessRequest({
     identifier: 7,
     userName: "alice",
-    password: "a password longer than sixteen bytes",
+    credentials: { protocol: "pap", password: "a password longer than sixteen bytes" },
     secret,
     nasIdentifier: "vpn01",
   });
@@ -67,7 +87,53 @@ describe("lab RADIUS packets (RFC 2865, RFC 3579)", () => {
   });
 });
 
-/** radclient's verdict: "Access-Accept", "Access-Reject" or "no answer". */
+describe("lab MS-CHAPv2 (RFC 2759)", () => {
+  // RFC 2759 §9.2, "Examples of MS-CHAP-V2 Computations": User, clientPass, and the two challenges.
+  const authenticatorChallenge = Buffer.from("5B5D7C7D7B3F2F3E3C2C602132262628", "hex");
+  const peerChallenge = Buffer.from("21402324255E262A28295F2B3A337C7E", "hex");
+
+  it("computes the RFC's example values", () => {
+    assert.equal(
+      challengeHash(peerChallenge, authenticatorChallenge, "User").toString("hex"),
+      "d02e4386bce91226",
+    );
+    assert.equal(ntPasswordHash("clientPass").toString("hex"), "44ebba8d5312b8d611474411f56989ae");
+    const ntResponse = generateNtResponse(authenticatorChallenge, peerChallenge, "User", "clientPass");
+    assert.equal(ntResponse.toString("hex"), "82309ecd8d708b5ea08faa3981cd83544233114a3d85d6df");
+    assert.equal(
+      authenticatorResponse("clientPass", ntResponse, peerChallenge, authenticatorChallenge, "User"),
+      "S=407A5589115FD0D6209F510FE9C04566932CDA56",
+    );
+  });
+
+  it("carries the response in RFC 2548's vendor attributes, and only the right password matches it", () => {
+    const ntResponse = generateNtResponse(authenticatorChallenge, peerChallenge, "User", "clientPass");
+    const request = decodeRadius(
+      encodeRadius(
+        accessRequest({
+          identifier: 1,
+          userName: "User",
+          credentials: {
+            protocol: "mschapv2",
+            challenge: authenticatorChallenge,
+            response: encodeMsChap2Response({ ident: 9, peerChallenge, ntResponse }),
+          },
+          secret: "s3cret",
+          nasIdentifier: "vpn01",
+        }),
+      ),
+    );
+    assert.equal(requestProtocol(request), "mschapv2");
+    const response = decodeMsChap2Response(
+      vendorAttributeOf(request, microsoftVendorId, microsoftAttributes.msChap2Response)!,
+    )!;
+    assert.equal(response.ident, 9);
+    assert.equal(ntResponseMatches(response, authenticatorChallenge, "User", "clientPass"), true);
+    assert.equal(ntResponseMatches(response, authenticatorChallenge, "User", "clientpass"), false);
+  });
+});
+
+/** radclient's verdict: "Access-Accept", "Access-Reject", "Access-Challenge" or "no answer". */
 function radclient(port: number, secret: string, user: string, password: string, waitSeconds: number) {
   const attributes = `User-Name = "${user}"\nUser-Password = "${password}"\nMessage-Authenticator = 0x00\n`;
   return new Promise<string>((resolve, reject) => {
@@ -75,7 +141,7 @@ function radclient(port: number, secret: string, user: string, password: string,
       "radclient",
       ["-x", "-t", String(waitSeconds), "-r", "1", `127.0.0.1:${port}`, "auth", secret],
       (error, stdout) => {
-        const verdict = /Received (Access-Accept|Access-Reject)/.exec(stdout)?.[1];
+        const verdict = /Received (Access-Accept|Access-Reject|Access-Challenge)/.exec(stdout)?.[1];
         if (verdict) return resolve(verdict);
         if (/No reply from server/.test(stdout) || error) return resolve("no answer");
         reject(new Error(`radclient said: ${stdout}`));
@@ -262,5 +328,62 @@ describe("lab NPS servers answer RADIUS as NPS with the MFA extension does", fun
         `${cause} repaired`,
       );
     }
+  });
+
+  it("MS-CHAPv2 where the policy wants it, and number matching's TOTP prompt as Learn describes it", async () => {
+    await start("healthy", 0);
+    const bob = () => lab.description.users.find((user) => user.name === "bob")!;
+    const dialAs = async (user: string) => (await dialInLab(lab.description, "vpn01", user)).outcome;
+    const nps = (change: (state: ReturnType<typeof readHostState>) => void) =>
+      updateHostState(host("nps01").stateFile, change);
+    assert.equal(await dialAs("bob"), "connected", "FALSE is what a healthy server runs: Approve/Deny");
+
+    // A policy that allows MS-CHAPv2 alone turns PAP away with NPS reason code 66.
+    nps((state) => (state.networkPolicies![0].authenticationTypes = [4]));
+    assert.equal(await dialAs("alice"), "rejected");
+    assert.match(events("nps01", "Security", 6273).at(-1)!.message, /Reason Code:\t+66/);
+    updateHostState(host("vpn01").stateFile, (state) => (state.userAuthProtocolAccepted = ["MsChapv2"]));
+    assert.equal(
+      await dialAs("alice"),
+      "connected",
+      "MS-CHAPv2, the server's authenticator response checked",
+    );
+    assert.equal(await dialAs("bob"), "connected");
+
+    // IAS started without OVERRIDE_NUMBER_MATCHING_WITH_OTP: bob, who has codes, is asked for one and fails.
+    nps((state) => {
+      delete state.registry[azureMfaKey].OVERRIDE_NUMBER_MATCHING_WITH_OTP;
+      startIas(state);
+    });
+    const before = events("nps01", "AuthZOptCh", 1).length;
+    assert.equal(await dialAs("bob"), "rejected");
+    const challenges = events("nps01", "AuthZOptCh", 1).slice(before);
+    assert.equal(challenges.length, 1);
+    assert.match(challenges[0].message, /Challenge requested in Authentication Ext for User bob/);
+    assert.equal(await dialAs("alice"), "connected", "a user without a TOTP method still gets Approve/Deny");
+
+    // Set without a restart, the value changes nothing: the extension reads it when IAS starts.
+    nps((state) => (state.registry[azureMfaKey].OVERRIDE_NUMBER_MATCHING_WITH_OTP = "FALSE"));
+    assert.equal(await dialAs("bob"), "rejected");
+    nps((state) => startIas(state));
+    assert.equal(await dialAs("bob"), "connected");
+
+    // TRUE forces the prompt; an extension older than 1.2.2216.1 never asks.
+    nps((state) => {
+      state.registry[azureMfaKey].OVERRIDE_NUMBER_MATCHING_WITH_OTP = "TRUE";
+      startIas(state);
+    });
+    assert.equal(await dialAs("bob"), "rejected");
+    nps((state) => (state.npsExtensionVersion = "1.2.2131.2"));
+    assert.equal(await dialAs("bob"), "connected");
+
+    // Under PAP the extension asks with an Access-Challenge, as radclient sees it.
+    nps((state) => {
+      state.npsExtensionVersion = "1.2.2893.1";
+      state.networkPolicies![0].authenticationTypes = [1];
+    });
+    const { port, secret } = host("nps01").radius!;
+    assert.equal(await radclient(port, secret, "bob", bob().password, 30), "Access-Challenge");
+    assert.equal(await radclient(port, secret, "alice", alice().password, 30), "Access-Accept");
   });
 });

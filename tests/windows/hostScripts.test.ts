@@ -96,6 +96,19 @@ describe("NpsServer inputs", () => {
     assert.equal(settings.REQUIRE_USER_MATCH, "FALSE");
     assert.equal(settings.IP_WHITELIST, "10.0.0.5;10.0.0.6");
     assert.equal(settings.CLIENT_CERT_IDENTIFIER, "AB");
-    assert.ok(!("OVERRIDE_NUMBER_MATCHING_WITH_OTP" in settings));
+  });
+
+  it("writes OVERRIDE_NUMBER_MATCHING_WITH_OTP = FALSE unless the stack declares PAP; a declared value wins", () => {
+    const override = (
+      extension: { overrideNumberMatchingWithOtp?: boolean },
+      radius?: "pap" | "mschapv2" | "eap",
+    ) => extensionSettingsFor("t", "public", extension, "AB", radius).OVERRIDE_NUMBER_MATCHING_WITH_OTP;
+    assert.equal(override({}), "FALSE");
+    assert.equal(override({}, "mschapv2"), "FALSE");
+    assert.equal(override({}, "eap"), "FALSE");
+    assert.equal(override({}, "pap"), undefined, "PAP carries the TOTP prompt: the value is left alone");
+    assert.equal(override({ overrideNumberMatchingWithOtp: true }), "TRUE");
+    assert.equal(override({ overrideNumberMatchingWithOtp: true }, "pap"), "TRUE");
+    assert.equal(override({ overrideNumberMatchingWithOtp: false }, "pap"), "FALSE");
   });
 });
