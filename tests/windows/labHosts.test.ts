@@ -152,6 +152,7 @@ describe("Windows providers against lab hosts", function () {
       "settings.AZURE_MFA_TARGET_PATH",
       "settings.CLIENT_CERT_IDENTIFIER",
       "settings.CLIENT_ID",
+      "settings.OVERRIDE_NUMBER_MATCHING_WITH_OTP",
       "settings.REQUIRE_USER_MATCH",
       "settings.STS_URL",
     ]);
