@@ -3,6 +3,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { cloudNames } from "./clouds";
+import { atLeast, clientCertIdentifierMinimumVersion } from "./extensionVersions";
 import { FileReader, fileSettingProblems } from "./files";
 import {
   ConfigKey,
@@ -217,10 +218,26 @@ const vpnServerSchema = z
 // Microsoft documents that an NPS running the MFA extension cannot also forward to a remote server.
 const radiusProxySchema = z.object({ hostname, winrm: winrmEndpointSchema, radiusTimeoutSeconds }).strict();
 
+/** A dotted file version as Windows shows it (1.2.2893.1); two to four parts. */
+const versionPattern = /^\d+(\.\d+){1,3}$/;
+
 const extensionSchema = z
   .object({
     requireUserMatch: z.boolean({ error: expected("true or false") }).optional(),
     overrideNumberMatchingWithOtp: z.boolean({ error: expected("true or false") }).optional(),
+    minimumVersion: z
+      .string({ error: expected("an extension version such as 1.2.2893.1") })
+      .regex(versionPattern, { error: expected("an extension version such as 1.2.2893.1") })
+      .refine(
+        (version) => !versionPattern.test(version) || atLeast(version, clientCertIdentifierMinimumVersion),
+        {
+          error: expected(
+            `${clientCertIdentifierMinimumVersion} or later`,
+            "npsmfa pins each server's certificate by thumbprint in CLIENT_CERT_IDENTIFIER, which older extensions ignore",
+          ),
+        },
+      )
+      .optional(),
     ipWhitelist: z
       .array(
         z.string({ error: expected("an IPv4 address") }).regex(ipv4Pattern, {

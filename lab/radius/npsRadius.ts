@@ -272,7 +272,7 @@ export class NpsRadiusServer {
       return deny("credentialsMismatch", "unknown user or wrong password");
 
     const token: TokenOutcome = ias.loaded
-      ? await acquireExtensionToken(ias.loaded, this.options.login)
+      ? await acquireExtensionToken(ias.loaded, this.options.login, state.npsExtensionVersion)
       : { ok: false, reason: "IAS started without the extension's settings" };
     if (!token.ok) {
       const correlation = crypto.randomUUID();

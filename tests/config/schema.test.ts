@@ -239,6 +239,19 @@ describe("stack configuration", () => {
     );
   });
 
+  it("takes extension.minimumVersion from 1.2.2893.1 on, which reads the thumbprint npsmfa pins", () => {
+    const minimum = (version: unknown) => ({ ...validInput(), extension: { minimumVersion: version } });
+    assert.equal(parseStackConfig(raw(minimum("1.2.10000.0"))).extension.minimumVersion, "1.2.10000.0");
+    assert.match(
+      onlyProblem(minimum("1.2.900.0")),
+      /extension\.minimumVersion: expected 1\.2\.2893\.1 or later, found "1\.2\.900\.0"\. npsmfa pins .* CLIENT_CERT_IDENTIFIER/,
+    );
+    assert.match(
+      onlyProblem(minimum("latest")),
+      /expected an extension version such as 1\.2\.2893\.1, found "latest"/,
+    );
+  });
+
   it("rejects a renewal window as long as the certificate's life", () => {
     const input = validInput();
     input.npsServers[0].certificateRenewalDays = 730;

@@ -33,10 +33,12 @@ import {
 import { NpsProxyServer } from "../../lab/radius/npsProxy";
 import { askServer, dialInLab } from "../../lab/radius/vpnDial";
 import { hostEvents } from "../../lab/windows/eventLog";
+import { extensionCertificate } from "../../lab/radius/npsExtension";
 import {
   azureMfaKey,
   radiusProxyHost,
   readHostState,
+  selfSignedNpsCertificate,
   startIas,
   updateHostState,
   writeHostState,
@@ -130,6 +132,27 @@ describe("lab MS-CHAPv2 (RFC 2759)", () => {
     assert.equal(response.ident, 9);
     assert.equal(ntResponseMatches(response, authenticatorChallenge, "User", "clientPass"), true);
     assert.equal(ntResponseMatches(response, authenticatorChallenge, "User", "clientpass"), false);
+  });
+});
+
+describe("lab NPS extension: the certificate it signs with, by version", () => {
+  const tenant = "5f2b8a61-7c1e-4d0a-9b7e-2c6f1a3d9e40";
+  const pinned = selfSignedNpsCertificate(tenant, { notAfter: new Date(Date.now() + 100 * 86_400_000) });
+  const longest = selfSignedNpsCertificate(tenant);
+  const loaded = {
+    startedAt: new Date().toISOString(),
+    settings: { TENANT_ID: tenant, CLIENT_CERT_IDENTIFIER: pinned.thumbprint },
+    certificates: [pinned, longest],
+  };
+  const chosen = (version: string) => {
+    const outcome = extensionCertificate(loaded, new Date(), version);
+    return "certificate" in outcome ? outcome.certificate.thumbprint : outcome.problem;
+  };
+
+  it("follows CLIENT_CERT_IDENTIFIER from 1.2.2893.1, and before it takes the valid one lasting longest", () => {
+    assert.equal(chosen("1.2.2893.1"), pinned.thumbprint);
+    assert.equal(chosen("1.2.10000.0"), pinned.thumbprint);
+    assert.equal(chosen("1.2.2216.1"), longest.thumbprint, "older extensions ignore the thumbprint");
   });
 });
 
