@@ -1,6 +1,7 @@
 // The stack configuration: one zod schema, and the pure function that turns raw Pulumi config
 // into a validated StackConfig or one error that lists every problem at once.
 import { isIP } from "node:net";
+import { RunError } from "@pulumi/pulumi/errors";
 import { z } from "zod";
 import { cloudNames } from "./clouds";
 import { FileReader, fileSettingProblems } from "./files";
@@ -386,7 +387,11 @@ export interface RawStackConfig {
   readFile?: FileReader;
 }
 
-export class ConfigError extends Error {
+/**
+ * A RunError: Pulumi's program runner prints a RunError's message alone, where any other error arrives as
+ * "Running program ... failed with an unhandled exception" with its stack and fields (cmd/run/run.js).
+ */
+export class ConfigError extends RunError {
   constructor(readonly problems: string[]) {
     super(
       `The stack configuration has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n` +

@@ -54,6 +54,7 @@ import {
 } from "./wire";
 import { isDynamicType } from "../providers/resourceTypes";
 import { ProgressListener, reportStep } from "./progress";
+import { programErrorText, programPath } from "./programError";
 
 export { StackSettings } from "./mockMonitor";
 export { StoredProvider } from "./storedProvider";
@@ -285,7 +286,7 @@ export class Engine {
       if (failures.length > 0 || errors.length > 0) {
         const untouched = base.resources.filter((old) => !applied.has(old.urn));
         throw new EngineError(
-          failureMessage("up", failures, errors),
+          failureMessage("up", failures, errors, programPath(this.projectDir)),
           snapshot([...registered, ...untouched], provider),
         );
       }
@@ -339,7 +340,10 @@ export class Engine {
         cancellation.ended,
       );
       if (failures.length > 0 || errors.length > 0)
-        throw new EngineError(failureMessage("preview", failures, errors), state);
+        throw new EngineError(
+          failureMessage("preview", failures, errors, programPath(this.projectDir)),
+          state,
+        );
       const steps = order.map((urn) => planned.get(urn)!);
       for (const old of [...base.resources].reverse()) {
         if (!planned.has(old.urn)) steps.push(stepOf("delete", old));
@@ -694,12 +698,15 @@ function snapshot(resources: StateResource[], provider: StoredProvider | undefin
   return JSON.parse(JSON.stringify({ resources, ...(provider ? { provider } : {}) })) as EngineState;
 }
 
-/** Provider failures by URN first, then the program's own errors not already among them. */
-function failureMessage(operation: string, failures: string[], errors: unknown[]): string {
+/**
+ * Provider failures by URN first, then the program's own errors not already among them, each as Pulumi's
+ * program runner reports it (engine/programError.ts).
+ */
+function failureMessage(operation: string, failures: string[], errors: unknown[], program: string): string {
   const lines = [...failures];
   for (const error of errors) {
     const message = messageOf(error);
-    if (!lines.some((line) => line.endsWith(message))) lines.push(message);
+    if (!failures.some((line) => line.endsWith(message))) lines.push(programErrorText(error, program));
   }
   return `${operation} failed:\n${[...new Set(lines)].join("\n")}`;
 }
