@@ -31,7 +31,7 @@ function isHostOrAddress(host: string): boolean {
 const radiusTimeoutWhy =
   "MFA waits for a person to approve the sign-in on a phone; Microsoft asks for at least 60 s (90-120 s avoids " +
   "duplicate requests). With a shorter timeout the VPN client fails with 'the port used for this connection was " +
-  "closed' (RasClient event 20221) before the user can answer.";
+  "closed' (RasClient event 20227 on the client) before the user can answer.";
 
 /** Describes a value for an error message without ever echoing a secret. */
 export function describeFound(value: unknown): string {

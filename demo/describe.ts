@@ -1,6 +1,7 @@
 // What a person reads in the demo: each resource of a preview in domain words, each drifted setting as
 // its live value and the declared one, and the events a failed dial left. Pure: values in, lines out.
 import { dynamicTypeNames } from "../providers/resourceTypes";
+import { eventLine } from "../lab/windows/eventLog";
 import type { HostEvent } from "../lab/windows/hostState";
 
 /** One resource of a preview or an up, as either engine reports it (see demo/driver.ts). */
@@ -132,14 +133,7 @@ export function previewLines(changes: ResourceChange[]): string[] {
   return lines;
 }
 
-/** A dial's events, one line each: where, which log and ID, the gist of the message. */
+/** A dial's events, one line each (lab/windows/eventLog.ts, eventLine). */
 export function eventLines(events: { host: string; event: HostEvent }[]): string[] {
-  return events.map(({ host, event }) => `${host} ${event.logName} ${event.id}: ${eventGist(event.message)}`);
-}
-
-/** ESTS_TOKEN_ERROR with the AADSTS reason after it (its preamble is boilerplate), else the message. */
-function eventGist(message: string): string {
-  const token = message.match(/ESTS_TOKEN_ERROR\b.*?(AADSTS\d+.*)?$/);
-  const gist = token ? `ESTS_TOKEN_ERROR${token[1] ? ` ${token[1]}` : ""}` : message;
-  return gist.length > 160 ? `${gist.slice(0, 157)}...` : gist;
+  return events.map(({ host, event }) => eventLine(host, event));
 }

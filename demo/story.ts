@@ -8,9 +8,7 @@ import { performance } from "node:perf_hooks";
 import { mfaConnectorAppId } from "../config/clouds";
 import type { RunningLab } from "../lab/cli";
 import { dialInLab, DialResult } from "../lab/radius/vpnDial";
-import { loggedHostEvents } from "../lab/windows/eventLog";
 import {
-  HostEvent,
   iasRestarts,
   readHostState,
   rrasDefaultTimeoutSeconds,
@@ -86,15 +84,14 @@ export async function tellStory(
     if (!condition) throw new Error(reason);
   };
   const dial = async () => {
-    const since = new Date().toISOString();
     say(
       `${user.name} dials ${vpn.name} (approving MFA on the phone takes ${lab.description.mfaApprovalSeconds} s)`,
     );
-    const result = await dialInLab(lab.description, vpn.name, user.name);
+    const result = await dialInLab(lab.description, vpn.name, user.name, lab.dir);
     for (const attempt of result.attempts)
       say(`  ${attempt.server} (RADIUS timeout ${attempt.timeoutSeconds} s): ${attempt.outcome}`);
     say(`${vpn.name}: ${user.name} ${result.outcome}`);
-    return { result, events: eventsSince(lab, since) };
+    return { result, events: result.events };
   };
 
   try {
@@ -200,14 +197,6 @@ export async function tellStory(
     report.reason = error instanceof Error ? error.message : String(error);
   }
   return report;
-}
-
-/** Every event any lab host logged since `since`, oldest first. */
-function eventsSince(lab: RunningLab, since: string): { host: string; event: HostEvent }[] {
-  return lab.description.hosts
-    .flatMap((host) => loggedHostEvents(host.stateFile).map((event) => ({ host: host.name, event })))
-    .filter(({ event }) => event.timeCreated >= since)
-    .sort((a, b) => a.event.timeCreated.localeCompare(b.event.timeCreated));
 }
 
 /** Each NPS server's IAS restarts, as the server itself records them (start times). */

@@ -12,7 +12,7 @@ const lab: LabDescription = {
   caFile: "/tmp/lab/lab-ca.pem",
   seed: "article",
   graphStateFile: "/tmp/lab/graph.json",
-  users: [{ name: "alice", password: "pw-alice" }],
+  users: [{ name: "alice", upn: "alice@lab.example.com", password: "pw-alice" }],
   mfaApprovalSeconds: 20,
   graph: {
     url: "https://127.0.0.1:40001/v1.0",
