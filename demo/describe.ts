@@ -77,7 +77,7 @@ export function driftLines(change: ResourceChange): string[] {
   }
   for (const property of change.properties) {
     if (change.unknown.includes(property)) {
-      lines.push(`${change.name} ${property}: known once the steps before it ran`);
+      lines.push(`${change.name} ${property}: (computed), known once the steps before it ran`);
       continue;
     }
     if (kind === dynamicTypeNames.radiusTimeout && property === "timeoutSeconds") {
@@ -119,10 +119,14 @@ export function driftLines(change: ResourceChange): string[] {
 
 const opMarks: Record<string, string> = { create: "+", update: "~", replace: "+-", delete: "-", same: " " };
 
-/** A preview, resource by resource: creates with what they declare, updates with each drifted value. */
+/**
+ * A preview, resource by resource: creates with what they declare, updates with each drifted value; the
+ * resources it leaves as they are in one line at the end ("11 unchanged").
+ */
 export function previewLines(changes: ResourceChange[]): string[] {
   const lines: string[] = [];
-  for (const change of changes) {
+  const unchanged = changes.filter((change) => change.op === "same").length;
+  for (const change of changes.filter((entry) => entry.op !== "same")) {
     const mark = opMarks[change.op] ?? "?";
     const head = `${mark} ${change.op.padEnd(7)} ${change.name} (${typeOf(change.type)})`;
     if (change.op === "create") lines.push(`${head}: ${declaredSummary(change)}`);
@@ -130,7 +134,7 @@ export function previewLines(changes: ResourceChange[]): string[] {
     if (change.op === "update" || change.op === "replace")
       lines.push(...driftLines(change).map((line) => `      ${line}`));
   }
-  return lines;
+  return unchanged > 0 ? [...lines, `  ${unchanged} unchanged`] : lines;
 }
 
 /** A dial's events, one line each (lab/windows/eventLog.ts, eventLine). */

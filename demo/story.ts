@@ -17,6 +17,7 @@ import {
 import { secondsSince } from "../engine/progress";
 import { dynamicTypeNames, isDynamicType } from "../providers/resourceTypes";
 import { driftLines, eventLines, previewLines, ResourceChange } from "./describe";
+import type { ProgressListener } from "../engine";
 import type { DemoDriver } from "./driver";
 import { progressPrinter } from "./progressPrinter";
 import { breakAsTheArticle } from "./theArticle";
@@ -120,7 +121,7 @@ export async function tellStory(
     await step(
       "pulumi preview --refresh: every resource, each drifted setting live -> declared",
       async () => {
-        const changes = await driver.preview(progressPrinter(say));
+        const changes = await withProgress(say, (progress) => driver.preview(progress));
         for (const line of previewLines(changes.filter((change) => !change.type.startsWith("pulumi:"))))
           say(line);
         // What is wrong now; a value known only after an earlier step is no finding.
@@ -136,7 +137,7 @@ export async function tellStory(
     );
 
     await step("pulumi up --refresh: the repair, live", async () => {
-      const changes = await driver.up(progressPrinter(say));
+      const changes = await withProgress(say, (progress) => driver.up(progress));
       report.changed = changed(changes).map((change) => `${change.op} ${change.name}`);
       report.iasRestarts = restartedServers(lab);
       expect(
@@ -172,7 +173,7 @@ export async function tellStory(
         `and put ${vpn.name}'s RADIUS timeout for ${firstRadiusServer(vpn.stateFile)} back to the RRAS default, ${rrasDefaultTimeoutSeconds} s.`,
       );
       say("pulumi preview --refresh:");
-      const preview = changed(await driver.preview(progressPrinter(say)));
+      const preview = changed(await withProgress(say, (progress) => driver.preview(progress)));
       for (const line of previewLines(preview)) say(line);
       report.drift = preview.flatMap(driftLines);
       expect(
@@ -181,7 +182,7 @@ export async function tellStory(
       );
       const restartsBefore = restartCount(lab);
       say("pulumi up --refresh:");
-      const repaired = changed(await driver.up(progressPrinter(say)));
+      const repaired = changed(await withProgress(say, (progress) => driver.up(progress)));
       expect(
         sameNames(repaired, expected),
         `the up was expected to change exactly ${expected.join(" and ")}, it changed ${names(repaired) || "nothing"}`,
@@ -197,6 +198,17 @@ export async function tellStory(
     report.reason = error instanceof Error ? error.message : String(error);
   }
   return report;
+}
+
+/** Runs one operation with live progress, ended by the count of what it left unchanged. */
+async function withProgress<T>(
+  say: (line: string) => void,
+  operation: (progress: ProgressListener) => Promise<T>,
+): Promise<T> {
+  const progress = progressPrinter(say);
+  const result = await operation(progress);
+  progress.finish();
+  return result;
 }
 
 /** Each NPS server's IAS restarts, as the server itself records them (start times). */

@@ -273,8 +273,9 @@ export class Engine {
               this.progress,
               "update",
               registration,
-              () => this.apply(host, registration, olds.get(registration.urn)),
+              (planned) => this.apply(host, registration, olds.get(registration.urn), planned),
               (done) => done.step.op,
+              true,
             );
             applied.set(registration.urn, result);
             return { id: result.resource.id || undefined, outputs: result.resource.outputs };
@@ -464,8 +465,11 @@ export class Engine {
     host: ProviderHost,
     registration: Registration,
     old: StateResource | undefined,
+    /** Told the step's operation once it is planned, before any provider write. */
+    planned: (op: StepOp) => void = () => undefined,
   ): Promise<Applied> {
     const plan = await this.plan(host, registration, old);
+    planned(plan.op);
     const resource: StateResource = {
       urn: registration.urn,
       type: registration.type,
