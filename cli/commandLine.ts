@@ -47,7 +47,7 @@ export function usageText(command: CommandHelp): string {
   const options = Object.entries(command.options).flatMap(([name, entry]) =>
     option(
       `--${name}${entry.value ? ` ${entry.value}` : ""}`,
-      `${entry.help}${entry.default === undefined ? "" : ` (default: ${String(entry.default)})`}`,
+      `${entry.help}${entry.default === undefined || entry.default === false ? "" : ` (default: ${String(entry.default)})`}`,
     ),
   );
   const lead = `usage: ${command.name} -- `;

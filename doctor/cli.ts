@@ -12,7 +12,7 @@ import { doctorReport, renderTable } from "./report";
 
 const doctorCommand: CommandHelp = {
   name: "npm run doctor",
-  synopsis: ["(--stack <name> | --lab <dir>) [--user <upn>] [--since <time | hours>] [--json]"],
+  synopsis: ["(--stack <name> | --lab <dir>) [--user <upn>] [options]"],
   description:
     "Why does MFA sign-in for VPN fail right now? Reads the tenant and every server (nothing is written), " +
     "prints the cause first, then every check. Exits 0 when nothing fails, 1 when something does, 2 on bad input.",
