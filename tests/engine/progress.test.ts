@@ -72,15 +72,12 @@ describe("engine progress: each resource's step, started and ended, as it happen
         events.map((event) => event.phase).lastIndexOf("refresh"),
       "the update started before the refresh ended",
     );
-    assert.deepEqual(
-      events.filter((event) => event.phase === "update").map(describeEvent),
-      [
-        "update started pair-source same",
-        "update done pair-source same",
-        "update started pair-derived same",
-        "update done pair-derived same",
-      ],
-    );
+    assert.deepEqual(events.filter((event) => event.phase === "update").map(describeEvent), [
+      "update started pair-source same",
+      "update done pair-source same",
+      "update started pair-derived same",
+      "update done pair-derived same",
+    ]);
   });
 
   it("reports a failed step failed with its error, never starts its dependent, and abandons the program quietly", async () => {
