@@ -703,14 +703,20 @@ function snapshot(resources: StateResource[], provider: StoredProvider | undefin
 }
 
 /**
- * Provider failures by URN first, then the program's own errors not already among them, each as Pulumi's
- * program runner reports it (engine/programError.ts).
+ * Provider failures by URN first, then the program's own errors, each once and as Pulumi's program runner
+ * reports it (engine/programError.ts). An error that only passes a provider failure on (the SDK's "failed
+ * to register new resource" for the failed resource and for each input waiting on it) is left out: the
+ * failure is already there, under its resource.
  */
 function failureMessage(operation: string, failures: string[], errors: unknown[], program: string): string {
   const lines = [...failures];
+  const failed = failures.map((line) => line.slice(line.indexOf(": ") + 2));
+  const seen = new Set<string>();
   for (const error of errors) {
     const message = messageOf(error);
-    if (!failures.some((line) => line.endsWith(message))) lines.push(programErrorText(error, program));
+    if (seen.has(message) || failed.some((failure) => message.endsWith(failure))) continue;
+    seen.add(message);
+    lines.push(programErrorText(error, program));
   }
   return `${operation} failed:\n${[...new Set(lines)].join("\n")}`;
 }

@@ -5,11 +5,27 @@
 // failed with an unhandled exception:" followed by the error as util.inspect shows it, stack included.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as util from "node:util";
 import { ResourceError, RunError } from "@pulumi/pulumi/errors";
-import * as runnerErrors from "@pulumi/pulumi/cmd/run/error";
 
-// The runner's own formatter (marked internal, absent from its typings): the same text, colours and all.
-const { defaultErrorMessage } = runnerErrors as unknown as { defaultErrorMessage(error: unknown): string };
+/**
+ * cmd/run/error.ts defaultErrorMessage: the error as util.inspect shows it when it has a stack, else its
+ * message, else the value as text. The runner asks util.inspect for terminal colours first; we take the
+ * plain text: colouring an SDK registration error took Node 20 tens of seconds here, and a report that
+ * tests read and a log keeps is better without escape codes.
+ */
+function defaultErrorMessage(error: unknown): string {
+  const value = error as { stack?: unknown; message?: unknown } | null | undefined;
+  if (value?.stack) {
+    try {
+      return util.inspect(error);
+    } catch {
+      return typeof value.message === "string" ? String(value.stack) : String(error);
+    }
+  }
+  if (value?.message) return String(value.message);
+  return String(error);
+}
 
 /**
  * The program's path as the runner names it: the project folder, or package.json's `main` in it when that
