@@ -49,6 +49,7 @@ const slowestFirst = [
   "tests/entra/npsCertificateCredential.test.ts",
   "tests/scenario/failedRestart.test.ts",
   "tests/doctor/lab.test.ts",
+  "tests/scenario/badInput.test.ts",
   "tests/engine/progress.test.ts",
 ];
 
