@@ -1,6 +1,7 @@
 // The stack configuration: one zod schema, and the pure function that turns raw Pulumi config
 // into a validated StackConfig or one error that lists every problem at once.
 import { isIP } from "node:net";
+import { RunError } from "@pulumi/pulumi/errors";
 import { z } from "zod";
 import { cloudNames } from "./clouds";
 import { atLeast, clientCertIdentifierMinimumVersion } from "./extensionVersions";
@@ -37,7 +38,7 @@ function isHostOrAddress(host: string): boolean {
 const radiusTimeoutWhy =
   "MFA waits for a person to approve the sign-in on a phone; Microsoft asks for at least 60 s (90-120 s avoids " +
   "duplicate requests). With a shorter timeout the VPN client fails with 'the port used for this connection was " +
-  "closed' (RasClient event 20221) before the user can answer.";
+  "closed' (RasClient event 20227 on the client) before the user can answer.";
 
 /** Describes a value for an error message without ever echoing a secret. */
 export function describeFound(value: unknown): string {
@@ -416,7 +417,11 @@ export interface RawStackConfig {
   readFile?: FileReader;
 }
 
-export class ConfigError extends Error {
+/**
+ * A RunError: Pulumi's program runner prints a RunError's message alone, where any other error arrives as
+ * "Running program ... failed with an unhandled exception" with its stack and fields (cmd/run/run.js).
+ */
+export class ConfigError extends RunError {
   constructor(readonly problems: string[]) {
     super(
       `The stack configuration has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n` +

@@ -357,7 +357,7 @@ function radiusFindings(facts: EstateFacts): Finding[] {
               "radius-timeout-short",
               "fail",
               where,
-              `RADIUS timeout ${server.timeoutSeconds} s: a person approving on a phone needs at least ${minimumRadiusTimeoutSeconds} s (RasClient event 20221)`,
+              `RADIUS timeout ${server.timeoutSeconds} s: a person approving on a phone needs at least ${minimumRadiusTimeoutSeconds} s (RasClient event 20227 on the client)`,
             )
           : finding("radius-timeout-short", "pass", where, `RADIUS timeout ${server.timeoutSeconds} s`),
       );

@@ -50,6 +50,7 @@ const slowestFirst = [
   "tests/scenario/failedRestart.test.ts",
   "tests/scenario/healthy.test.ts",
   "tests/doctor/lab.test.ts",
+  "tests/scenario/badInput.test.ts",
   "tests/engine/progress.test.ts",
 ];
 

@@ -131,7 +131,7 @@ describe("stack configuration", () => {
     assert.match(problem, /^npsmfa:vpnServers\[0\]\.radiusTimeoutSeconds \(host vpn01\.corp\.example\.com\)/);
     assert.match(problem, /expected at least 60 seconds, found 30/);
     assert.match(problem, /the port used for this connection was closed/);
-    assert.match(problem, /RasClient event 20221/);
+    assert.match(problem, /RasClient event 20227 on the client/);
   });
 
   it("rejects Basic authentication over plain HTTP", () => {

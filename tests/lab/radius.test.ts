@@ -31,8 +31,8 @@ import {
   ntResponseMatches,
 } from "../../lab/radius/mschapv2";
 import { NpsProxyServer } from "../../lab/radius/npsProxy";
-import { askServer, dialInLab } from "../../lab/radius/vpnDial";
-import { hostEvents } from "../../lab/windows/eventLog";
+import { askServer, clientEventLog, dialInLab } from "../../lab/radius/vpnDial";
+import { hostEvents, loggedHostEvents, readEvents } from "../../lab/windows/eventLog";
 import { extensionCertificate } from "../../lab/radius/npsExtension";
 import {
   azureMfaKey,
@@ -193,13 +193,13 @@ describe("lab NPS servers answer RADIUS as NPS with the MFA extension does", fun
     lab = await startLab({ dir, projectDir: dir, nps: 1, vpn: 1, seed, approvalSeconds });
   }
 
-  it("article seed: radclient gets no answer, a dial fails, and AuthZ 3 (AADSTS7000112), 6274 and 20221 are logged, none seeded", async () => {
+  it("article seed: radclient gets no answer, a dial fails, AuthZ 3 (AADSTS7000112) and 6274 are logged, and RasClient 20227 on the client, not the VPN host", async () => {
     await start("article", 1);
     for (const name of ["nps01", "vpn01"]) assert.deepEqual(readHostState(host(name).stateFile).events, []);
     const { port, secret } = host("nps01").radius!;
     assert.equal(await radclient(port, secret, "alice", alice().password, 3), "no answer");
 
-    const result = await dialInLab(lab.description, "vpn01", "alice");
+    const result = await dialInLab(lab.description, "vpn01", "alice", lab.dir);
     assert.equal(result.outcome, "failed");
     assert.deepEqual(result.attempts, [{ server: "nps01", timeoutSeconds: 5, outcome: "no answer" }]);
     const authz = events("nps01", "AuthZAdminCh", 3);
@@ -212,7 +212,21 @@ describe("lab NPS servers answer RADIUS as NPS with the MFA extension does", fun
       );
     }
     assert.ok(events("nps01", "Security", 6274).length >= 2);
-    assert.equal(events("vpn01", "Application", 20221).length, 1);
+    const clientFailures = () => readEvents(clientEventLog(dir)).filter((event) => event.id === 20227);
+    assert.deepEqual(
+      clientFailures().map((event) => [event.logName, event.providerName]),
+      [["Application", "RasClient"]],
+    );
+    assert.match(
+      clientFailures()[0].message,
+      /which has failed\. The error code returned on failure is 0\.$/,
+    );
+    assert.deepEqual(result.clientEvents, clientFailures());
+    assert.deepEqual(
+      loggedHostEvents(host("vpn01").stateFile),
+      [],
+      "the client's event reached the VPN host",
+    );
 
     // The same dial as a person types it: `npm run lab -- dial vpn01 alice --dir <lab>`.
     const cli = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
@@ -224,8 +238,21 @@ describe("lab NPS servers answer RADIUS as NPS with the MFA extension does", fun
       );
     });
     assert.equal(cli.code, 1);
-    assert.match(cli.stdout, /nps01 \(timeout 5 s\): no answer\nvpn01: alice failed/);
-    assert.equal(events("vpn01", "Application", 20221).length, 2);
+    assert.match(
+      cli.stdout,
+      /nps01 \(RADIUS timeout 5 s\): no answer\nvpn01: alice failed\nEvents it left:\n/,
+    );
+    // One line per event, the client's last, then where to look next.
+    assert.match(cli.stdout, /^ {2}nps01 AuthZAdminCh 3: ESTS_TOKEN_ERROR AADSTS7000112: .*$/m);
+    assert.match(
+      cli.stdout,
+      /^ {2}nps01 Security 6274: Network Policy Server discarded the request for a user\. \(reason code \d+\)$/m,
+    );
+    assert.match(
+      cli.stdout,
+      /^ {2}client Application 20227: The user alice dialed a connection named Always On VPN which has failed\. \(error code 0\)\nWhy: npm run doctor -- --lab .+ --user alice@lab\.example\.com\n$/m,
+    );
+    assert.equal(clientFailures().length, 2);
   });
 
   it("healthy: radclient gets Access-Accept after the approval, Access-Reject for an unknown user or wrong password; through a proxy only once its IAS was reset", async () => {
@@ -307,7 +334,7 @@ describe("lab NPS servers answer RADIUS as NPS with the MFA extension does", fun
     updateHostState(host("vpn01").stateFile, (state) =>
       state.remoteAccessRadius.forEach((entry) => (entry.timeout = 5)),
     );
-    assert.equal((await dialInLab(lab.description, "vpn01", "alice")).outcome, "connected");
+    assert.equal((await dialInLab(lab.description, "vpn01", "alice", lab.dir)).outcome, "connected");
     const client = lab.graph.servicePrincipal(mfaClientAppId)!;
     const causes: [string, () => Promise<void>, RegExp][] = [
       [
@@ -338,7 +365,7 @@ describe("lab NPS servers answer RADIUS as NPS with the MFA extension does", fun
     for (const [cause, breakIt, code] of causes) {
       await breakIt();
       const before = events("nps01", "AuthZAdminCh", 3).length;
-      const result = await dialInLab(lab.description, "vpn01", "alice");
+      const result = await dialInLab(lab.description, "vpn01", "alice", lab.dir);
       assert.equal(result.outcome, "failed", cause);
       const logged = events("nps01", "AuthZAdminCh", 3).slice(before);
       assert.equal(logged.length, 1, cause);
@@ -346,7 +373,7 @@ describe("lab NPS servers answer RADIUS as NPS with the MFA extension does", fun
       await lab.graph.changeServicePrincipal(mfaClientAppId, () => client);
       await lab.graph.changeServicePrincipal(mfaConnectorAppId, (sp) => ({ ...sp, accountEnabled: true }));
       assert.equal(
-        (await dialInLab(lab.description, "vpn01", "alice")).outcome,
+        (await dialInLab(lab.description, "vpn01", "alice", lab.dir)).outcome,
         "connected",
         `${cause} repaired`,
       );
@@ -356,7 +383,7 @@ describe("lab NPS servers answer RADIUS as NPS with the MFA extension does", fun
   it("MS-CHAPv2 where the policy wants it, and number matching's TOTP prompt as Learn describes it", async () => {
     await start("healthy", 0);
     const bob = () => lab.description.users.find((user) => user.name === "bob")!;
-    const dialAs = async (user: string) => (await dialInLab(lab.description, "vpn01", user)).outcome;
+    const dialAs = async (user: string) => (await dialInLab(lab.description, "vpn01", user, lab.dir)).outcome;
     const nps = (change: (state: ReturnType<typeof readHostState>) => void) =>
       updateHostState(host("nps01").stateFile, change);
     assert.equal(await dialAs("bob"), "connected", "FALSE is what a healthy server runs: Approve/Deny");
