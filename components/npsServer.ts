@@ -3,6 +3,7 @@
 // changed) after the previous server's restart passed its health check.
 import * as pulumi from "@pulumi/pulumi";
 import { cloudExtensionSettings, CloudName, mfaClientAppId } from "../config/clouds";
+import type { RadiusAuthentication } from "../config/keys";
 import type { ExtensionConfig, NpsServerConfig, StackConfig, WinrmEndpointConfig } from "../config/schema";
 import { NpsCertificateCredential } from "../providers/entra/npsCertificateCredential";
 import { NpsSupersededKeys } from "../providers/entra/npsSupersededKeys";
@@ -24,23 +25,36 @@ export function npsCertificateSubject(tenantId: string): string {
   return `CN=${tenantId}, OU=Microsoft NPS Extension`;
 }
 
+/**
+ * OVERRIDE_NUMBER_MATCHING_WITH_OTP as declared, else FALSE (Approve/Deny) unless the network policy is declared
+ * PAP: from extension 1.2.2216.1 a user with a TOTP method is asked for a code only PAP can carry, so a VPN
+ * stack on MS-CHAPv2 or EAP needs FALSE (Learn: howto-mfa-nps-extension-vpn; how-to-mfa-number-match).
+ */
+export function overrideNumberMatchingWithOtp(
+  extension: ExtensionConfig,
+  radiusAuthentication: RadiusAuthentication | undefined,
+): boolean | undefined {
+  if (extension.overrideNumberMatchingWithOtp !== undefined) return extension.overrideNumberMatchingWithOtp;
+  return radiusAuthentication === "pap" ? undefined : false;
+}
+
 /** The AzureMfa registry values for a tenant, its cloud, the optional settings, and the pinned certificate. */
 export function extensionSettingsFor(
   tenantId: string,
   cloud: CloudName,
   extension: ExtensionConfig,
   certificateThumbprint: string,
+  radiusAuthentication?: RadiusAuthentication,
 ): Record<string, string> {
   const flag = (value: boolean) => (value ? "TRUE" : "FALSE");
+  const override = overrideNumberMatchingWithOtp(extension, radiusAuthentication);
   return {
     ...cloudExtensionSettings(tenantId, cloud),
     CLIENT_CERT_IDENTIFIER: certificateThumbprint,
     ...(extension.requireUserMatch === undefined
       ? {}
       : { REQUIRE_USER_MATCH: flag(extension.requireUserMatch) }),
-    ...(extension.overrideNumberMatchingWithOtp === undefined
-      ? {}
-      : { OVERRIDE_NUMBER_MATCHING_WITH_OTP: flag(extension.overrideNumberMatchingWithOtp) }),
+    ...(override === undefined ? {} : { OVERRIDE_NUMBER_MATCHING_WITH_OTP: flag(override) }),
     ...(extension.ipWhitelist === undefined ? {} : { IP_WHITELIST: extension.ipWhitelist.join(";") }),
   };
 }
@@ -50,6 +64,8 @@ export interface NpsServerArgs {
   cloud: CloudName;
   server: NpsServerConfig;
   extension: ExtensionConfig;
+  /** What the network policy allows (stack setting radiusAuthentication); unset: MS-CHAPv2 or EAP. */
+  radiusAuthentication?: RadiusAuthentication;
   /** The previous server's restart in the rollout: nothing on this server starts before it is healthy. */
   previousRestart?: { hostname: string; restart: IasRestart };
   /** What the certificate's registration waits for (the MfaTenant's service principals). */
@@ -97,8 +113,16 @@ export class NpsServer extends pulumi.ComponentResource {
       {
         ...host,
         settings: this.certificate.certificate.apply((certificate) =>
-          extensionSettingsFor(args.tenantId, args.cloud, args.extension, certificate.thumbprint),
+          extensionSettingsFor(
+            args.tenantId,
+            args.cloud,
+            args.extension,
+            certificate.thumbprint,
+            args.radiusAuthentication,
+          ),
         ),
+        ...(args.radiusAuthentication ? { radiusAuthentication: args.radiusAuthentication } : {}),
+        ...(args.extension.minimumVersion ? { minimumExtensionVersion: args.extension.minimumVersion } : {}),
       },
       { parent: this, dependsOn: [this.credential] },
       options,
@@ -162,6 +186,7 @@ export function npsRollout(config: StackConfig, options: NpsRolloutOptions = {})
         cloud: config.cloud,
         server,
         extension: config.extension,
+        radiusAuthentication: config.radiusAuthentication,
         previousRestart: previous && { hostname: previous.hostname, restart: previous.restart },
         tenantReady: options.tenantReady,
         healthCheckSeconds: options.healthCheckSeconds,

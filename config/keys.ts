@@ -12,6 +12,7 @@ export const configKeys = [
   "vpnServers",
   "radiusProxies",
   "extension",
+  "radiusAuthentication",
   "graph",
   "tenantOnly",
 ] as const;
@@ -24,3 +25,11 @@ export const configDefaults = {
   certificateRenewalDays: 60,
   radiusTimeoutSeconds: 60,
 } as const;
+
+/**
+ * How RADIUS clients prove the user's password to the NPS servers (the network policy's authentication
+ * methods): Windows' VPN client uses MS-CHAPv2 or EAP; only PAP carries a TOTP code (Learn,
+ * howto-mfa-nps-extension "Authentication methods"; how-to-mfa-number-match "NPS extension").
+ */
+export const radiusAuthenticationProtocols = ["pap", "mschapv2", "eap"] as const;
+export type RadiusAuthentication = (typeof radiusAuthenticationProtocols)[number];

@@ -3,6 +3,8 @@
 // moot or misleading (a disabled Client service principal fails every token request whatever the
 // certificate), so the first failing finding in this order is the answer to "why does sign-in fail".
 
+import { mfaClientAppId, mfaConnectorAppId } from "../config/clouds";
+
 export const checkIds = [
   "client-sp-disabled",
   "connector-sp-disabled",
@@ -20,11 +22,13 @@ export const checkIds = [
   "endpoint-unreachable",
   "radius-timeout-short",
   "proxy-timeout-short",
+  "number-matching-totp",
   "user-not-found",
   "user-disabled",
   "user-not-synced",
   "user-no-mfa-method",
   "user-method-protocol",
+  "user-methods-retiring",
   "recent-token-errors",
   "certificate-renewal-due",
   "credential-ledger",
@@ -45,13 +49,15 @@ export interface Finding {
 /** `pulumi up --refresh` first where this project's stack repairs the cause, then the step by hand. */
 const stackRepairs = "`pulumi up --refresh` (the npsmfa stack repairs this)";
 
+/** The Graph PowerShell that enables a first-party service principal, with its appId: nothing to fill in. */
+const enableServicePrincipal = (appId: string) =>
+  `${stackRepairs}; by hand: Update-MgServicePrincipal -ServicePrincipalId ` +
+  `(Get-MgServicePrincipal -Filter "appId eq '${appId}'").Id -AccountEnabled:$true ` +
+  `(New-MgServicePrincipal -AppId ${appId} if it is missing)`;
+
 export const fixes: Record<CheckId, (where: string) => string> = {
-  "client-sp-disabled": () =>
-    `${stackRepairs}; by hand: Update-MgServicePrincipal -ServicePrincipalId <id> -AccountEnabled:$true ` +
-    "(New-MgServicePrincipal -AppId 981f26a1-7f43-403b-a875-f8b09b8cd720 if it is missing)",
-  "connector-sp-disabled": () =>
-    `${stackRepairs}; by hand: Update-MgServicePrincipal -ServicePrincipalId <id> -AccountEnabled:$true ` +
-    "(New-MgServicePrincipal -AppId 1f5530b3-261a-47a9-b357-ded261e17918 if it is missing)",
+  "client-sp-disabled": () => enableServicePrincipal(mfaClientAppId),
+  "connector-sp-disabled": () => enableServicePrincipal(mfaConnectorAppId),
   "host-unreachable": (where) =>
     `reach ${where} over WinRM (HTTPS 5986, or HTTP 5985 with NTLM), then run the doctor again`,
   "ias-not-running": (where) => `on ${where}: Start-Service IAS, then read the System log for why it stopped`,
@@ -82,12 +88,22 @@ export const fixes: Record<CheckId, (where: string) => string> = {
   "endpoint-unreachable": (where) =>
     `from ${where}: allow outbound HTTPS (443) to the host named, through the firewall and the WinHTTP ` +
     "proxy IAS uses (netsh winhttp show proxy)",
-  "radius-timeout-short": () =>
-    `${stackRepairs}; by hand: Set-RemoteAccessRadius -ServerName <nps> -Purpose Authentication -Timeout 60`,
+  "radius-timeout-short": (where) => {
+    const [vpn, nps] = where.split(" -> ");
+    return (
+      `${stackRepairs}; by hand: on ${vpn}, Set-RemoteAccessRadius -ServerName ${nps ?? vpn} ` +
+      "-Purpose Authentication -Timeout 60"
+    );
+  },
   "proxy-timeout-short": (where) =>
     `${stackRepairs}; by hand: on ${where.split(" -> ")[0]}, NPS console > RADIUS Clients and Servers > Remote ` +
     "RADIUS Server Groups > the group > the server > Load Balancing: at least 60 seconds without response " +
     "before the request is considered dropped",
+  "number-matching-totp": (where) =>
+    `${stackRepairs} writes OVERRIDE_NUMBER_MATCHING_WITH_OTP = FALSE (Approve/Deny) and restarts IAS; by hand: ` +
+    `on ${where}, New-ItemProperty -Path HKLM:\\SOFTWARE\\Microsoft\\AzureMfa -Name OVERRIDE_NUMBER_MATCHING_WITH_OTP ` +
+    "-PropertyType String -Value FALSE -Force, then Restart-Service IAS; or let the VPN's network policy use PAP " +
+    "(and declare radiusAuthentication: pap) where the VPN client can send a code",
   "user-not-found": (where) =>
     `check the UPN, then sync ${where} from AD DS with Microsoft Entra Connect (or create the user); ` +
     "with a 403 in the evidence, grant the doctor's application User.Read.All",
@@ -104,6 +120,9 @@ export const fixes: Record<CheckId, (where: string) => string> = {
   "user-method-protocol": (where) =>
     `${where} registers Microsoft Authenticator (notification) or a phone for calls, which MS-CHAPv2 and EAP ` +
     "carry; or the VPN network policy allows PAP, which carries every method (codes too)",
+  "user-methods-retiring": (where) =>
+    `${where} registers Microsoft Authenticator (notification) at https://aka.ms/mysecurityinfo before ` +
+    "Microsoft stops delivering SMS and voice calls itself",
   "recent-token-errors": () => "fix the check named in the evidence; the errors stop with it",
   "certificate-renewal-due": () => `${stackRepairs} renews it before it expires`,
   "credential-ledger": () =>

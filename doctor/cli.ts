@@ -1,7 +1,7 @@
-// `npm run doctor -- [--stack <name> | --lab <dir>] [--user <upn>] [--since <ISO time | hours>] [--json]`
+// `npm run doctor -- [--stack <name> | --lab <dir>] [--user <upn>] [--since <ISO time | hours>] [--json]` (--help)
 // Why does MFA sign-in for VPN fail right now? Reads the tenant and every server (read-only), prints the
 // findings with the first failing one first, exits 0 when nothing fails, 1 when something does, 2 on bad input.
-import { parseArgs } from "node:util";
+import { CommandHelp, parseCommandLine, runCommand, UsageError, usageText } from "../cli/commandLine";
 import type { StackConfig } from "../config/schema";
 import { graphClientFor } from "../remote/graph/client";
 import { winrmRunner } from "../remote/windows/winrmRunner";
@@ -10,34 +10,53 @@ import { diagnose } from "./diagnose";
 import { gatherFacts } from "./gather";
 import { doctorReport, renderTable } from "./report";
 
-const usage =
-  "usage: npm run doctor -- (--stack <name> | --lab <dir>) [--user <upn>] [--since <ISO time | hours ago>] [--json]";
+const doctorCommand: CommandHelp = {
+  name: "npm run doctor",
+  synopsis: ["(--stack <name> | --lab <dir>) [--user <upn>] [options]"],
+  description:
+    "Why does MFA sign-in for VPN fail right now? Reads the tenant and every server (nothing is written), " +
+    "prints the cause first, then every check. Exits 0 when nothing fails, 1 when something does, 2 on bad input.",
+  options: {
+    stack: { type: "string", value: "<name>", help: "a Pulumi stack of this project (needs the Pulumi CLI)" },
+    lab: { type: "string", value: "<dir>", help: "a running lab's folder, instead of --stack" },
+    user: { type: "string", value: "<upn>", help: "also check this user (alice@contoso.com)" },
+    since: {
+      type: "string",
+      value: "<time | hours>",
+      default: "24",
+      help: "read events since an ISO time, or this many hours ago",
+    },
+    json: {
+      type: "boolean",
+      default: false,
+      help: "the report as JSON (npm run --silent doctor -- ... --json)",
+    },
+  },
+  examples: ["npm run doctor -- --lab .lab --user alice@lab.example.com"],
+};
 
 function sinceFrom(text: string | undefined, now: Date): Date {
   if (text === undefined) return new Date(now.getTime() - 24 * 3_600_000);
   if (/^\d+(\.\d+)?$/.test(text)) return new Date(now.getTime() - Number(text) * 3_600_000);
   const time = Date.parse(text);
   if (Number.isNaN(time))
-    throw new Error(`--since: expected an ISO time or a number of hours, found ${JSON.stringify(text)}`);
+    throw new UsageError(`--since: expected an ISO time or a number of hours, found ${JSON.stringify(text)}`);
   return new Date(time);
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      stack: { type: "string" },
-      lab: { type: "string" },
-      since: { type: "string" },
-      user: { type: "string" },
-      json: { type: "boolean", default: false },
-    },
-  });
+  const { help, values: parsed } = parseCommandLine(doctorCommand, process.argv.slice(2));
+  if (help) {
+    console.log(usageText(doctorCommand));
+    return 0;
+  }
+  const values = parsed as { stack?: string; lab?: string; since?: string; user?: string; json: boolean };
   if ((values.stack === undefined) === (values.lab === undefined))
-    throw new Error(`expected one of --stack or --lab. ${usage}`);
+    throw new UsageError("expected one of --stack <name> or --lab <dir>");
   const now = new Date();
   const since = sinceFrom(values.since, now);
   if (values.user !== undefined && !/^[^@\s]+@[^@\s]+$/.test(values.user))
-    throw new Error(
+    throw new UsageError(
       `--user: expected a user principal name such as alice@contoso.com, found ${JSON.stringify(values.user)}`,
     );
   const config: StackConfig =
@@ -53,15 +72,12 @@ async function main(): Promise<number> {
   });
   const report = doctorReport(diagnose(facts));
   console.log(
-    values.json ? JSON.stringify(report, null, 2) : renderTable(report, process.stdout.columns ?? 160),
+    values.json
+      ? JSON.stringify(report, null, 2)
+      : // A pipe has no width: the COLUMNS a shell exports, else 80, so the text fits any terminal it reaches.
+        renderTable(report, process.stdout.columns ?? (Number(process.env.COLUMNS) || 80)),
   );
   return report.cause === null ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`doctor: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(2);
-  },
-);
+runCommand("npm run doctor", main, 2);

@@ -1,11 +1,16 @@
 // Pure: the findings of every check from the facts read, ordered so the first failing one explains why
 // sign-in fails. Sources for each rule are cited at the rule; docs/doctor.md lists them together.
 import { cloudExtensionSettings, extensionHosts } from "../config/clouds";
+import { clientCertIdentifierMinimumVersion, compareVersions } from "../config/extensionVersions";
 import { GraphKeyCredential, thumbprintOfKey } from "../providers/entra/keyCredentials";
 import { CheckId, checkOrder, Finding, FindingStatus, fixes } from "./checks";
+import { methodRetirementFinding } from "./methodRetirement";
+import { challengeRequestedText, numberMatchingFinding } from "./numberMatching";
 import {
   authenticationTypeNames,
   authenticationTypes,
+  methodsWithoutPap,
+  methodsWithPap,
   type EstateFacts,
   type HostCertificateFacts,
   type NpsHostFacts,
@@ -15,9 +20,6 @@ import {
 
 /** Microsoft documents the RADIUS timeout for MFA as 30-60 s at least; we require 60 (config/schema.ts). */
 export const minimumRadiusTimeoutSeconds = 60;
-
-/** CLIENT_CERT_IDENTIFIER as a thumbprint is read from this extension version on (Learn: NPS extension). */
-export const clientCertIdentifierMinimumVersion = "1.2.2893.1";
 
 const day = 86_400_000;
 
@@ -31,17 +33,6 @@ function servicePrincipalFinding(id: CheckId, sp: ServicePrincipalFacts): Findin
   if (!sp.accountEnabled)
     return finding(id, "fail", "tenant", `${sp.displayName} (appId ${sp.appId}) has accountEnabled = false`);
   return finding(id, "pass", "tenant", `${sp.displayName} exists and is enabled`);
-}
-
-/** Compares dotted versions numerically ("1.2.2893.1" > "1.2.900.0"). */
-export function compareVersions(a: string, b: string): number {
-  const left = a.split(".").map(Number);
-  const right = b.split(".").map(Number);
-  for (let index = 0; index < Math.max(left.length, right.length); index++) {
-    const difference = (left[index] ?? 0) - (right[index] ?? 0);
-    if (difference !== 0) return Math.sign(difference);
-  }
-  return 0;
 }
 
 /**
@@ -95,28 +86,40 @@ function extensionDllsFinding(host: NpsHostFacts): Finding {
   return finding("extension-dlls", "pass", host.hostname, "both extension DLLs are registered with NPS");
 }
 
-function extensionVersionFinding(host: NpsHostFacts): Finding | undefined {
+/** The version the extension must have: the stack's declared minimum, and 1.2.2893.1 when a thumbprint is pinned. */
+function extensionVersionFinding(host: NpsHostFacts, declaredMinimum?: string): Finding | undefined {
   const pinned = Boolean(host.extensionSettings?.CLIENT_CERT_IDENTIFIER);
+  const needs = [
+    ...(declaredMinimum ? [{ version: declaredMinimum, why: "the stack's extension.minimumVersion" }] : []),
+    ...(pinned ? [{ version: clientCertIdentifierMinimumVersion, why: "CLIENT_CERT_IDENTIFIER" }] : []),
+  ];
   if (host.extensionVersion === null) {
-    return pinned
+    return needs.length > 0
       ? finding(
           "extension-version",
           "warn",
           host.hostname,
-          "the extension's version could not be read; CLIENT_CERT_IDENTIFIER needs " +
-            clientCertIdentifierMinimumVersion,
+          `the extension's version could not be read; ${needs.map((need) => `${need.why} needs ${need.version}`).join(", ")}`,
         )
       : undefined;
   }
-  if (pinned && compareVersions(host.extensionVersion, clientCertIdentifierMinimumVersion) < 0) {
+  const version = host.extensionVersion;
+  const short = needs.filter((need) => compareVersions(version, need.version) < 0);
+  if (short.length > 0) {
     return finding(
       "extension-version",
       "fail",
       host.hostname,
-      `version ${host.extensionVersion} ignores CLIENT_CERT_IDENTIFIER, which needs ${clientCertIdentifierMinimumVersion} or later`,
+      short
+        .map((need) =>
+          need.why === "CLIENT_CERT_IDENTIFIER"
+            ? `version ${version} ignores CLIENT_CERT_IDENTIFIER, which needs ${need.version} or later`
+            : `version ${version} is below ${need.why} ${need.version}`,
+        )
+        .join("; "),
     );
   }
-  return finding("extension-version", "pass", host.hostname, `version ${host.extensionVersion}`);
+  return finding("extension-version", "pass", host.hostname, `version ${version}`);
 }
 
 function describeCertificate(certificate: HostCertificateFacts): string {
@@ -319,6 +322,14 @@ export function tokenErrorFinding(
     const explained = check ? ` -> ${check}${failingNow.has(check) ? "" : " (passes now)"}` : "";
     return `${count} x ESTS_TOKEN_ERROR${code === "unknown" ? "" : ` AADSTS${code}`}${explained}`;
   });
+  // The TOTP prompts that MS-CHAPv2 and EAP cannot carry end as 6273s too: say what asked for them.
+  const challenges = host.events.filter(
+    (event) => event.logName === "AuthZOptCh" && event.message.includes(challengeRequestedText),
+  ).length;
+  if (challenges > 0)
+    parts.push(
+      `${challenges} x TOTP challenge -> number-matching-totp${failingNow.has("number-matching-totp") ? "" : " (passes now)"}`,
+    );
   for (const id of [6273, 6274]) {
     const events = security.filter((event) => event.id === id);
     if (events.length === 0) continue;
@@ -346,7 +357,7 @@ function radiusFindings(facts: EstateFacts): Finding[] {
               "radius-timeout-short",
               "fail",
               where,
-              `RADIUS timeout ${server.timeoutSeconds} s: a person approving on a phone needs at least ${minimumRadiusTimeoutSeconds} s (RasClient event 20221)`,
+              `RADIUS timeout ${server.timeoutSeconds} s: a person approving on a phone needs at least ${minimumRadiusTimeoutSeconds} s (RasClient event 20227 on the client)`,
             )
           : finding("radius-timeout-short", "pass", where, `RADIUS timeout ${server.timeoutSeconds} s`),
       );
@@ -384,19 +395,6 @@ function proxyFindings(facts: EstateFacts): Finding[] {
       }),
     );
 }
-
-// Learn, howto-mfa-nps-extension "Authentication methods": PAP carries every Entra MFA method (phone call,
-// text message, app notification, OATH codes); CHAPv2 and EAP only a phone call and an app notification.
-// Methods the extension cannot use at all (FIDO2, Windows Hello, email, temporary access pass) do not count.
-const methodsWithPap = new Set([
-  "microsoftAuthenticatorAuthenticationMethod",
-  "phoneAuthenticationMethod",
-  "softwareOathAuthenticationMethod",
-]);
-const methodsWithoutPap = new Set([
-  "microsoftAuthenticatorAuthenticationMethod",
-  "phoneAuthenticationMethod",
-]);
 
 /** --user: exists, enabled, synced with a matching UPN, has a method the VPN's protocol can carry. */
 function userFindings(facts: EstateFacts): Finding[] {
@@ -556,13 +554,16 @@ export function diagnose(facts: EstateFacts): Finding[] {
       tls12Finding(host),
       ...endpointFindings(host, facts.tenant),
     );
-    const version = extensionVersionFinding(host);
+    const version = extensionVersionFinding(host, facts.minimumExtensionVersion);
     if (version) findings.push(version);
+    findings.push(numberMatchingFinding(host, facts));
   }
+  const retiring = methodRetirementFinding(facts, now);
   findings.push(
     ...radiusFindings(facts),
     ...proxyFindings(facts),
     ...userFindings(facts),
+    ...(retiring ? [retiring] : []),
     credentialLedger(facts, now),
   );
   // Last: token errors name the check that explains them, failing or not by now.

@@ -54,6 +54,30 @@ export const authenticationTypeNames: Record<number, string> = {
 /** The AUTHENTICATION_TYPE values the doctor and the lab name in code. */
 export const authenticationTypes = { pap: 1, mschapv2: 4, eap: 5 } as const;
 
+// Learn, howto-mfa-nps-extension "Authentication methods": PAP carries every Entra MFA method (phone call,
+// text message, app notification, OATH codes); CHAPv2 and EAP only a phone call and an app notification.
+// Methods the extension cannot use at all (FIDO2, Windows Hello, email, temporary access pass) do not count.
+export const methodsWithPap: ReadonlySet<string> = new Set([
+  "microsoftAuthenticatorAuthenticationMethod",
+  "phoneAuthenticationMethod",
+  "softwareOathAuthenticationMethod",
+  "hardwareOathAuthenticationMethod",
+]);
+export const methodsWithoutPap: ReadonlySet<string> = new Set([
+  "microsoftAuthenticatorAuthenticationMethod",
+  "phoneAuthenticationMethod",
+]);
+
+/**
+ * Graph method types that give the user a TOTP code: a software OATH token (an authenticator app's codes,
+ * Microsoft Authenticator's among them when registered for codes) and a hardware OATH token. From extension
+ * 1.2.2216.1 such a user is asked for a TOTP (Learn: how-to-mfa-number-match, "NPS extension").
+ */
+export const totpMethodTypes: readonly string[] = [
+  "softwareOathAuthenticationMethod",
+  "hardwareOathAuthenticationMethod",
+];
+
 /** An NPS network policy and the authentication types (sdoias.h AUTHENTICATION_TYPE) its profile allows. */
 export interface NetworkPolicyFacts {
   name: string;
@@ -157,6 +181,8 @@ export interface EstateFacts {
   declaredRadius: Record<string, string[]>;
   /** Renewal window of each NPS server, days. */
   renewalDays: Record<string, number>;
+  /** extension.minimumVersion of the stack, when declared. */
+  minimumExtensionVersion?: string;
   /** Start of the window for recent events. */
   since: string;
   now: string;

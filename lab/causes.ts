@@ -10,6 +10,7 @@ import type { NpsRadiusServer } from "./radius/npsRadius";
 import { askServer } from "./radius/vpnDial";
 import { LabHost, labCloud, LabUserAccount, labUserPrincipalName } from "./stackFiles";
 import type { DirectoryUser } from "./graph";
+import { softwareOathMethod } from "./graph/users";
 import { labHostRunner } from "./windows/localRunner";
 import { authenticationTypes } from "../doctor/facts";
 import {
@@ -18,7 +19,9 @@ import {
   certificateDerBase64,
   networkServiceSid,
   rrasDefaultTimeoutSeconds,
+  iasLoadedKey,
   selfSignedNpsCertificate,
+  startIas,
   updateHostState,
 } from "./windows/hostState";
 
@@ -114,6 +117,18 @@ function changeUser(context: CauseContext, change: (user: DirectoryUser) => Dire
   return context.graph.changeUsers((users) =>
     users.flatMap((user) => (user.userPrincipalName === upn ? (change(user) ?? []) : [user])),
   );
+}
+
+/** Every NPS server's network policy allows MS-CHAPv2 alone, and every VPN server dials with it. */
+function useMsChapV2Only(hosts: LabHost[]): void {
+  for (const host of hosts) {
+    updateHostState(host.stateFile, (state) => {
+      if (host.role === "vpn") state.userAuthProtocolAccepted = ["MsChapv2"];
+      else
+        for (const policy of state.networkPolicies ?? [])
+          policy.authenticationTypes = [authenticationTypes.mschapv2];
+    });
+  }
 }
 
 export async function applyCause(cause: LabCause, context: CauseContext): Promise<void> {
@@ -215,24 +230,48 @@ export async function applyCause(cause: LabCause, context: CauseContext): Promis
           (method) => method.type === "passwordAuthenticationMethod",
         ),
       }));
-    case "user-method-protocol": {
+    case "user-method-protocol":
       // Codes only (an authenticator app as OATH TOTP) behind a policy that allows MS-CHAPv2 alone.
-      updateHostState(nps().stateFile, (state) => {
-        for (const policy of state.networkPolicies ?? [])
-          policy.authenticationTypes = [authenticationTypes.mschapv2];
-      });
+      useMsChapV2Only(hosts);
+      return changeUser(context, (user) => ({
+        ...user,
+        authenticationMethods: [
+          ...user.authenticationMethods.filter((method) => method.type === "passwordAuthenticationMethod"),
+          softwareOathMethod(),
+        ],
+      }));
+    case "number-matching-totp":
+      // A VPN stack set up before number matching and before npsmfa (so no record of what IAS loaded):
+      // MS-CHAPv2, IAS started without OVERRIDE_NUMBER_MATCHING_WITH_OTP, a current extension, and a user
+      // whose Authenticator also gives codes.
+      useMsChapV2Only(hosts);
+      for (const host of hosts.filter((entry) => entry.role === "nps"))
+        updateHostState(host.stateFile, (state) => {
+          delete state.registry[azureMfaKey].OVERRIDE_NUMBER_MATCHING_WITH_OTP;
+          delete state.registry[iasLoadedKey];
+          startIas(state);
+        });
+      return changeUser(context, (user) => ({
+        ...user,
+        authenticationMethods: [...user.authenticationMethods, softwareOathMethod()],
+      }));
+    case "user-methods-retiring":
+      // A phone for SMS and calls, and nothing else the extension can use.
       return changeUser(context, (user) => ({
         ...user,
         authenticationMethods: [
           ...user.authenticationMethods.filter((method) => method.type === "passwordAuthenticationMethod"),
           {
-            type: "softwareOathAuthenticationMethod",
-            id: "b172893e-893e-4b1d-9a7e-2a1b8f0e6c51",
-            properties: { secretKey: null },
+            type: "phoneAuthenticationMethod",
+            id: "3179e48a-750b-4051-897c-87b9720928f7",
+            properties: {
+              phoneNumber: "+1 2065550123",
+              phoneType: "mobile",
+              smsSignInState: "notAllowedByPolicy",
+            },
           },
         ],
       }));
-    }
     case "recent-token-errors": {
       // Errors that happened and stopped: the Client disabled for one sign-in, which the extension fails
       // with AADSTS7000112 and NPS discards (logged as it happens), then enabled again. Sign-in works now;

@@ -8,7 +8,9 @@ import { mfaServicePrincipalsNeverDeletedOrDisabled } from "./rules/mfaServicePr
 import { npsCertificateNotExpiring } from "./rules/npsCertificateNotExpiring";
 import { npsCertificateRegistered } from "./rules/npsCertificateRegistered";
 import { npsExtensionSettingsConsistent } from "./rules/npsExtensionSettingsConsistent";
+import { numberMatchingApproveDeny } from "./rules/numberMatchingApproveDeny";
 import { radiusTimeoutMinimum } from "./rules/radiusTimeoutMinimum";
+import { thumbprintPinningNeedsExtensionVersion } from "./rules/thumbprintPinningNeedsExtensionVersion";
 import { winrmHttpsVerified } from "./rules/winrmHttpsVerified";
 
 export {
@@ -19,7 +21,9 @@ export {
   npsCertificateNotExpiring,
   npsCertificateRegistered,
   npsExtensionSettingsConsistent,
+  numberMatchingApproveDeny,
   radiusTimeoutMinimum,
+  thumbprintPinningNeedsExtensionVersion,
   winrmHttpsVerified,
 };
 
@@ -33,4 +37,6 @@ export const npsmfaPolicies: Policies = [
   iasRestartsSerialised,
   npsExtensionSettingsConsistent,
   extensionNpsNotProxy,
+  numberMatchingApproveDeny,
+  thumbprintPinningNeedsExtensionVersion,
 ];

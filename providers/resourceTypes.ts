@@ -1,6 +1,7 @@
 // The resource types this project registers, and the inputs each carries. One place, because the
 // providers create them, the components declare them and the policy pack recognises them by these
 // names and fields: a rename here is a rename everywhere, checked by the compiler.
+import type { RadiusAuthentication } from "../config/keys";
 
 /** Module of every dynamic resource: types read `pulumi-nodejs:dynamic/npsmfa:<Type>`. */
 export const dynamicModule = "npsmfa";
@@ -108,6 +109,13 @@ export interface NpsExtensionSettingsInputs {
   hostname: string;
   winrm: WinrmEndpointInputs;
   settings: Record<string, string>;
+  /**
+   * The protocol the stack declares its network policy allows (stack setting radiusAuthentication); not
+   * applied to the host: the policy pack reads it to judge OVERRIDE_NUMBER_MATCHING_WITH_OTP.
+   */
+  radiusAuthentication?: RadiusAuthentication;
+  /** The oldest extension version the stack accepts (extension.minimumVersion): older is drift, and apply refuses. */
+  minimumExtensionVersion?: string;
   /** Declared true: the extension's DLLs are registered with NPS (AuthSrv\Parameters). Never installed by us. */
   extensionInstalled?: boolean;
 }

@@ -107,10 +107,23 @@ export function projectMethods(user: DirectoryUser): Record<string, unknown>[] {
 }
 
 /**
- * A lab user synced from on-premises with the Microsoft Authenticator registered, as AD DS and Entra
- * Connect leave a person who set up MFA: the on-premises UPN is the cloud UPN.
+ * A software OATH token: an authenticator app registered for its codes (Graph:
+ * softwareOathAuthenticationMethod, whose secretKey Graph always returns as null).
  */
-export function syncedUser(userPrincipalName: string): DirectoryUser {
+export function softwareOathMethod(): AuthenticationMethod {
+  return {
+    type: "softwareOathAuthenticationMethod",
+    id: crypto.randomUUID(),
+    properties: { secretKey: null },
+  };
+}
+
+/**
+ * A lab user synced from on-premises with the Microsoft Authenticator registered, as AD DS and Entra
+ * Connect leave a person who set up MFA: the on-premises UPN is the cloud UPN. `withCodes` also registers
+ * the app's codes (a software OATH token), which makes extension 1.2.2216.1 and later ask for a TOTP.
+ */
+export function syncedUser(userPrincipalName: string, options: { withCodes?: boolean } = {}): DirectoryUser {
   return {
     id: crypto.randomUUID(),
     userPrincipalName,
@@ -130,6 +143,7 @@ export function syncedUser(userPrincipalName: string): DirectoryUser {
           phoneAppVersion: "6.2401.0119",
         },
       },
+      ...(options.withCodes ? [softwareOathMethod()] : []),
     ],
   };
 }

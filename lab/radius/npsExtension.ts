@@ -6,6 +6,12 @@ import * as https from "node:https";
 import forge from "node-forge";
 import { cloudEndpoints, mfaClientAppId, mfaConnectorAppId } from "../../config/clouds";
 import {
+  atLeast,
+  clientCertIdentifierMinimumVersion,
+  totpPromptMinimumVersion,
+} from "../../config/extensionVersions";
+import { totpMethodTypes } from "../../doctor/facts";
+import {
   HostCertificate,
   IasLoadedConfiguration,
   networkServiceCanReadKey,
@@ -49,15 +55,37 @@ export function extensionSettings(settings: Record<string, RegistryValue>) {
 }
 
 /**
- * The certificate the extension signs with: the one CLIENT_CERT_IDENTIFIER pins (extension 1.2.2893.1+),
- * else the valid `CN=<tenant>, OU=Microsoft NPS Extension` certificate that lasts longest. IAS runs as
- * NETWORK SERVICE, so a key it cannot read is no certificate at all.
+ * Whether the extension asks this user for a TOTP instead of Approve/Deny (Learn, how-to-mfa-number-match
+ * "NPS extension"; howto-mfa-nps-extension-vpn): from 1.2.2216.1, for a user with a TOTP method, unless
+ * OVERRIDE_NUMBER_MATCHING_WITH_OTP was FALSE when IAS started (TRUE or absent: the TOTP prompt).
+ */
+export function totpPromptApplies(
+  version: string | undefined,
+  loaded: IasLoadedConfiguration,
+  userMethods: string[],
+): boolean {
+  const override = text(loaded.settings.OVERRIDE_NUMBER_MATCHING_WITH_OTP).trim().toUpperCase();
+  return (
+    atLeast(version, totpPromptMinimumVersion) &&
+    override !== "FALSE" &&
+    userMethods.some((method) => totpMethodTypes.includes(method))
+  );
+}
+
+/**
+ * The certificate the extension signs with: the one CLIENT_CERT_IDENTIFIER pins (extension 1.2.2893.1+;
+ * older versions ignore the value), else the valid `CN=<tenant>, OU=Microsoft NPS Extension` certificate that
+ * lasts longest. IAS runs as NETWORK SERVICE, so a key it cannot read is no certificate at all.
  */
 export function extensionCertificate(
   loaded: IasLoadedConfiguration,
   now = new Date(),
+  version: string | undefined = clientCertIdentifierMinimumVersion,
 ): { certificate: HostCertificate } | { problem: string } {
-  const { tenantId, pinnedThumbprint } = extensionSettings(loaded.settings);
+  const { tenantId } = extensionSettings(loaded.settings);
+  const pinnedThumbprint = atLeast(version, clientCertIdentifierMinimumVersion)
+    ? extensionSettings(loaded.settings).pinnedThumbprint
+    : "";
   const subject = `CN=${tenantId}, OU=Microsoft NPS Extension`;
   const candidates = pinnedThumbprint
     ? loaded.certificates.filter((entry) => entry.thumbprint.toUpperCase() === pinnedThumbprint)
@@ -153,10 +181,11 @@ function post(url: URL, route: LoginRoute, form: URLSearchParams): Promise<{ sta
 export async function acquireExtensionToken(
   loaded: IasLoadedConfiguration,
   route: LoginRoute,
+  version: string | undefined,
   now = new Date(),
 ): Promise<TokenOutcome> {
   const settings = extensionSettings(loaded.settings);
-  const chosen = extensionCertificate(loaded, now);
+  const chosen = extensionCertificate(loaded, now, version);
   if ("problem" in chosen) return { ok: false, reason: chosen.problem };
   const endpoint = new URL(`${settings.stsUrl}${settings.tenantId}/oauth2/token`);
   const form = new URLSearchParams({

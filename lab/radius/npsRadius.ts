@@ -7,9 +7,18 @@
 import * as crypto from "node:crypto";
 import * as dgram from "node:dgram";
 import type { AddressInfo } from "node:net";
+import { authenticationTypes } from "../../doctor/facts";
 import { logHostEvent } from "../windows/eventLog";
-import { readHostState } from "../windows/hostState";
-import { acquireExtensionToken, LoginRoute, TokenOutcome } from "./npsExtension";
+import { listenUdp } from "./udp";
+import { HostState, readHostState } from "../windows/hostState";
+import {
+  authenticatorResponse,
+  decodeMsChap2Response,
+  microsoftAttributes,
+  microsoftVendorId,
+  ntResponseMatches,
+} from "./mschapv2";
+import { acquireExtensionToken, LoginRoute, TokenOutcome, totpPromptApplies } from "./npsExtension";
 import {
   accessAnswer,
   attributeOf,
@@ -17,8 +26,12 @@ import {
   decryptUserPassword,
   radiusAttributes,
   radiusCodes,
+  RadiusAttribute,
   RadiusPacket,
   requestIsAuthentic,
+  requestProtocol,
+  vendorAttribute,
+  vendorAttributeOf,
 } from "./packet";
 
 export interface LabUser {
@@ -34,12 +47,14 @@ export interface NpsRadiusOptions {
   /** The RADIUS client's shared secret (every lab VPN host sends from 127.0.0.1, so one per NPS). */
   secret: string;
   users: () => LabUser[];
+  /** The Graph types of a user's registered MFA methods (the extension asks Entra for them). */
+  methodsOf: (user: string) => string[];
   /** How long a user takes to approve the MFA prompt. */
   approvalMs: () => number;
   login: LoginRoute;
 }
 
-export type RequestOutcome = "accepted" | "rejected" | "discarded";
+export type RequestOutcome = "accepted" | "rejected" | "discarded" | "challenged";
 
 const authzProvider = "Microsoft-AzureMfa-AuthZ";
 const securityProvider = "Microsoft-Windows-Security-Auditing";
@@ -77,6 +92,16 @@ const reasons = {
     code: 0,
     text: "The connection request was successfully authenticated and authorized by Network Policy Server.",
   },
+  // Learn, "NPS Reason Codes": 66 when the request's authentication method is not enabled on the matching
+  // network policy, 48 when no network policy matches.
+  methodNotAllowed: {
+    code: 66,
+    text: "The user attempted to use an authentication method that is not enabled on the matching network policy.",
+  },
+  noPolicy: {
+    code: 48,
+    text: "The connection request did not match any configured network policy.",
+  },
   credentialsMismatch: {
     code: 16,
     text: "Authentication failed due to a user credentials mismatch. Either the user name provided does not map to an existing user account or the password was incorrect.",
@@ -89,16 +114,79 @@ const reasons = {
   },
 };
 
+const typeOfProtocol = { pap: authenticationTypes.pap, mschapv2: authenticationTypes.mschapv2 } as const;
+
+/**
+ * The network policy NPS applies: the enabled one first in processing order (the lab's policies have no
+ * conditions, so the first enabled one matches every request). Undefined `networkPolicies` is a host
+ * written before the lab kept them: no policy is enforced there.
+ */
+function policyVerdict(
+  state: HostState,
+  protocol: "pap" | "mschapv2" | undefined,
+): "allowed" | keyof typeof reasons {
+  if (state.networkPolicies === undefined) return "allowed";
+  const policy = [...state.networkPolicies]
+    .filter((entry) => entry.enabled)
+    .sort((a, b) => a.merit - b.merit)[0];
+  if (!policy) return "noPolicy";
+  return protocol && policy.authenticationTypes.includes(typeOfProtocol[protocol])
+    ? "allowed"
+    : "methodNotAllowed";
+}
+
+/** Primary authentication as NPS does it against AD DS: PAP's password, or MS-CHAPv2's NT-Response. */
+function passwordProven(request: RadiusPacket, secret: string, user: LabUser): boolean {
+  const hidden = attributeOf(request, radiusAttributes.userPassword);
+  if (hidden) {
+    try {
+      return decryptUserPassword(hidden, secret, request.authenticator) === user.password;
+    } catch {
+      return false;
+    }
+  }
+  const challenge = vendorAttributeOf(request, microsoftVendorId, microsoftAttributes.msChapChallenge);
+  const responseValue = vendorAttributeOf(request, microsoftVendorId, microsoftAttributes.msChap2Response);
+  const response = responseValue && decodeMsChap2Response(responseValue);
+  if (!challenge || challenge.length !== 16 || !response) return false;
+  return ntResponseMatches(response, challenge, user.name, user.password);
+}
+
+/**
+ * RFC 2548 §2.3.3 MS-CHAP2-Success in the Access-Accept: the Ident and the authenticator response (RFC 2759
+ * §8.7) that proves to the client that the server knew the password. MPPE keys are left out: the lab's
+ * dial carries no traffic to encrypt.
+ */
+function msChap2Success(request: RadiusPacket, user: LabUser): RadiusAttribute[] {
+  const challenge = vendorAttributeOf(request, microsoftVendorId, microsoftAttributes.msChapChallenge);
+  const responseValue = vendorAttributeOf(request, microsoftVendorId, microsoftAttributes.msChap2Response);
+  const response = responseValue && decodeMsChap2Response(responseValue);
+  if (!challenge || !response) return [];
+  const proof = authenticatorResponse(
+    user.password,
+    response.ntResponse,
+    response.peerChallenge,
+    challenge,
+    user.name,
+  );
+  return [
+    vendorAttribute(
+      microsoftVendorId,
+      microsoftAttributes.msChap2Success,
+      Buffer.concat([Buffer.from([response.ident]), Buffer.from(proof, "ascii")]),
+    ),
+  ];
+}
+
 export class NpsRadiusServer {
   /** Outcome of each request handled, for tests. */
   readonly handled: HandledRequest[] = [];
   private readonly pending = new Set<NodeJS.Timeout>();
   private readonly handledListeners: ((request: HandledRequest) => void)[] = [];
 
-  private constructor(
-    private readonly options: NpsRadiusOptions,
-    private readonly socket: dgram.Socket,
-  ) {}
+  private socket!: dgram.Socket;
+
+  private constructor(private readonly options: NpsRadiusOptions) {}
 
   get port(): number {
     return (this.socket.address() as AddressInfo).port;
@@ -109,18 +197,10 @@ export class NpsRadiusServer {
   }
 
   static async start(options: NpsRadiusOptions): Promise<NpsRadiusServer> {
-    const socket = dgram.createSocket("udp4");
-    const server = new NpsRadiusServer(options, socket);
-    socket.on("message", (message, remote) => {
-      server.handle(message, remote).catch((error: Error) => {
-        // A lab fault, not NPS behaviour: say so where the operator of the lab sees it.
-        console.error(`lab NPS ${options.hostname}: ${error.message}`);
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      socket.once("error", reject);
-      socket.bind(options.port, "127.0.0.1", () => resolve());
-    });
+    const server = new NpsRadiusServer(options);
+    server.socket = await listenUdp(options.port, `lab NPS ${options.hostname}`, (message, remote) =>
+      server.handle(message, remote),
+    );
     return server;
   }
 
@@ -160,13 +240,16 @@ export class NpsRadiusServer {
 
     const user = attributeOf(request, radiusAttributes.userName)?.toString("utf8") ?? "";
     const nas = attributeOf(request, radiusAttributes.nasIdentifier)?.toString("utf8") ?? "";
-    const hidden = attributeOf(request, radiusAttributes.userPassword);
-    const password = hidden ? decryptUserPassword(hidden, secret, request.authenticator) : "";
+    const protocol = requestProtocol(request);
     const known = this.options.users().find((entry) => entry.name.toLowerCase() === user.toLowerCase());
-    const answer = (code: typeof radiusCodes.accessAccept | typeof radiusCodes.accessReject) =>
-      this.socket.send(accessAnswer(request, code, secret), remote.port, remote.address);
-
-    if (!known || known.password !== password) {
+    const answer = (
+      code:
+        | typeof radiusCodes.accessAccept
+        | typeof radiusCodes.accessReject
+        | typeof radiusCodes.accessChallenge,
+      attributes: RadiusAttribute[] = [],
+    ) => this.socket.send(accessAnswer(request, code, secret, attributes), remote.port, remote.address);
+    const deny = (reason: keyof typeof reasons, why: string) => {
       logHostEvent(stateFile, {
         logName: "Security",
         id: 6273,
@@ -176,16 +259,20 @@ export class NpsRadiusServer {
           "Network Policy Server denied access to a user.",
           user,
           nas,
-          reasons.credentialsMismatch,
+          reasons[reason],
         ),
       });
-      this.record(user, "rejected", "unknown user or wrong password");
+      this.record(user, "rejected", why);
       answer(radiusCodes.accessReject);
-      return;
-    }
+    };
+
+    const verdict = policyVerdict(state, protocol);
+    if (verdict !== "allowed") return deny(verdict, reasons[verdict].text);
+    if (!known || !passwordProven(request, secret, known))
+      return deny("credentialsMismatch", "unknown user or wrong password");
 
     const token: TokenOutcome = ias.loaded
-      ? await acquireExtensionToken(ias.loaded, this.options.login)
+      ? await acquireExtensionToken(ias.loaded, this.options.login, state.npsExtensionVersion)
       : { ok: false, reason: "IAS started without the extension's settings" };
     if (!token.ok) {
       const correlation = crypto.randomUUID();
@@ -215,6 +302,32 @@ export class NpsRadiusServer {
       return;
     }
 
+    // Number matching (Learn, how-to-mfa-number-match "NPS extension"): from 1.2.2216.1 a user with a TOTP
+    // method is asked for a code unless OVERRIDE_NUMBER_MATCHING_WITH_OTP was FALSE when IAS started. Only PAP
+    // can carry the code back (an Access-Challenge); under MS-CHAPv2 or EAP the sign-in fails, with "Challenge
+    // requested in Authentication Ext" in AuthZOptCh (Learn, howto-mfa-nps-extension-errors).
+    if (
+      ias.loaded &&
+      totpPromptApplies(state.npsExtensionVersion, ias.loaded, this.options.methodsOf(user))
+    ) {
+      logHostEvent(stateFile, {
+        logName: "AuthZOptCh",
+        id: 1,
+        level: 4,
+        providerName: authzProvider,
+        message: `NPS Extension for Azure MFA: CID: ${crypto.randomUUID()} : Challenge requested in Authentication Ext for User ${user} with state ${protocol === "pap" ? "AccessChallenge" : "AccessReject"}.`,
+      });
+      if (protocol === "pap") {
+        this.record(user, "challenged", "TOTP requested");
+        answer(radiusCodes.accessChallenge, [
+          { type: radiusAttributes.replyMessage, value: Buffer.from("Enter your verification code", "utf8") },
+          { type: radiusAttributes.state, value: crypto.randomBytes(16) },
+        ]);
+        return;
+      }
+      return deny("extension", "TOTP requested over a protocol that cannot carry it");
+    }
+
     // The user approves on the phone; then the extension hands NPS its verdict.
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
@@ -231,6 +344,6 @@ export class NpsRadiusServer {
       message: npsAuditMessage("Network Policy Server granted access to a user.", user, nas, reasons.granted),
     });
     this.record(user, "accepted");
-    answer(radiusCodes.accessAccept);
+    answer(radiusCodes.accessAccept, protocol === "mschapv2" ? msChap2Success(request, known) : []);
   }
 }

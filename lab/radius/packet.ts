@@ -1,11 +1,18 @@
 // RADIUS packets as the lab's NPS servers and VPN dials exchange them: RFC 2865 (format, User-Password,
-// Response Authenticator) and RFC 3579 §3.2 (Message-Authenticator, HMAC-MD5 over the packet).
+// Response Authenticator, Access-Challenge), RFC 3579 §3.2 (Message-Authenticator, HMAC-MD5 over the packet)
+// and RFC 2548 (Microsoft's vendor-specific attributes, which carry MS-CHAPv2: lab/radius/mschapv2.ts).
 // Written here rather than taken from npm: the one RADIUS codec there ("radius" 1.1.4) is untyped, last
 // released in 2017 and loads dictionary files at run time, while the lab needs only these few attributes.
 import * as crypto from "node:crypto";
+import { microsoftAttributes, microsoftVendorId } from "./mschapv2";
 
 /** RFC 2865 §4: the packet codes the lab uses. */
-export const radiusCodes = { accessRequest: 1, accessAccept: 2, accessReject: 3 } as const;
+export const radiusCodes = {
+  accessRequest: 1,
+  accessAccept: 2,
+  accessReject: 3,
+  accessChallenge: 11,
+} as const;
 
 /** RFC 2865 §5 and RFC 3579 §3.2: attribute types the lab reads or writes. */
 export const radiusAttributes = {
@@ -13,6 +20,8 @@ export const radiusAttributes = {
   userPassword: 2,
   nasIpAddress: 4,
   replyMessage: 18,
+  state: 24,
+  vendorSpecific: 26,
   nasIdentifier: 32,
   messageAuthenticator: 80,
 } as const;
@@ -80,6 +89,30 @@ export function attributeOf(packet: RadiusPacket, type: number): Buffer | undefi
   return packet.attributes.find((attribute) => attribute.type === type)?.value;
 }
 
+/** RFC 2865 §5.26: Vendor-Id (4 bytes), then one sub-attribute: vendor type, vendor length, value (RFC 2548 §2). */
+export function vendorAttribute(vendorId: number, vendorType: number, value: Buffer): RadiusAttribute {
+  const header = Buffer.alloc(6);
+  header.writeUInt32BE(vendorId, 0);
+  header[4] = vendorType;
+  header[5] = value.length + 2;
+  return { type: radiusAttributes.vendorSpecific, value: Buffer.concat([header, value]) };
+}
+
+export function vendorAttributeOf(
+  packet: RadiusPacket,
+  vendorId: number,
+  vendorType: number,
+): Buffer | undefined {
+  for (const attribute of packet.attributes) {
+    const { value } = attribute;
+    if (attribute.type !== radiusAttributes.vendorSpecific || value.length < 6) continue;
+    if (value.readUInt32BE(0) !== vendorId || value[4] !== vendorType) continue;
+    if (value[5] < 2 || 4 + value[5] > value.length) continue;
+    return value.subarray(6, 4 + value[5]);
+  }
+  return undefined;
+}
+
 /** RFC 2865 §5.2: the password padded to 16-byte blocks, each XORed with MD5(secret + previous block). */
 function hidePasswordBlocks(input: Buffer, secret: string, authenticator: Buffer, decrypt: boolean): Buffer {
   const output = Buffer.alloc(input.length);
@@ -133,53 +166,77 @@ export function requestIsAuthentic(request: RadiusPacket, secret: string): boole
   return crypto.timingSafeEqual(given, messageAuthenticatorFor(request, secret, request.authenticator));
 }
 
-/** An Access-Request with PAP and a Message-Authenticator, as RRAS sends one for a VPN dial. */
+/** What proves the user's password in an Access-Request: PAP's User-Password, or MS-CHAPv2's challenge and response. */
+export type RequestCredentials =
+  { protocol: "pap"; password: string } | { protocol: "mschapv2"; challenge: Buffer; response: Buffer };
+
+/** The authentication protocol of a request as NPS tells it apart: by the attributes that carry the proof. */
+export function requestProtocol(request: RadiusPacket): "pap" | "mschapv2" | undefined {
+  if (attributeOf(request, radiusAttributes.userPassword)) return "pap";
+  if (vendorAttributeOf(request, microsoftVendorId, microsoftAttributes.msChap2Response)) return "mschapv2";
+  return undefined;
+}
+
+/** An Access-Request with a Message-Authenticator, as RRAS sends one for a VPN dial. */
 export function accessRequest(options: {
   identifier: number;
   userName: string;
-  password: string;
+  credentials: RequestCredentials;
   secret: string;
   nasIdentifier: string;
 }): RadiusPacket {
   const authenticator = crypto.randomBytes(16);
+  const { credentials } = options;
+  const proof: RadiusAttribute[] =
+    credentials.protocol === "pap"
+      ? [
+          {
+            type: radiusAttributes.userPassword,
+            value: encryptUserPassword(credentials.password, options.secret, authenticator),
+          },
+        ]
+      : [
+          vendorAttribute(microsoftVendorId, microsoftAttributes.msChapChallenge, credentials.challenge),
+          vendorAttribute(microsoftVendorId, microsoftAttributes.msChap2Response, credentials.response),
+        ];
   const packet: RadiusPacket = {
     code: radiusCodes.accessRequest,
     identifier: options.identifier,
     authenticator,
     attributes: [
       { type: radiusAttributes.userName, value: Buffer.from(options.userName, "utf8") },
-      {
-        type: radiusAttributes.userPassword,
-        value: encryptUserPassword(options.password, options.secret, authenticator),
-      },
+      ...proof,
       { type: radiusAttributes.nasIpAddress, value: Buffer.from([127, 0, 0, 1]) },
       { type: radiusAttributes.nasIdentifier, value: Buffer.from(options.nasIdentifier, "utf8") },
       { type: radiusAttributes.messageAuthenticator, value: Buffer.alloc(messageAuthenticatorLength) },
     ],
   };
-  packet.attributes[4].value = messageAuthenticatorFor(packet, options.secret, authenticator);
+  packet.attributes[packet.attributes.length - 1].value = messageAuthenticatorFor(
+    packet,
+    options.secret,
+    authenticator,
+  );
   return packet;
 }
 
 /**
- * An Access-Accept or Access-Reject: Message-Authenticator computed with the Request Authenticator
- * (RFC 3579 §3.2), then the Response Authenticator MD5(Code+ID+Length+RequestAuth+Attributes+Secret)
- * (RFC 2865 §3).
+ * An Access-Accept, Access-Reject or Access-Challenge: Message-Authenticator computed with the Request
+ * Authenticator (RFC 3579 §3.2), then the Response Authenticator MD5(Code+ID+Length+RequestAuth+Attributes+
+ * Secret) (RFC 2865 §3).
  */
 export function accessAnswer(
   request: RadiusPacket,
-  code: typeof radiusCodes.accessAccept | typeof radiusCodes.accessReject,
+  code:
+    typeof radiusCodes.accessAccept | typeof radiusCodes.accessReject | typeof radiusCodes.accessChallenge,
   secret: string,
-  replyMessage?: string,
+  attributes: RadiusAttribute[] = [],
 ): Buffer {
   const answer: RadiusPacket = {
     code,
     identifier: request.identifier,
     authenticator: request.authenticator,
     attributes: [
-      ...(replyMessage
-        ? [{ type: radiusAttributes.replyMessage, value: Buffer.from(replyMessage, "utf8") }]
-        : []),
+      ...attributes,
       { type: radiusAttributes.messageAuthenticator, value: Buffer.alloc(messageAuthenticatorLength) },
     ],
   };

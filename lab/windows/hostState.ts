@@ -13,6 +13,8 @@ export const windowsShimModulePath = path.join(__dirname, "WindowsShim.psm1");
 export const azureMfaKey = "HKLM:\\SOFTWARE\\Microsoft\\AzureMfa";
 export const authSrvParametersKey = "HKLM:\\SYSTEM\\CurrentControlSet\\Services\\AuthSrv\\Parameters";
 export const networkServiceSid = "S-1-5-20";
+/** npsmfa's record of what IAS loaded at its last healthy restart (remote/scripts/IasLoaded.ps1). */
+export const iasLoadedKey = "HKLM:\\SOFTWARE\\npsmfa";
 
 /** REG_SZ as a string, REG_DWORD as a number, REG_MULTI_SZ as a list of strings. */
 export type RegistryValue = string | number | string[];
@@ -98,6 +100,9 @@ export interface IasLoadedConfiguration {
   startedAt: string;
   settings: Record<string, RegistryValue>;
   certificates: HostCertificate[];
+  /** A proxy's forwarding: read at start and again on ISdoServiceControl::ResetService (at `resetAt`). */
+  remoteRadiusServerGroups?: RemoteRadiusServerGroup[];
+  resetAt?: string;
 }
 
 export interface HostEvent {
@@ -120,7 +125,8 @@ export interface RemoteAccessRadiusEntry {
 
 export interface RemoteRadiusServerGroup {
   name: string;
-  servers: { address: string; timeout: number }[];
+  /** Seconds without response before a request is dropped; blackout: seconds a server stays unavailable (default 30). */
+  servers: { address: string; timeout: number; blackout?: number }[];
 }
 
 /**
@@ -143,6 +149,11 @@ export interface HostState {
   events: HostEvent[];
   /** RRAS: Get-RemoteAccessRadius. */
   remoteAccessRadius: RemoteAccessRadiusEntry[];
+  /**
+   * RRAS: the user authentication protocols it accepts (Get-VpnAuthProtocol UserAuthProtocolAccepted: PAP,
+   * MsChapv2, EAP, ...); the lab's dial uses MS-CHAPv2 where it is accepted, else PAP. Absent: PAP.
+   */
+  userAuthProtocolAccepted?: string[];
   /** NPS: file version of the extension's DLLs (Get-Item ...\MfaNpsAuthzExt.dll).VersionInfo; absent: no files. */
   npsExtensionVersion?: string;
   /** RADIUS proxy NPS: its remote RADIUS server groups (NPS's SDO API, New-Object -ComObject IAS.SdoMachine). */
@@ -197,6 +208,7 @@ export function startIas(host: HostState): void {
     startedAt: new Date().toISOString(),
     settings: structuredClone(host.registry[azureMfaKey] ?? {}),
     certificates: structuredClone(host.certificates),
+    remoteRadiusServerGroups: structuredClone(host.remoteRadiusServerGroups),
   };
 }
 
@@ -265,6 +277,8 @@ export function articleVpnHost(
 ): HostState {
   const host = emptyHost(hostname);
   host.services.RemoteAccess = { displayName: "Routing and Remote Access", status: "Running", history: [] };
+  // PAP, so that the lab's dials and radclient speak the same protocol; seeds that need MS-CHAPv2 set it.
+  host.userAuthProtocolAccepted = ["PAP"];
   host.remoteAccessRadius = npsServers.map((serverName) => ({
     serverName,
     purpose: "Authentication",
@@ -286,6 +300,7 @@ export function radiusProxyHost(hostname: string, npsServers: string[], timeoutS
   host.remoteRadiusServerGroups = [
     { name: "MFA NPS", servers: npsServers.map((address) => ({ address, timeout: timeoutSeconds })) },
   ];
+  startIas(host);
   return host;
 }
 
@@ -293,10 +308,12 @@ export function radiusProxyHost(hostname: string, npsServers: string[], timeoutS
 export function healthyNpsHost(hostname: string, tenantId: string, cloud: CloudName = "public"): HostState {
   const host = articleLabNpsHost(hostname, tenantId, cloud);
   const certificate = host.certificates[0];
-  // IP_WHITELIST empty, as Learn advises when no client skips MFA (the extension logs an error without it).
+  // IP_WHITELIST empty, as Learn advises when no client skips MFA (the extension logs an error without it);
+  // OVERRIDE_NUMBER_MATCHING_WITH_OTP FALSE, as Learn's VPN page asks for VPN users (and npsmfa declares).
   host.registry[azureMfaKey] = {
     ...completeExtensionSettings(tenantId, cloud, certificate.thumbprint),
     IP_WHITELIST: "",
+    OVERRIDE_NUMBER_MATCHING_WITH_OTP: "FALSE",
   };
   startIas(host);
   return host;

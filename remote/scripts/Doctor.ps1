@@ -83,6 +83,13 @@ function Get-NetworkPolicyFacts {
         })
 }
 
+# AuthZ event 3 (ESTS_TOKEN_ERROR and the other errors), Security 6273/6274, and the TOTP prompts the extension
+# asked for: "Challenge requested in Authentication Ext" in AuthZOptCh (Learn, howto-mfa-nps-extension-errors),
+# matched by its text since Microsoft documents no event id for it.
+filter ConvertTo-EventFact {
+    @{ logName = [string]$_.LogName; id = [int]$_.Id; level = [int]$_.Level; timeCreated = ConvertTo-IsoTime $_.TimeCreated; message = [string]$_.Message }
+}
+
 function Get-EventFacts {
     param([string[]] $LogNames, [datetime] $Since)
     $filters = @(
@@ -90,10 +97,11 @@ function Get-EventFacts {
         @{ LogName = 'Security'; Id = @(6273, 6274); StartTime = $Since }
     )
     foreach ($filter in $filters) {
-        Get-WinEvent -FilterHashtable $filter -ErrorAction SilentlyContinue | ForEach-Object {
-            @{ logName = [string]$_.LogName; id = [int]$_.Id; level = [int]$_.Level; timeCreated = ConvertTo-IsoTime $_.TimeCreated; message = [string]$_.Message }
-        }
+        Get-WinEvent -FilterHashtable $filter -ErrorAction SilentlyContinue | ConvertTo-EventFact
     }
+    Get-WinEvent -FilterHashtable @{ LogName = 'AuthZOptCh'; StartTime = $Since } -ErrorAction SilentlyContinue |
+        Where-Object { $_.Id -ne 3 -and [string]$_.Message -like '*Challenge requested in Authentication Ext*' } |
+        ConvertTo-EventFact
 }
 
 function Get-NpsFacts {

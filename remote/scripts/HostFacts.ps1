@@ -139,6 +139,7 @@ $SdoName = 2                     # IASCOMMONPROPERTIES.PROPERTY_SDO_NAME
 $SdoGroupServers = 0x400         # RADIUSSERVERGROUPPROPERTIES.PROPERTY_RADIUSSERVERGROUP_SERVERS_COLLECTION
 $SdoServerAddress = 0x404        # RADIUSSERVERPROPERTIES.PROPERTY_RADIUSSERVER_ADDRESS
 $SdoServerTimeout = 0x408        # RADIUSSERVERPROPERTIES.PROPERTY_RADIUSSERVER_TIMEOUT
+$SdoServerBlackout = 0x40A       # RADIUSSERVERPROPERTIES.PROPERTY_RADIUSSERVER_BLACKOUT
 
 # The NPS service SDO of this computer, or the reason it cannot be had (no NPS role).
 function Get-IasServiceSdo {
@@ -151,7 +152,9 @@ function Get-IasServiceSdo {
     @{ service = $machine.GetServiceSDO(0, 'IAS') }
 }
 
-# Each server of each remote RADIUS server group: { group, address, timeout, sdo }.
+# Each server of each remote RADIUS server group: { group, address, timeout, blackout, sdo }. The console
+# calls them "Number of seconds without response before request is considered dropped" and "Number of seconds
+# between requests when server is identified as unavailable" (Learn: howto-mfa-nps-extension-rdg).
 function Get-RemoteRadiusServer {
     $sdo = Get-IasServiceSdo
     if ($sdo.ContainsKey('missing')) {
@@ -161,7 +164,10 @@ function Get-RemoteRadiusServer {
     foreach ($group in @($service.GetProperty($SdoRadiusServerGroups))) {
         $groupName = [string]$group.GetProperty($SdoName)
         foreach ($server in @($group.GetProperty($SdoGroupServers))) {
-            @{ group = $groupName; address = [string]$server.GetProperty($SdoServerAddress); timeout = [int]$server.GetProperty($SdoServerTimeout); sdo = $server }
+            @{
+                group = $groupName; address = [string]$server.GetProperty($SdoServerAddress)
+                timeout = [int]$server.GetProperty($SdoServerTimeout); blackout = [int]$server.GetProperty($SdoServerBlackout); sdo = $server
+            }
         }
     }
 }

@@ -1,8 +1,10 @@
 # Restart of IAS (Network Policy Server) followed by a health check, and the later phase that needs a
-# healthy restart first: removing NPS certificates the restarted service no longer uses.
+# healthy restart first: removing NPS certificates the restarted service no longer uses. Expired certificates
+# of the extension's subject go before the restart: Learn (howto-mfa-nps-extension) says to delete them, as
+# they "can cause issues with the NPS Extension starting", which would fail the health check.
 # Input:  { mode: "get" | "restart", force (default true), healthCheckSeconds, authzLogNames: [..],
 #           retireCertificates?: { subject, keepThumbprint }, checkExtensionToken?: bool }
-# Result: { status, udp1812Listening, authzErrors: [{ id, timeCreated, message }], timings: {...}, retired: [..],
+# Result: { status, udp1812Listening, authzErrors: [{ id, timeCreated, message }], timings: {...}, retired: [..] (expired, then superseded),
 #           restarted, restartPending, loadedThumbprint }
 # A restart that is not forced happens only when IasLoaded.ps1 finds one pending; a healthy restart records
 # what IAS now runs (Set-IasLoadedMarker).
@@ -28,8 +30,9 @@ function Get-AuthzError {
 # Proves the extension works instead of waiting for silence: a token request made exactly as the extension
 # makes it (ADAL, v1 endpoint `<STS_URL><TENANT_ID>/oauth2/token`, client_credentials, a JWT client
 # assertion signed by the certificate IAS loads, for the Azure Multi-Factor Auth Connector), to the cloud's
-# real login endpoint: on a real server that also proves TLS 1.2, proxy and firewall. docs/lab.md has the
-# sources (Learn: certificate credentials, howto-mfa-nps-extension, howto-mfa-nps-extension-errors).
+# real login endpoint: on a real server that also proves TLS 1.2 (which the session enables first, Enable-Tls12),
+# proxy and firewall. docs/lab.md has the sources (Learn: certificate credentials, howto-mfa-nps-extension,
+# howto-mfa-nps-extension-errors).
 
 $ExtensionConnectorAppId = '1f5530b3-261a-47a9-b357-ded261e17918'
 $ExtensionClientAppId = '981f26a1-7f43-403b-a875-f8b09b8cd720'
@@ -105,6 +108,7 @@ function Test-ExtensionToken {
             client_assertion_type = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
             client_assertion = (New-ExtensionClientAssertion $certificate $settings.clientId $endpoint)
         }
+        Enable-Tls12
         [void](Invoke-WebRequest -Uri $endpoint -Method Post -Body $form -ContentType 'application/x-www-form-urlencoded' -UseBasicParsing)
         return @{ ok = $true; thumbprint = $certificate.Thumbprint; aadsts = ''; problem = '' }
     } catch {
@@ -120,11 +124,30 @@ function Test-ExtensionToken {
     }
 }
 
-function Remove-SupersededCertificate {
+function Assert-RetireInput {
     param($Retire)
     $subject = [string](Get-InputValue $Retire 'subject')
     $keep = [string](Get-InputValue $Retire 'keepThumbprint')
     if (-not $subject -or $keep -notmatch '^[0-9A-Fa-f]{40}$') { Stop-HostScript -Code 'InvalidInput' -Message 'retireCertificates needs a subject and the 40-hex thumbprint to keep' }
+    @{ subject = $subject; keep = $keep }
+}
+
+# Certificates of the subject whose NotAfter has passed, never the one to keep.
+function Remove-ExpiredCertificate {
+    param($Retire)
+    $wanted = Assert-RetireInput $Retire
+    $now = Get-Date
+    foreach ($certificate in @(Get-ChildItem -Path 'Cert:\LocalMachine\My' | Where-Object { $_.Subject -eq $wanted.subject -and $_.Thumbprint -ne $wanted.keep -and $_.NotAfter -lt $now })) {
+        Remove-Item -Path "Cert:\LocalMachine\My\$($certificate.Thumbprint)" -DeleteKey
+        $certificate.Thumbprint
+    }
+}
+
+function Remove-SupersededCertificate {
+    param($Retire)
+    $wanted = Assert-RetireInput $Retire
+    $subject = $wanted.subject
+    $keep = $wanted.keep
     if (-not (Test-Path -Path "Cert:\LocalMachine\My\$keep")) {
         Stop-HostScript -Code 'SuccessorMissing' -Message "the certificate to keep ($keep) is not in Cert:\LocalMachine\My; nothing was removed"
     }
@@ -152,6 +175,11 @@ function Invoke-IasRestart {
         return @{ status = Get-IasStatus; udp1812Listening = Test-RadiusListening; authzErrors = @(); timings = @{}; retired = @(); restarted = $false; restartPending = $pending }
     }
 
+    $expired = @()
+    if ($null -ne $retire) {
+        Set-Step 'remove expired NPS certificates'
+        $expired = @(Remove-ExpiredCertificate $retire)
+    }
     $requested = Get-Date
     Set-Step 'restart IAS'
     try {
@@ -197,10 +225,10 @@ function Invoke-IasRestart {
         Stop-HostScript -Code 'HealthCheckFailed' -Message "IAS is unhealthy after its restart: $($problems -join '; ')" -Details @{ status = $status; authzErrors = $errors; timings = $timings; aadsts = $token.aadsts }
     }
 
-    $retired = @()
+    $retired = $expired
     if ($null -ne $retire) {
         Set-Step 'remove superseded NPS certificates'
-        $retired = @(Remove-SupersededCertificate $retire)
+        $retired += @(Remove-SupersededCertificate $retire)
     }
     Set-Step 'record what IAS runs'
     Set-IasLoadedMarker

@@ -131,7 +131,7 @@ describe("stack configuration", () => {
     assert.match(problem, /^npsmfa:vpnServers\[0\]\.radiusTimeoutSeconds \(host vpn01\.corp\.example\.com\)/);
     assert.match(problem, /expected at least 60 seconds, found 30/);
     assert.match(problem, /the port used for this connection was closed/);
-    assert.match(problem, /RasClient event 20221/);
+    assert.match(problem, /RasClient event 20227 on the client/);
   });
 
   it("rejects Basic authentication over plain HTTP", () => {
@@ -224,6 +224,32 @@ describe("stack configuration", () => {
       /extension\.ipWhitelist\[1\]: expected an IPv4 address .* found "10\.0\.0\.0\/8"/,
     );
     assert.match(problems[1], /winrm\.thumbprint .*expected a SHA-1 \(40 hex digits\) or SHA-256/);
+  });
+
+  it("takes radiusAuthentication pap, mschapv2 or eap, and names the choices for anything else", () => {
+    for (const protocol of ["pap", "mschapv2", "eap"])
+      assert.equal(
+        parseStackConfig(raw({ ...validInput(), radiusAuthentication: protocol })).radiusAuthentication,
+        protocol,
+      );
+    assert.equal(parseStackConfig(raw(validInput())).radiusAuthentication, undefined);
+    assert.match(
+      onlyProblem({ ...validInput(), radiusAuthentication: "chap" }),
+      /^npsmfa:radiusAuthentication: expected one of pap, mschapv2, eap \(the authentication method the NPS servers' network policy allows\), found "chap"/,
+    );
+  });
+
+  it("takes extension.minimumVersion from 1.2.2893.1 on, which reads the thumbprint npsmfa pins", () => {
+    const minimum = (version: unknown) => ({ ...validInput(), extension: { minimumVersion: version } });
+    assert.equal(parseStackConfig(raw(minimum("1.2.10000.0"))).extension.minimumVersion, "1.2.10000.0");
+    assert.match(
+      onlyProblem(minimum("1.2.900.0")),
+      /extension\.minimumVersion: expected 1\.2\.2893\.1 or later, found "1\.2\.900\.0"\. npsmfa pins .* CLIENT_CERT_IDENTIFIER/,
+    );
+    assert.match(
+      onlyProblem(minimum("latest")),
+      /expected an extension version such as 1\.2\.2893\.1, found "latest"/,
+    );
   });
 
   it("rejects a renewal window as long as the certificate's life", () => {

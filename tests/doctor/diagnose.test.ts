@@ -1,7 +1,8 @@
 // The doctor's judgement on facts, without a lab: which finding fails, with which evidence, in what order.
 import { strict as assert } from "node:assert";
 import { cloudExtensionSettings, mfaClientAppId, mfaConnectorAppId } from "../../config/clouds";
-import { causeOf, certificateInUse, compareVersions, diagnose } from "../../doctor/diagnose";
+import { compareVersions } from "../../config/extensionVersions";
+import { causeOf, certificateInUse, diagnose } from "../../doctor/diagnose";
 import type { EstateFacts, HostCertificateFacts, NpsHostFacts, UserFacts } from "../../doctor/facts";
 import { userFacts } from "../../doctor/gather";
 import { desiredKeyCredential, GraphKeyCredential } from "../../providers/entra/keyCredentials";
@@ -271,6 +272,18 @@ describe("doctor: diagnose", () => {
     assert.deepEqual(failing(facts), ["extension-version"]);
   });
 
+  it("fails a server below the stack's declared extension.minimumVersion", () => {
+    const facts = healthyEstate();
+    facts.minimumExtensionVersion = "1.2.3000.0";
+    assert.deepEqual(failing(facts), ["extension-version"]);
+    assert.match(
+      diagnose(facts)[0].evidence,
+      /version 1\.2\.2893\.1 is below the stack's extension\.minimumVersion 1\.2\.3000\.0/,
+    );
+    facts.minimumExtensionVersion = "1.2.2893.1";
+    assert.deepEqual(failing(facts), []);
+  });
+
   it("fails a RADIUS proxy that forwards with a timeout too short for a phone approval", () => {
     const facts = healthyEstate();
     facts.proxyHosts[0].remoteServers.push({ group: "MFA NPS", address: "nps02", timeoutSeconds: 5 });
@@ -318,6 +331,7 @@ describe("doctor: diagnose", () => {
       });
       assert.deepEqual(failing(facts), []);
       facts.npsHosts[0].networkPolicies![0].authenticationTypes = [4];
+      facts.npsHosts[0].extensionSettings!.OVERRIDE_NUMBER_MATCHING_WITH_OTP = "FALSE";
       assert.deepEqual(failing(facts), ["user-method-protocol"]);
       assert.match(
         diagnose(facts).find((entry) => entry.id === "user-method-protocol")!.evidence,
@@ -361,5 +375,105 @@ describe("doctor: diagnose", () => {
       findings.some((finding) => finding.where === "nps01" && finding.status === "pass"),
       false,
     );
+  });
+
+  describe("number matching and TOTP (number-matching-totp)", () => {
+    const msChapV2Estate = () => {
+      const facts = healthyEstate();
+      facts.npsHosts[0].networkPolicies![0].authenticationTypes = [4];
+      return facts;
+    };
+    const numberMatching = (facts: EstateFacts) =>
+      diagnose(facts).find((entry) => entry.id === "number-matching-totp")!;
+
+    it("fails a current extension without FALSE behind MS-CHAPv2, and names it the cause with the repair", () => {
+      const facts = msChapV2Estate();
+      facts.npsHosts[0].events = [
+        {
+          logName: "AuthZOptCh",
+          id: 1,
+          level: 4,
+          timeCreated: now.toISOString(),
+          message:
+            "NPS Extension for Azure MFA: CID: x : Challenge requested in Authentication Ext for User alice",
+        },
+      ];
+      const findings = diagnose(facts);
+      assert.equal(causeOf(findings), "number-matching-totp");
+      const found = numberMatching(facts);
+      assert.equal(found.where, "nps01");
+      assert.match(found.evidence, /version 1\.2\.2893\.1; OVERRIDE_NUMBER_MATCHING_WITH_OTP not set/);
+      assert.match(found.evidence, /policies without PAP: "Always On VPN" \(MS-CHAPv2\)/);
+      assert.match(found.evidence, /1 x "Challenge requested in Authentication Ext" in AuthZOptCh/);
+      assert.match(found.fix, /OVERRIDE_NUMBER_MATCHING_WITH_OTP -PropertyType String -Value FALSE/);
+      facts.npsHosts[0].extensionSettings!.OVERRIDE_NUMBER_MATCHING_WITH_OTP = "TRUE";
+      assert.match(numberMatching(facts).evidence, /= TRUE/);
+      assert.equal(numberMatching(facts).status, "fail");
+    });
+
+    it("passes with FALSE, behind PAP, or on an extension before 1.2.2216.1", () => {
+      const withFalse = msChapV2Estate();
+      withFalse.npsHosts[0].extensionSettings!.OVERRIDE_NUMBER_MATCHING_WITH_OTP = "FALSE";
+      assert.equal(numberMatching(withFalse).status, "pass");
+      assert.equal(numberMatching(healthyEstate()).status, "pass", "PAP carries the code");
+      const old = msChapV2Estate();
+      old.npsHosts[0].extensionVersion = "1.2.2131.2";
+      assert.equal(numberMatching(old).status, "pass");
+      assert.match(numberMatching(old).evidence, /predates the TOTP prompt \(1\.2\.2216\.1\)/);
+    });
+
+    it("with --user: fails for a user with a TOTP method, warns for one without", () => {
+      const withCodes = msChapV2Estate();
+      withCodes.tenant.user = {
+        upn: "bob@contoso.com",
+        found: true,
+        methods: ["microsoftAuthenticatorAuthenticationMethod", "softwareOathAuthenticationMethod"],
+      };
+      assert.equal(numberMatching(withCodes).status, "fail");
+      assert.match(
+        numberMatching(withCodes).evidence,
+        /bob@contoso\.com has softwareOathAuthenticationMethod/,
+      );
+      const pushOnly = msChapV2Estate();
+      pushOnly.tenant.user = {
+        upn: "alice@contoso.com",
+        found: true,
+        methods: ["microsoftAuthenticatorAuthenticationMethod"],
+      };
+      assert.equal(numberMatching(pushOnly).status, "warn");
+      assert.match(numberMatching(pushOnly).evidence, /alice@contoso\.com has no TOTP method/);
+    });
+  });
+
+  describe("SMS and voice retirement (user-methods-retiring)", () => {
+    const phoneOnly = (at: Date) => {
+      const facts = healthyEstate();
+      facts.now = at.toISOString();
+      facts.tenant.user = {
+        upn: "carol@contoso.com",
+        found: true,
+        userPrincipalName: "carol@contoso.com",
+        accountEnabled: true,
+        onPremisesSyncEnabled: true,
+        onPremisesUserPrincipalName: "carol@contoso.com",
+        methods: ["passwordAuthenticationMethod", "phoneAuthenticationMethod"],
+      };
+      return facts;
+    };
+    const retiring = (facts: EstateFacts) =>
+      diagnose(facts).find((entry) => entry.id === "user-methods-retiring")!;
+
+    it("warns before 1 February 2027 with the days left, and fails from that day", () => {
+      const before = retiring(phoneOnly(new Date("2027-01-22T00:00:00Z")));
+      assert.equal(before.status, "warn");
+      assert.match(before.evidence, /stops delivering them on 1 February 2027, in 10 days/);
+      assert.equal(retiring(phoneOnly(new Date("2027-02-01T00:00:00Z"))).status, "fail");
+    });
+
+    it("passes a user who also has the Authenticator", () => {
+      const facts = phoneOnly(now);
+      facts.tenant.user!.methods.push("microsoftAuthenticatorAuthenticationMethod");
+      assert.equal(retiring(facts).status, "pass");
+    });
   });
 });

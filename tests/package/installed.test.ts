@@ -243,7 +243,7 @@ describe("the packed package, installed into a Pulumi project of its own", funct
     const preview = await engine.preview(state, { refresh: true });
     assert.ok(preview.changes.length > 0 && preview.changes.every((step) => step.op === "create"));
     ({ state } = await engine.up(state, { refresh: true }));
-    assert.equal((await dialInLab(lab.description, "vpn01", "alice")).outcome, "connected");
+    assert.equal((await dialInLab(lab.description, "vpn01", "alice", lab.dir)).outcome, "connected");
     // The program's modules are the installed package's, not the repository's.
     const loaded = Object.keys(require.cache).filter((file) =>
       file.includes(`${path.sep}npsmfa${path.sep}dist${path.sep}`),

@@ -240,8 +240,12 @@ export function certificateCredential(
   return dynamic(dynamicTypeNames.npsCertificateCredential, `${host.split(".")[0]}-credential`, props);
 }
 
-export function extensionSettings(host: string, settings: Record<string, string>): FakeResource {
-  const props: NpsExtensionSettingsInputs = { hostname: host, winrm: winrm(host), settings };
+export function extensionSettings(
+  host: string,
+  settings: Record<string, string>,
+  overrides: Partial<NpsExtensionSettingsInputs> = {},
+): FakeResource {
+  const props: NpsExtensionSettingsInputs = { hostname: host, winrm: winrm(host), settings, ...overrides };
   return dynamic(dynamicTypeNames.npsExtensionSettings, `${host.split(".")[0]}-extension`, props);
 }
 

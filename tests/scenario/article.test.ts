@@ -177,6 +177,20 @@ describe("scenario: the article's lab through Pulumi's dynamic-provider host", f
     assert.match(failure.message, /\[mandatory\] radius-timeout-minimum \(.*vpn01-radius-timeout\)/);
     assert.match(failure.message, /RADIUS timeout is 30 s .*below the minimum of 60 s/);
     assert.equal(pipeline.state, cli.state, "a preview changed the state");
+
+    // An `up` with the pack stops at that resource, before its provider writes anything.
+    const up = await pipeline
+      .run("pulumi up --policy-pack policies --policy-pack-config policies/examples/policy-config.json")
+      .then(
+        () => assert.fail("the policy pack let an up with a 30 s RADIUS timeout through"),
+        (error: unknown) => error,
+      );
+    assert.ok(up instanceof EngineError, String(up));
+    assert.match(up.message, /update failed: mandatory policy violations:\n.*radius-timeout-minimum/);
+    assert.deepEqual(
+      readHostState(hostFile("vpn01")).remoteAccessRadius.map((entry) => entry.timeout),
+      [60, 60],
+    );
   });
 
   it("the article's drift put back behind the tool's back: the nightly check fails, listing exactly the drifted settings", async () => {

@@ -5,18 +5,25 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { mfaClientAppId } from "../../config/clouds";
+import { labStackConfig } from "../../doctor/config";
+import { causeOf, diagnose } from "../../doctor/diagnose";
+import { gatherFacts } from "../../doctor/gather";
+import { applyCause, causeUser } from "../../lab/causes";
 import { RunningLab } from "../../lab/cli";
-import { iasRestarts, readHostState } from "../../lab/windows/hostState";
-import { emptyState, Engine } from "../../engine";
+import { dialInLab } from "../../lab/radius/vpnDial";
+import { hostEvents } from "../../lab/windows/eventLog";
+import { azureMfaKey, iasLoadedKey, iasRestarts, readHostState } from "../../lab/windows/hostState";
+import { emptyState, Engine, EngineState } from "../../engine";
+import { graphClientFor } from "../../remote/graph/client";
+import { winrmRunner } from "../../remote/windows/winrmRunner";
 import { ScenarioLab, startScenarioLab, stopScenarioLab } from "./support";
-
-const iasLoadedKey = "HKLM:\\SOFTWARE\\npsmfa";
 
 describe("scenario: adopting a healthy lab", function () {
   this.timeout(600_000);
   let scenario: ScenarioLab;
   let lab: RunningLab;
   let engine: Engine;
+  let adopted: EngineState;
 
   before(async () => {
     scenario = await startScenarioLab("healthy", { nps: 2, vpn: 1, seed: "healthy" });
@@ -61,5 +68,73 @@ describe("scenario: adopting a healthy lab", function () {
     });
     const { changes } = await engine.preview(state, { refresh: true });
     assert.deepEqual(changes, []);
+    adopted = state;
+  });
+
+  it("number matching: a user with codes fails on MS-CHAPv2 until up --refresh writes OVERRIDE_NUMBER_MATCHING_WITH_OTP = FALSE", async () => {
+    // `npm run lab -- --seed number-matching-totp`: MS-CHAPv2, the value absent when IAS started, alice with codes.
+    const context = {
+      hosts: lab.description.hosts,
+      graph: lab.graph,
+      tenantId: lab.description.tenantId,
+      radius: lab.radius,
+      users: lab.description.users,
+    };
+    await applyCause("number-matching-totp", context);
+    lab.setApprovalSeconds(1);
+    const upn = causeUser(context);
+    const doctor = async () => {
+      const config = labStackConfig(scenario.labDir);
+      const now = new Date();
+      const facts = await gatherFacts(config, {
+        graph: graphClientFor(config),
+        runnerFor: winrmRunner,
+        since: new Date(now.getTime() - 3_600_000),
+        now,
+        user: upn,
+      });
+      return diagnose(facts);
+    };
+    const nps01 = lab.description.hosts.find((host) => host.name === "nps01")!.stateFile;
+    const challenges = () =>
+      hostEvents(nps01, [], { logName: "AuthZOptCh" }).filter((event) =>
+        event.message.includes("Challenge requested in Authentication Ext for User alice"),
+      ).length;
+
+    assert.equal((await dialInLab(lab.description, "vpn01", "alice", lab.dir)).outcome, "rejected");
+    assert.equal(challenges(), 1);
+    const before = await doctor();
+    assert.equal(causeOf(before), "number-matching-totp");
+    assert.match(
+      before.find((entry) => entry.id === "number-matching-totp" && entry.status === "fail")!.evidence,
+      /1 x "Challenge requested in Authentication Ext" in AuthZOptCh/,
+    );
+
+    const { changes } = await engine.preview(adopted, { refresh: true });
+    for (const name of ["nps01-extension", "nps02-extension"])
+      assert.ok(
+        changes.some((step) => step.name === name && step.properties.includes("settings")),
+        `${name} is not shown as drifted`,
+      );
+    const restartsBefore = ["nps01", "nps02"].map(
+      (name) =>
+        iasRestarts(readHostState(lab.description.hosts.find((host) => host.name === name)!.stateFile))
+          .length,
+    );
+    await engine.up(adopted, { refresh: true });
+    for (const [index, name] of ["nps01", "nps02"].entries()) {
+      const state = readHostState(lab.description.hosts.find((host) => host.name === name)!.stateFile);
+      assert.equal(state.registry[azureMfaKey].OVERRIDE_NUMBER_MATCHING_WITH_OTP, "FALSE", name);
+      assert.equal(iasRestarts(state).length, restartsBefore[index] + 1, `${name}: IAS restarted once`);
+    }
+    assert.equal((await dialInLab(lab.description, "vpn01", "alice", lab.dir)).outcome, "connected");
+    assert.equal(challenges(), 1, "no further TOTP prompt");
+    const after = await doctor();
+    assert.equal(after.find((entry) => entry.id === "number-matching-totp")!.status, "pass");
+    // What users met is still reported, and explained by the check that passes now.
+    assert.match(
+      after.find((entry) => entry.id === "recent-token-errors" && entry.where === "nps01")!.evidence,
+      /1 x TOTP challenge -> number-matching-totp \(passes now\)/,
+    );
   });
 });

@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
 import { extensionSettingsFor } from "../../components/npsServer";
+import { settingsDrift } from "../../providers/windows/npsExtensionSettings";
 import {
   HostScriptError,
   hostScriptCommand,
@@ -96,6 +97,46 @@ describe("NpsServer inputs", () => {
     assert.equal(settings.REQUIRE_USER_MATCH, "FALSE");
     assert.equal(settings.IP_WHITELIST, "10.0.0.5;10.0.0.6");
     assert.equal(settings.CLIENT_CERT_IDENTIFIER, "AB");
-    assert.ok(!("OVERRIDE_NUMBER_MATCHING_WITH_OTP" in settings));
+  });
+
+  it("writes OVERRIDE_NUMBER_MATCHING_WITH_OTP = FALSE unless the stack declares PAP; a declared value wins", () => {
+    const override = (
+      extension: { overrideNumberMatchingWithOtp?: boolean },
+      radius?: "pap" | "mschapv2" | "eap",
+    ) => extensionSettingsFor("t", "public", extension, "AB", radius).OVERRIDE_NUMBER_MATCHING_WITH_OTP;
+    assert.equal(override({}), "FALSE");
+    assert.equal(override({}, "mschapv2"), "FALSE");
+    assert.equal(override({}, "eap"), "FALSE");
+    assert.equal(override({}, "pap"), undefined, "PAP carries the TOTP prompt: the value is left alone");
+    assert.equal(override({ overrideNumberMatchingWithOtp: true }), "TRUE");
+    assert.equal(override({ overrideNumberMatchingWithOtp: true }, "pap"), "TRUE");
+    assert.equal(override({ overrideNumberMatchingWithOtp: false }, "pap"), "FALSE");
+  });
+});
+
+describe("NpsExtensionSettings drift and the declared minimum version", () => {
+  const declared = {
+    hostname: "nps01",
+    winrm: { url: "https://nps01:5986/wsman", auth: "ntlm" as const, operationTimeoutSeconds: 60 },
+    settings: {},
+    // What check() makes of every declaration.
+    extensionInstalled: true,
+  };
+  const live = (extensionVersion: string | null) => ({
+    settings: {},
+    extensionInstalled: true,
+    extensionVersion,
+  });
+
+  it("is drift when the installed version is below extension.minimumVersion or unreadable, numbers compared", () => {
+    const minimum = { ...declared, minimumExtensionVersion: "1.2.3000.0" };
+    assert.deepEqual(settingsDrift(live("1.2.2893.1"), minimum), ["minimumExtensionVersion"]);
+    assert.deepEqual(settingsDrift(live(null), minimum), ["minimumExtensionVersion"]);
+    assert.deepEqual(settingsDrift(live("1.2.10000.0"), minimum), []);
+    assert.deepEqual(
+      settingsDrift(live("1.0.1.40"), declared),
+      [],
+      "no minimum declared: the version is only reported",
+    );
   });
 });

@@ -133,6 +133,7 @@ describe("Windows providers against lab hosts", function () {
         managedNames: Object.keys(declaredSettings),
         changedAt: "",
         changedValues: [],
+        extensionVersion: null,
       }),
       timeouts.read("vpn01.lab.test", {
         ...timeoutInputs,
@@ -152,6 +153,7 @@ describe("Windows providers against lab hosts", function () {
       "settings.AZURE_MFA_TARGET_PATH",
       "settings.CLIENT_CERT_IDENTIFIER",
       "settings.CLIENT_ID",
+      "settings.OVERRIDE_NUMBER_MATCHING_WITH_OTP",
       "settings.REQUIRE_USER_MATCH",
       "settings.STS_URL",
     ]);
