@@ -30,6 +30,8 @@ describe("engine: a program's own error, as Pulumi's program runner reports it",
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-program-error-"));
     fs.writeFileSync(path.join(scratch, "package.json"), JSON.stringify({ main: "index.js" }));
     fs.writeFileSync(path.join(scratch, "index.js"), 'throw new Error("the program broke");\n');
+    // A project has its own @pulumi/pulumi: the engine starts that one's dynamic-provider host.
+    fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(scratch, "node_modules"));
   });
   after(() => fs.rmSync(scratch, { recursive: true, force: true }));
 

@@ -2,6 +2,7 @@
 // against a minimal resource monitor and engine served here over gRPC, as the CLI's language host would
 // start it. It records what the runner logs, so a test can compare our engine's words with the runner's.
 import { spawn } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
@@ -19,6 +20,15 @@ export interface RunnerResult {
 
 type Callback = (error: grpc.ServiceError | null, response?: unknown) => void;
 type Call<T> = { request: T };
+
+/** The program as the language host names it to the runner: Pulumi.yaml's `main`, else the folder (package.json `main`). */
+function entry(projectDir: string): string {
+  const pulumiYaml = path.join(projectDir, "Pulumi.yaml");
+  const main = fs.existsSync(pulumiYaml)
+    ? /^main:\s*(\S+)/m.exec(fs.readFileSync(pulumiYaml, "utf8"))?.[1]
+    : undefined;
+  return main ?? ".";
+}
 
 /** Runs the program in `projectDir` (its package.json `main`) with the given stack config under the runner. */
 export async function runUnderPulumiRunner(
@@ -68,7 +78,14 @@ export async function runUnderPulumiRunner(
     return await new Promise<RunnerResult>((resolve, reject) => {
       const child = spawn(
         process.execPath,
-        [runner, `--monitor=${address}`, `--engine=${address}`, "--project=npsmfa", "--stack=lab", "."],
+        [
+          runner,
+          `--monitor=${address}`,
+          `--engine=${address}`,
+          "--project=npsmfa",
+          "--stack=lab",
+          entry(projectDir),
+        ],
         {
           cwd: projectDir,
           env: {
