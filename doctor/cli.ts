@@ -1,6 +1,7 @@
 // `npm run doctor -- [--stack <name> | --lab <dir>] [--user <upn>] [--since <ISO time | hours>] [--json]`
 // Why does MFA sign-in for VPN fail right now? Reads the tenant and every server (read-only), prints the
 // findings with the first failing one first, exits 0 when nothing fails, 1 when something does, 2 on bad input.
+// With `--watch --listen <host:port> [--interval <seconds>]` it runs as a Prometheus exporter (watch.ts).
 import { parseArgs } from "node:util";
 import type { StackConfig } from "../config/schema";
 import { graphClientFor } from "../remote/graph/client";
@@ -9,9 +10,11 @@ import { labStackConfig, pulumiStackConfig } from "./config";
 import { diagnose } from "./diagnose";
 import { gatherFacts } from "./gather";
 import { doctorReport, renderTable } from "./report";
+import { parseListen, startMonitor } from "./watch";
 
 const usage =
-  "usage: npm run doctor -- (--stack <name> | --lab <dir>) [--user <upn>] [--since <ISO time | hours ago>] [--json]";
+  "usage: npm run doctor -- (--stack <name> | --lab <dir>) [--user <upn>] [--since <ISO time | hours ago>] [--json]\n" +
+  "       npm run doctor -- (--stack <name> | --lab <dir>) --watch --listen <host:port> [--interval <seconds, default 300>]";
 
 function sinceFrom(text: string | undefined, now: Date): Date {
   if (text === undefined) return new Date(now.getTime() - 24 * 3_600_000);
@@ -30,6 +33,9 @@ async function main(): Promise<number> {
       since: { type: "string" },
       user: { type: "string" },
       json: { type: "boolean", default: false },
+      watch: { type: "boolean", default: false },
+      listen: { type: "string" },
+      interval: { type: "string" },
     },
   });
   if ((values.stack === undefined) === (values.lab === undefined))
@@ -43,6 +49,7 @@ async function main(): Promise<number> {
   const config: StackConfig =
     values.lab !== undefined ? labStackConfig(values.lab) : pulumiStackConfig(values.stack!, process.cwd());
   const progress = (line: string) => process.stderr.write(`doctor: ${line}\n`);
+  if (values.watch) return watch(config, values.listen, values.interval, progress);
   const facts = await gatherFacts(config, {
     graph: graphClientFor(config, { maxRetries: 3 }),
     runnerFor: winrmRunner,
@@ -56,6 +63,34 @@ async function main(): Promise<number> {
     values.json ? JSON.stringify(report, null, 2) : renderTable(report, process.stdout.columns ?? 160),
   );
   return report.cause === null ? 0 : 1;
+}
+
+/** --watch: serves /metrics until SIGINT or SIGTERM, then exits 0. */
+async function watch(
+  config: StackConfig,
+  listen: string | undefined,
+  interval: string | undefined,
+  log: (line: string) => void,
+): Promise<number> {
+  if (listen === undefined) throw new Error(`--watch needs --listen <host:port>. ${usage}`);
+  const intervalSeconds = Number(interval ?? 300);
+  if (!Number.isFinite(intervalSeconds) || intervalSeconds < 1)
+    throw new Error(`--interval: expected a number of seconds, 1 or more, found ${JSON.stringify(interval)}`);
+  const monitor = await startMonitor({
+    config,
+    graph: graphClientFor(config, { maxRetries: 3 }),
+    runnerFor: winrmRunner,
+    intervalSeconds,
+    listen: parseListen(listen),
+    log,
+  });
+  log(`serving ${monitor.url}/metrics and /healthz, a round every ${intervalSeconds} s`);
+  await new Promise((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await monitor.stop();
+  return 0;
 }
 
 main().then(

@@ -272,7 +272,13 @@ export function checkForAadsts(code: string, host: NpsHostFacts, now: Date): Che
   return host.iasRestartPending ? "ias-restart-pending" : "certificate-not-registered";
 }
 
-function reasonCode(message: string): string | undefined {
+/** The AADSTS code in an AuthZ event's text, digits only, or "" without one. */
+export function aadstsCode(message: string): string {
+  return /AADSTS(\d+)/.exec(message)?.[1] ?? "";
+}
+
+/** An NPS Security event's reason code (6273/6274 "Reason Code: 21"). */
+export function reasonCode(message: string): string | undefined {
   return /Reason Code:\s*(\d+)/i.exec(message)?.[1];
 }
 
@@ -303,7 +309,7 @@ export function tokenErrorFinding(
     );
   const codes = new Map<string, number>();
   for (const event of authz) {
-    const code = /AADSTS(\d+)/.exec(event.message)?.[1] ?? "unknown";
+    const code = aadstsCode(event.message) || "unknown";
     codes.set(code, (codes.get(code) ?? 0) + 1);
   }
   const parts = [...codes].map(([code, count]) => {
