@@ -59,7 +59,7 @@ export class EventTally {
   /** Where the next read must start: the oldest mark (the monitor's start for a server not read yet). */
   since(hostnames: readonly string[]): Date {
     const times = hostnames.map((name) => this.marks.get(name)?.time ?? this.startedAt.getTime());
-    return new Date(Math.min(this.startedAt.getTime(), ...times));
+    return new Date(times.length > 0 ? Math.min(...times) : this.startedAt.getTime());
   }
 
   /** The events not counted before, and the mark moved past them. */
