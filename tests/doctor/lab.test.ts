@@ -199,7 +199,7 @@ describe("doctor: against the lab", function () {
         config: labStackConfig(dir),
         graph: graphClientFor(labStackConfig(dir)),
         runnerFor: winrmRunner,
-        intervalSeconds: 5,
+        intervalSeconds: 2,
         // A loaded 2-core machine: a lab read can take seconds; a round that overruns skips the next tick.
         hostTimeoutSeconds: 120,
         listen: { host: "127.0.0.1", port: 0 },
