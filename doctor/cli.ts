@@ -49,7 +49,11 @@ async function main(): Promise<number> {
   const config: StackConfig =
     values.lab !== undefined ? labStackConfig(values.lab) : pulumiStackConfig(values.stack!, process.cwd());
   const progress = (line: string) => process.stderr.write(`doctor: ${line}\n`);
-  if (values.watch) return watch(config, values.listen, values.interval, progress);
+  if (values.watch) {
+    const once = ["user", "since", "json"].filter((name) => values[name as "user" | "since" | "json"]);
+    if (once.length > 0) throw new Error(`--watch: --${once.join(", --")} apply to one run only. ${usage}`);
+    return watch(config, values.listen, values.interval, progress);
+  }
   const facts = await gatherFacts(config, {
     graph: graphClientFor(config, { maxRetries: 3 }),
     runnerFor: winrmRunner,

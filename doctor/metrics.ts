@@ -5,7 +5,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import { CheckId, Finding, FindingStatus, fixes } from "./checks";
 import { aadstsCode, certificateInUse, checkForAadsts, ledgerEntries, reasonCode } from "./diagnose";
-import type { EstateFacts, HostEventFacts, NpsHostFacts } from "./facts";
+import type { EstateFacts, HostEventFacts, NpsHostFacts, TokenProbeFacts } from "./facts";
 
 const day = 86_400;
 const statusValue: Record<FindingStatus, number> = { pass: 0, warn: 1, fail: 2 };
@@ -22,6 +22,16 @@ export interface RoundResult {
 
 function hostOf(facts: EstateFacts, hostname: string): NpsHostFacts | undefined {
   return facts.npsHosts.find((host) => host.hostname === hostname);
+}
+
+/**
+ * The check that explains a failed probe: no certificate to sign with, no answer from the login endpoint
+ * (no AADSTS code), or the check its AADSTS code points to (recent-token-errors for a code none explains).
+ */
+export function probeCheck(probe: TokenProbeFacts, host: NpsHostFacts, now: Date): CheckId {
+  if (!probe.thumbprint) return "certificate-missing";
+  if (!probe.aadsts) return "endpoint-unreachable";
+  return checkForAadsts(probe.aadsts.replace(/^AADSTS/, ""), host, now) ?? "recent-token-errors";
 }
 
 export class MonitorMetrics {
@@ -187,9 +197,7 @@ export class MonitorMetrics {
         this.extensionInfo.set({ host: host.hostname, version: host.extensionVersion }, 1);
       const probe = host.tokenProbe;
       if (!probe) continue;
-      const check: CheckId | "" = probe.ok
-        ? ""
-        : (checkForAadsts(probe.aadsts.replace(/^AADSTS/, ""), host, now) ?? "recent-token-errors");
+      const check = probe.ok ? "" : probeCheck(probe, host, now);
       this.probeSuccess.set(
         { host: host.hostname, aadsts: probe.aadsts, check, fix: check ? fixes[check](host.hostname) : "" },
         probe.ok ? 1 : 0,

@@ -4,7 +4,7 @@ import { strict as assert } from "node:assert";
 import { mfaClientAppId } from "../../config/clouds";
 import { diagnose } from "../../doctor/diagnose";
 import type { EstateFacts, HostEventFacts } from "../../doctor/facts";
-import { MonitorMetrics } from "../../doctor/metrics";
+import { MonitorMetrics, probeCheck } from "../../doctor/metrics";
 import { boundedRunner, EventTally, parseListen, startMonitor } from "../../doctor/watch";
 import type { GraphClient } from "../../remote/graph/client";
 import type { PowerShellRunner } from "../../remote/hostScripts";
@@ -115,6 +115,16 @@ describe("doctor --watch: the monitor", () => {
       assert.ok(samples(healed, "npsmfa_check_failing_rounds").every((sample) => sample.value === 0));
       // The healthy estate made no probe: the failed probe's series is gone, not left behind.
       assert.deepEqual(samples(healed, "npsmfa_probe_success"), []);
+    });
+
+    it("names the check behind a failed probe: no certificate, no answer, or its AADSTS code", () => {
+      const host = healthyEstate().npsHosts[0];
+      const probe = { ok: false, thumbprint: "A".repeat(40), aadsts: "", problem: "", milliseconds: 1 };
+      assert.equal(probeCheck({ ...probe, thumbprint: "" }, host, now), "certificate-missing");
+      assert.equal(probeCheck(probe, host, now), "endpoint-unreachable");
+      assert.equal(probeCheck({ ...probe, aadsts: "AADSTS500014" }, host, now), "connector-sp-disabled");
+      assert.equal(probeCheck({ ...probe, aadsts: "AADSTS700027" }, host, now), "certificate-not-registered");
+      assert.equal(probeCheck({ ...probe, aadsts: "AADSTS50000" }, host, now), "recent-token-errors");
     });
 
     it("labels each Client key with its owner from the ledger", async () => {
