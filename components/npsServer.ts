@@ -122,6 +122,7 @@ export class NpsServer extends pulumi.ComponentResource {
           ),
         ),
         ...(args.radiusAuthentication ? { radiusAuthentication: args.radiusAuthentication } : {}),
+        ...(args.extension.minimumVersion ? { minimumExtensionVersion: args.extension.minimumVersion } : {}),
       },
       { parent: this, dependsOn: [this.credential] },
       options,

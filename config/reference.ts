@@ -25,7 +25,7 @@ export const settingDescriptions: Record<string, string> = {
     "The proxy's DNS name. Never one of `npsServers`: an extension NPS cannot forward.",
   "radiusProxies[].winrm": "How to reach the server over WinRM (see `winrm.*` below).",
   "radiusProxies[].radiusTimeoutSeconds":
-    "Timeout of each server in its remote RADIUS server groups; like the VPN servers', at least 60 s.",
+    "Timeout of each server in its remote RADIUS server groups; like the VPN servers', at least 60 s. Each server's blackout (seconds between requests once it is unavailable) is raised to at least its timeout, and IAS is reset so it forwards with them.",
   "winrm.url":
     "WS-Management endpoint, `https://<host>:5986/wsman`, or `http://<host>:5985/wsman` with `ntlm` (every message encrypted).",
   "winrm.auth": "`ntlm` (domain account), `basic` (local account, HTTPS only) or `certificate`.",
@@ -41,6 +41,8 @@ export const settingDescriptions: Record<string, string> = {
   "extension.requireUserMatch": "`REQUIRE_USER_MATCH`: false lets users without MFA registration through.",
   "extension.overrideNumberMatchingWithOtp":
     "`OVERRIDE_NUMBER_MATCHING_WITH_OTP` (extension 1.2.2216.1 and later). `false`: users get Approve/Deny on the Authenticator instead of a code prompt, which MS-CHAPv2 and EAP cannot carry (Learn's VPN page asks for it). `true`: users with a TOTP method (Authenticator codes, an OATH token) are asked for a code, which works over PAP only. Default: `false`, unless `radiusAuthentication` is `pap` (then not managed). Changing it restarts IAS.",
+  "extension.minimumVersion":
+    "The oldest NPS extension version accepted on the NPS servers (at least 1.2.2893.1, which reads the thumbprint npsmfa pins). An older server shows as drift on `<nps>-extension` and `up` refuses to change it; the doctor's `extension-version` fails. npsmfa does not install the extension.",
   "extension.ipWhitelist": "`IP_WHITELIST`: RADIUS client IPv4 addresses that skip MFA.",
   radiusAuthentication:
     "The authentication method the NPS servers' network policy allows: `mschapv2` or `eap` (Windows' VPN client; what is assumed when unset), or `pap` (a RADIUS client that can send a TOTP code). Decides the default of `extension.overrideNumberMatchingWithOtp`.",

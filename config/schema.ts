@@ -1,8 +1,10 @@
 // The stack configuration: one zod schema, and the pure function that turns raw Pulumi config
 // into a validated StackConfig or one error that lists every problem at once.
 import { isIP } from "node:net";
+import { RunError } from "@pulumi/pulumi/errors";
 import { z } from "zod";
 import { cloudNames } from "./clouds";
+import { atLeast, clientCertIdentifierMinimumVersion } from "./extensionVersions";
 import { FileReader, fileSettingProblems } from "./files";
 import {
   ConfigKey,
@@ -17,7 +19,7 @@ export { ConfigKey, configKeys, configNamespace };
 
 export const minimumRadiusTimeoutSeconds = 60;
 const maximumRadiusTimeoutSeconds = 600;
-/** Microsoft's setup script issues NPS certificates valid for two years. */
+/** The setup script's NPS certificates are valid for two years (Learn: howto-mfa-nps-extension, certificate rollover). */
 const certificateValidityDays = 730;
 
 const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -36,7 +38,7 @@ function isHostOrAddress(host: string): boolean {
 const radiusTimeoutWhy =
   "MFA waits for a person to approve the sign-in on a phone; Microsoft asks for at least 60 s (90-120 s avoids " +
   "duplicate requests). With a shorter timeout the VPN client fails with 'the port used for this connection was " +
-  "closed' (RasClient event 20221) before the user can answer.";
+  "closed' (RasClient event 20227 on the client) before the user can answer.";
 
 /** Describes a value for an error message without ever echoing a secret. */
 export function describeFound(value: unknown): string {
@@ -217,10 +219,26 @@ const vpnServerSchema = z
 // Microsoft documents that an NPS running the MFA extension cannot also forward to a remote server.
 const radiusProxySchema = z.object({ hostname, winrm: winrmEndpointSchema, radiusTimeoutSeconds }).strict();
 
+/** A dotted file version as Windows shows it (1.2.2893.1); two to four parts. */
+const versionPattern = /^\d+(\.\d+){1,3}$/;
+
 const extensionSchema = z
   .object({
     requireUserMatch: z.boolean({ error: expected("true or false") }).optional(),
     overrideNumberMatchingWithOtp: z.boolean({ error: expected("true or false") }).optional(),
+    minimumVersion: z
+      .string({ error: expected("an extension version such as 1.2.2893.1") })
+      .regex(versionPattern, { error: expected("an extension version such as 1.2.2893.1") })
+      .refine(
+        (version) => !versionPattern.test(version) || atLeast(version, clientCertIdentifierMinimumVersion),
+        {
+          error: expected(
+            `${clientCertIdentifierMinimumVersion} or later`,
+            "npsmfa pins each server's certificate by thumbprint in CLIENT_CERT_IDENTIFIER, which older extensions ignore",
+          ),
+        },
+      )
+      .optional(),
     ipWhitelist: z
       .array(
         z.string({ error: expected("an IPv4 address") }).regex(ipv4Pattern, {
@@ -399,7 +417,11 @@ export interface RawStackConfig {
   readFile?: FileReader;
 }
 
-export class ConfigError extends Error {
+/**
+ * A RunError: Pulumi's program runner prints a RunError's message alone, where any other error arrives as
+ * "Running program ... failed with an unhandled exception" with its stack and fields (cmd/run/run.js).
+ */
+export class ConfigError extends RunError {
   constructor(readonly problems: string[]) {
     super(
       `The stack configuration has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n` +

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
+import { CommandHelp, parseCommandLine, runCommand, UsageError, usageText } from "../cli/commandLine";
 import { RunningLab, startLab } from "../lab/cli";
 import type { DemoDriver } from "./driver";
 import { startLocalDriver } from "./localDriver";
@@ -35,22 +35,39 @@ export interface DemoRun {
 const demoApprovalSeconds = 8;
 const repoRoot = path.resolve(__dirname, "..");
 
-export function parseDemoArguments(argv: string[]): DemoOptions {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      keep: { type: "boolean", default: false },
-      json: { type: "boolean", default: false },
-      engine: { type: "string", default: "auto" },
+const demoCommand: CommandHelp = {
+  name: "npm run demo",
+  synopsis: ["[--keep] [--json] [--engine auto|local|pulumi]"],
+  description:
+    "The article's lab, broken then fixed, in one command: starts a lab in a temporary folder and tells the " +
+    `story step by step (its user approves MFA in ${demoApprovalSeconds} s). Exits 0 when the story ended as ` +
+    "it should, 1 with the reason otherwise, and then keeps the folder to look into.",
+  options: {
+    keep: { type: "boolean", default: false, help: "leave the lab running afterwards, to explore" },
+    json: {
+      type: "boolean",
+      default: false,
+      help: "the summary as JSON on stdout, the story on stderr (npm run --silent demo -- --json)",
     },
-    strict: true,
-  });
-  if (!(engines as readonly string[]).includes(values.engine)) {
-    throw new Error(
-      `npm run demo: expected --engine ${engines.join(", ")}, found ${JSON.stringify(values.engine)}`,
-    );
+    engine: {
+      type: "string",
+      value: "<engine>",
+      default: "auto",
+      help: "pulumi (the Pulumi CLI), local (our engine), auto (pulumi when on PATH)",
+    },
+  },
+  examples: ["npm run demo -- --keep"],
+};
+
+/** undefined: the person asked for --help. */
+export function parseDemoArguments(argv: string[]): DemoOptions | undefined {
+  const { help, values } = parseCommandLine(demoCommand, argv);
+  if (help) return undefined;
+  const engine = values.engine as string;
+  if (!(engines as readonly string[]).includes(engine)) {
+    throw new UsageError(`expected --engine ${engines.join(", ")}, found ${JSON.stringify(engine)}`);
   }
-  return { keep: values.keep, json: values.json, engine: values.engine as DemoOptions["engine"] };
+  return { keep: values.keep === true, json: values.json === true, engine: engine as DemoOptions["engine"] };
 }
 
 /** The `pulumi` executable on a PATH, if any. */
@@ -67,9 +84,14 @@ export function pulumiOnPath(
 
 /** Starts the lab and tells the story; the lab keeps running only when `options.keep` says so. */
 export async function runDemo(options: DemoOptions, say: (line: string) => void): Promise<DemoRun> {
-  const usePulumi =
-    options.engine === "pulumi" ||
-    (options.engine === "auto" && pulumiOnPath(process.env.PATH) !== undefined);
+  const pulumi = pulumiOnPath(process.env.PATH);
+  // Said before the lab starts: the Automation API's own error for a missing CLI is a raw object.
+  if (options.engine === "pulumi" && pulumi === undefined)
+    throw new Error(
+      "--engine pulumi: the Pulumi CLI is not on PATH. Install it (https://www.pulumi.com/docs/install/), " +
+        "or run the demo with our engine: npm run demo -- --engine local",
+    );
+  const usePulumi = pulumi !== undefined && options.engine !== "local";
   say(
     usePulumi
       ? "engine: the Pulumi CLI, through the Automation API, with a local file backend in a temporary folder"
@@ -97,6 +119,9 @@ export async function runDemo(options: DemoOptions, say: (line: string) => void)
     const report = await tellStory(lab, driver, say);
     fs.writeFileSync(providerMessagesFile, driver.providerMessages());
     return { report, workDir, lab, providerMessagesFile };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`${message}\nThe demo's folder is kept to look into: ${workDir}`);
   } finally {
     await driver?.stop();
     if (!options.keep) await lab.stop();
@@ -116,8 +141,12 @@ function exploreLines(run: DemoRun): string[] {
   ];
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<number | undefined> {
   const options = parseDemoArguments(process.argv.slice(2));
+  if (!options) {
+    console.log(usageText(demoCommand));
+    return 0;
+  }
   // With --json, stdout carries only the summary; the story goes to stderr.
   const say = options.json ? (line: string) => console.error(line) : (line: string) => console.log(line);
   const run = await runDemo(options, say);
@@ -131,23 +160,19 @@ async function main(): Promise<void> {
   );
   if (options.json)
     console.log(JSON.stringify({ ...run.report, workDir: kept ? run.workDir : undefined }, null, 2));
-  process.exitCode = run.report.ok ? 0 : 1;
+  const exitCode = run.report.ok ? 0 : 1;
   if (!kept) fs.rmSync(run.workDir, { recursive: true, force: true });
   else if (!options.keep) say(`The demo's folder is kept to look into: ${run.workDir}`);
-  if (!options.keep) return;
+  if (!options.keep) return exitCode;
   for (const line of exploreLines(run)) say(line);
   const stop = () =>
     run.lab.stop().then(
-      () => process.exit(process.exitCode ?? 0),
+      () => process.exit(exitCode),
       () => process.exit(1),
     );
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
+  return undefined;
 }
 
-if (require.main === module) {
-  main().catch((error) => {
-    console.error(`npm run demo: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  });
-}
+if (require.main === module) runCommand("npm run demo", main);

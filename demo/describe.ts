@@ -1,6 +1,7 @@
 // What a person reads in the demo: each resource of a preview in domain words, each drifted setting as
 // its live value and the declared one, and the events a failed dial left. Pure: values in, lines out.
 import { dynamicTypeNames } from "../providers/resourceTypes";
+import { eventLine } from "../lab/windows/eventLog";
 import type { HostEvent } from "../lab/windows/hostState";
 
 /** One resource of a preview or an up, as either engine reports it (see demo/driver.ts). */
@@ -76,7 +77,7 @@ export function driftLines(change: ResourceChange): string[] {
   }
   for (const property of change.properties) {
     if (change.unknown.includes(property)) {
-      lines.push(`${change.name} ${property}: known once the steps before it ran`);
+      lines.push(`${change.name} ${property}: (computed), known once the steps before it ran`);
       continue;
     }
     if (kind === dynamicTypeNames.radiusTimeout && property === "timeoutSeconds") {
@@ -118,10 +119,14 @@ export function driftLines(change: ResourceChange): string[] {
 
 const opMarks: Record<string, string> = { create: "+", update: "~", replace: "+-", delete: "-", same: " " };
 
-/** A preview, resource by resource: creates with what they declare, updates with each drifted value. */
+/**
+ * A preview, resource by resource: creates with what they declare, updates with each drifted value; the
+ * resources it leaves as they are in one line at the end ("11 unchanged").
+ */
 export function previewLines(changes: ResourceChange[]): string[] {
   const lines: string[] = [];
-  for (const change of changes) {
+  const unchanged = changes.filter((change) => change.op === "same").length;
+  for (const change of changes.filter((entry) => entry.op !== "same")) {
     const mark = opMarks[change.op] ?? "?";
     const head = `${mark} ${change.op.padEnd(7)} ${change.name} (${typeOf(change.type)})`;
     if (change.op === "create") lines.push(`${head}: ${declaredSummary(change)}`);
@@ -129,17 +134,10 @@ export function previewLines(changes: ResourceChange[]): string[] {
     if (change.op === "update" || change.op === "replace")
       lines.push(...driftLines(change).map((line) => `      ${line}`));
   }
-  return lines;
+  return unchanged > 0 ? [...lines, `  ${unchanged} unchanged`] : lines;
 }
 
-/** A dial's events, one line each: where, which log and ID, the gist of the message. */
+/** A dial's events, one line each (lab/windows/eventLog.ts, eventLine). */
 export function eventLines(events: { host: string; event: HostEvent }[]): string[] {
-  return events.map(({ host, event }) => `${host} ${event.logName} ${event.id}: ${eventGist(event.message)}`);
-}
-
-/** ESTS_TOKEN_ERROR with the AADSTS reason after it (its preamble is boilerplate), else the message. */
-function eventGist(message: string): string {
-  const token = message.match(/ESTS_TOKEN_ERROR\b.*?(AADSTS\d+.*)?$/);
-  const gist = token ? `ESTS_TOKEN_ERROR${token[1] ? ` ${token[1]}` : ""}` : message;
-  return gist.length > 160 ? `${gist.slice(0, 157)}...` : gist;
+  return events.map(({ host, event }) => eventLine(host, event));
 }

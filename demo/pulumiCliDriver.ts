@@ -97,7 +97,8 @@ function report(
     urn: metadata.urn,
     type: metadata.type,
     name: metadata.urn.split("::").pop() ?? metadata.urn,
-    ...(kind === "done" ? { op: metadata.op === "refresh" ? "same" : metadata.op } : {}),
+    // The pre-event already carries the planned operation, as our engine's started event does.
+    ...(kind === "failed" ? {} : { op: metadata.op === "refresh" ? "same" : metadata.op }),
     ...(seconds === undefined ? {} : { seconds }),
   });
 }

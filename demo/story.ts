@@ -8,9 +8,7 @@ import { performance } from "node:perf_hooks";
 import { mfaConnectorAppId } from "../config/clouds";
 import type { RunningLab } from "../lab/cli";
 import { dialInLab, DialResult } from "../lab/radius/vpnDial";
-import { loggedHostEvents } from "../lab/windows/eventLog";
 import {
-  HostEvent,
   iasRestarts,
   readHostState,
   rrasDefaultTimeoutSeconds,
@@ -19,6 +17,7 @@ import {
 import { secondsSince } from "../engine/progress";
 import { dynamicTypeNames, isDynamicType } from "../providers/resourceTypes";
 import { driftLines, eventLines, previewLines, ResourceChange } from "./describe";
+import type { ProgressListener } from "../engine";
 import type { DemoDriver } from "./driver";
 import { progressPrinter } from "./progressPrinter";
 import { breakAsTheArticle } from "./theArticle";
@@ -86,15 +85,14 @@ export async function tellStory(
     if (!condition) throw new Error(reason);
   };
   const dial = async () => {
-    const since = new Date().toISOString();
     say(
       `${user.name} dials ${vpn.name} (approving MFA on the phone takes ${lab.description.mfaApprovalSeconds} s)`,
     );
-    const result = await dialInLab(lab.description, vpn.name, user.name);
+    const result = await dialInLab(lab.description, vpn.name, user.name, lab.dir);
     for (const attempt of result.attempts)
       say(`  ${attempt.server} (RADIUS timeout ${attempt.timeoutSeconds} s): ${attempt.outcome}`);
     say(`${vpn.name}: ${user.name} ${result.outcome}`);
-    return { result, events: eventsSince(lab, since) };
+    return { result, events: result.events };
   };
 
   try {
@@ -123,7 +121,7 @@ export async function tellStory(
     await step(
       "pulumi preview --refresh: every resource, each drifted setting live -> declared",
       async () => {
-        const changes = await driver.preview(progressPrinter(say));
+        const changes = await withProgress(say, (progress) => driver.preview(progress));
         for (const line of previewLines(changes.filter((change) => !change.type.startsWith("pulumi:"))))
           say(line);
         // What is wrong now; a value known only after an earlier step is no finding.
@@ -139,7 +137,7 @@ export async function tellStory(
     );
 
     await step("pulumi up --refresh: the repair, live", async () => {
-      const changes = await driver.up(progressPrinter(say));
+      const changes = await withProgress(say, (progress) => driver.up(progress));
       report.changed = changed(changes).map((change) => `${change.op} ${change.name}`);
       report.iasRestarts = restartedServers(lab);
       expect(
@@ -175,7 +173,7 @@ export async function tellStory(
         `and put ${vpn.name}'s RADIUS timeout for ${firstRadiusServer(vpn.stateFile)} back to the RRAS default, ${rrasDefaultTimeoutSeconds} s.`,
       );
       say("pulumi preview --refresh:");
-      const preview = changed(await driver.preview(progressPrinter(say)));
+      const preview = changed(await withProgress(say, (progress) => driver.preview(progress)));
       for (const line of previewLines(preview)) say(line);
       report.drift = preview.flatMap(driftLines);
       expect(
@@ -184,7 +182,7 @@ export async function tellStory(
       );
       const restartsBefore = restartCount(lab);
       say("pulumi up --refresh:");
-      const repaired = changed(await driver.up(progressPrinter(say)));
+      const repaired = changed(await withProgress(say, (progress) => driver.up(progress)));
       expect(
         sameNames(repaired, expected),
         `the up was expected to change exactly ${expected.join(" and ")}, it changed ${names(repaired) || "nothing"}`,
@@ -202,12 +200,15 @@ export async function tellStory(
   return report;
 }
 
-/** Every event any lab host logged since `since`, oldest first. */
-function eventsSince(lab: RunningLab, since: string): { host: string; event: HostEvent }[] {
-  return lab.description.hosts
-    .flatMap((host) => loggedHostEvents(host.stateFile).map((event) => ({ host: host.name, event })))
-    .filter(({ event }) => event.timeCreated >= since)
-    .sort((a, b) => a.event.timeCreated.localeCompare(b.event.timeCreated));
+/** Runs one operation with live progress, ended by the count of what it left unchanged. */
+async function withProgress<T>(
+  say: (line: string) => void,
+  operation: (progress: ProgressListener) => Promise<T>,
+): Promise<T> {
+  const progress = progressPrinter(say);
+  const result = await operation(progress);
+  progress.finish();
+  return result;
 }
 
 /** Each NPS server's IAS restarts, as the server itself records them (start times). */

@@ -3,6 +3,8 @@
 // moot or misleading (a disabled Client service principal fails every token request whatever the
 // certificate), so the first failing finding in this order is the answer to "why does sign-in fail".
 
+import { mfaClientAppId, mfaConnectorAppId } from "../config/clouds";
+
 export const checkIds = [
   "client-sp-disabled",
   "connector-sp-disabled",
@@ -47,13 +49,15 @@ export interface Finding {
 /** `pulumi up --refresh` first where this project's stack repairs the cause, then the step by hand. */
 const stackRepairs = "`pulumi up --refresh` (the npsmfa stack repairs this)";
 
+/** The Graph PowerShell that enables a first-party service principal, with its appId: nothing to fill in. */
+const enableServicePrincipal = (appId: string) =>
+  `${stackRepairs}; by hand: Update-MgServicePrincipal -ServicePrincipalId ` +
+  `(Get-MgServicePrincipal -Filter "appId eq '${appId}'").Id -AccountEnabled:$true ` +
+  `(New-MgServicePrincipal -AppId ${appId} if it is missing)`;
+
 export const fixes: Record<CheckId, (where: string) => string> = {
-  "client-sp-disabled": () =>
-    `${stackRepairs}; by hand: Update-MgServicePrincipal -ServicePrincipalId <id> -AccountEnabled:$true ` +
-    "(New-MgServicePrincipal -AppId 981f26a1-7f43-403b-a875-f8b09b8cd720 if it is missing)",
-  "connector-sp-disabled": () =>
-    `${stackRepairs}; by hand: Update-MgServicePrincipal -ServicePrincipalId <id> -AccountEnabled:$true ` +
-    "(New-MgServicePrincipal -AppId 1f5530b3-261a-47a9-b357-ded261e17918 if it is missing)",
+  "client-sp-disabled": () => enableServicePrincipal(mfaClientAppId),
+  "connector-sp-disabled": () => enableServicePrincipal(mfaConnectorAppId),
   "host-unreachable": (where) =>
     `reach ${where} over WinRM (HTTPS 5986, or HTTP 5985 with NTLM), then run the doctor again`,
   "ias-not-running": (where) => `on ${where}: Start-Service IAS, then read the System log for why it stopped`,
@@ -84,8 +88,13 @@ export const fixes: Record<CheckId, (where: string) => string> = {
   "endpoint-unreachable": (where) =>
     `from ${where}: allow outbound HTTPS (443) to the host named, through the firewall and the WinHTTP ` +
     "proxy IAS uses (netsh winhttp show proxy)",
-  "radius-timeout-short": () =>
-    `${stackRepairs}; by hand: Set-RemoteAccessRadius -ServerName <nps> -Purpose Authentication -Timeout 60`,
+  "radius-timeout-short": (where) => {
+    const [vpn, nps] = where.split(" -> ");
+    return (
+      `${stackRepairs}; by hand: on ${vpn}, Set-RemoteAccessRadius -ServerName ${nps ?? vpn} ` +
+      "-Purpose Authentication -Timeout 60"
+    );
+  },
   "proxy-timeout-short": (where) =>
     `${stackRepairs}; by hand: on ${where.split(" -> ")[0]}, NPS console > RADIUS Clients and Servers > Remote ` +
     "RADIUS Server Groups > the group > the server > Load Balancing: at least 60 seconds without response " +

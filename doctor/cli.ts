@@ -1,8 +1,8 @@
-// `npm run doctor -- [--stack <name> | --lab <dir>] [--user <upn>] [--since <ISO time | hours>] [--json]`
+// `npm run doctor -- [--stack <name> | --lab <dir>] [--user <upn>] [--since <ISO time | hours>] [--json]` (--help)
 // Why does MFA sign-in for VPN fail right now? Reads the tenant and every server (read-only), prints the
 // findings with the first failing one first, exits 0 when nothing fails, 1 when something does, 2 on bad input.
 // With `--watch --listen <host:port> [--interval <seconds>]` it runs as a Prometheus exporter (watch.ts).
-import { parseArgs } from "node:util";
+import { CommandHelp, parseCommandLine, runCommand, UsageError, usageText } from "../cli/commandLine";
 import type { StackConfig } from "../config/schema";
 import { graphClientFor } from "../remote/graph/client";
 import { winrmRunner } from "../remote/windows/winrmRunner";
@@ -12,46 +12,92 @@ import { gatherFacts } from "./gather";
 import { doctorReport, renderTable } from "./report";
 import { parseListen, startMonitor } from "./watch";
 
-const usage =
-  "usage: npm run doctor -- (--stack <name> | --lab <dir>) [--user <upn>] [--since <ISO time | hours ago>] [--json]\n" +
-  "       npm run doctor -- (--stack <name> | --lab <dir>) --watch --listen <host:port> [--interval <seconds, default 300>]";
+const doctorCommand: CommandHelp = {
+  name: "npm run doctor",
+  synopsis: [
+    "(--stack <name> | --lab <dir>) [--user <upn>] [options]",
+    "(--stack <name> | --lab <dir>) --watch --listen <host:port> [--interval <seconds>]",
+  ],
+  description:
+    "Why does MFA sign-in for VPN fail right now? Reads the tenant and every server (nothing is written), " +
+    "prints the cause first, then every check. Exits 0 when nothing fails, 1 when something does, 2 on bad input.",
+  options: {
+    stack: { type: "string", value: "<name>", help: "a Pulumi stack of this project (needs the Pulumi CLI)" },
+    lab: { type: "string", value: "<dir>", help: "a running lab's folder, instead of --stack" },
+    user: { type: "string", value: "<upn>", help: "also check this user (alice@contoso.com)" },
+    since: {
+      type: "string",
+      value: "<time | hours>",
+      default: "24",
+      help: "read events since an ISO time, or this many hours ago",
+    },
+    json: {
+      type: "boolean",
+      default: false,
+      help: "the report as JSON (npm run --silent doctor -- ... --json)",
+    },
+    watch: {
+      type: "boolean",
+      default: false,
+      help: "run the checks every interval and serve them to Prometheus on /metrics (README: Monitor it)",
+    },
+    listen: {
+      type: "string",
+      value: "<host:port>",
+      help: "with --watch: where to serve /metrics and /healthz",
+    },
+    interval: {
+      type: "string",
+      value: "<seconds>",
+      default: "300",
+      help: "with --watch: seconds between rounds",
+    },
+  },
+  examples: [
+    "npm run doctor -- --lab .lab --user alice@lab.example.com",
+    "npm run doctor -- --lab .lab --watch --listen 127.0.0.1:9464",
+  ],
+};
 
 function sinceFrom(text: string | undefined, now: Date): Date {
   if (text === undefined) return new Date(now.getTime() - 24 * 3_600_000);
   if (/^\d+(\.\d+)?$/.test(text)) return new Date(now.getTime() - Number(text) * 3_600_000);
   const time = Date.parse(text);
   if (Number.isNaN(time))
-    throw new Error(`--since: expected an ISO time or a number of hours, found ${JSON.stringify(text)}`);
+    throw new UsageError(`--since: expected an ISO time or a number of hours, found ${JSON.stringify(text)}`);
   return new Date(time);
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      stack: { type: "string" },
-      lab: { type: "string" },
-      since: { type: "string" },
-      user: { type: "string" },
-      json: { type: "boolean", default: false },
-      watch: { type: "boolean", default: false },
-      listen: { type: "string" },
-      interval: { type: "string" },
-    },
-  });
+  const { help, values: parsed } = parseCommandLine(doctorCommand, process.argv.slice(2));
+  if (help) {
+    console.log(usageText(doctorCommand));
+    return 0;
+  }
+  const values = parsed as {
+    stack?: string;
+    lab?: string;
+    since?: string;
+    user?: string;
+    json: boolean;
+    watch: boolean;
+    listen?: string;
+    interval?: string;
+  };
   if ((values.stack === undefined) === (values.lab === undefined))
-    throw new Error(`expected one of --stack or --lab. ${usage}`);
+    throw new UsageError("expected one of --stack <name> or --lab <dir>");
   const now = new Date();
   const since = sinceFrom(values.since, now);
   if (values.user !== undefined && !/^[^@\s]+@[^@\s]+$/.test(values.user))
-    throw new Error(
+    throw new UsageError(
       `--user: expected a user principal name such as alice@contoso.com, found ${JSON.stringify(values.user)}`,
     );
   const config: StackConfig =
     values.lab !== undefined ? labStackConfig(values.lab) : pulumiStackConfig(values.stack!, process.cwd());
   const progress = (line: string) => process.stderr.write(`doctor: ${line}\n`);
   if (values.watch) {
-    const once = ["user", "since", "json"].filter((name) => values[name as "user" | "since" | "json"]);
-    if (once.length > 0) throw new Error(`--watch: --${once.join(", --")} apply to one run only. ${usage}`);
+    const once = (["user", "json"] as const).filter((name) => values[name]);
+    if (once.length > 0) throw new UsageError(`--watch: --${once.join(", --")} apply to one run only`);
     return watch(config, values.listen, values.interval, progress);
   }
   const facts = await gatherFacts(config, {
@@ -64,7 +110,10 @@ async function main(): Promise<number> {
   });
   const report = doctorReport(diagnose(facts));
   console.log(
-    values.json ? JSON.stringify(report, null, 2) : renderTable(report, process.stdout.columns ?? 160),
+    values.json
+      ? JSON.stringify(report, null, 2)
+      : // A pipe has no width: the COLUMNS a shell exports, else 80, so the text fits any terminal it reaches.
+        renderTable(report, process.stdout.columns ?? (Number(process.env.COLUMNS) || 80)),
   );
   return report.cause === null ? 0 : 1;
 }
@@ -76,10 +125,13 @@ async function watch(
   interval: string | undefined,
   log: (line: string) => void,
 ): Promise<number> {
-  if (listen === undefined) throw new Error(`--watch needs --listen <host:port>. ${usage}`);
+  if (listen === undefined)
+    throw new UsageError("--watch needs --listen <host:port>, such as 127.0.0.1:9464");
   const intervalSeconds = Number(interval ?? 300);
   if (!Number.isFinite(intervalSeconds) || intervalSeconds < 1)
-    throw new Error(`--interval: expected a number of seconds, 1 or more, found ${JSON.stringify(interval)}`);
+    throw new UsageError(
+      `--interval: expected a number of seconds, 1 or more, found ${JSON.stringify(interval)}`,
+    );
   const monitor = await startMonitor({
     config,
     graph: graphClientFor(config, { maxRetries: 3 }),
@@ -97,10 +149,4 @@ async function watch(
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`doctor: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(2);
-  },
-);
+runCommand("npm run doctor", main, 2);

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigKey, configKeys, configNamespace, parseStackConfig, StackConfig } from "../config/schema";
-import { LabDescription, labStackSettings } from "../lab/stackFiles";
+import { labStackSettings, readLabDescription } from "../lab/stackFiles";
 
 function parseSettings(settings: Record<string, unknown>, secretKeys: ConfigKey[]): StackConfig {
   const values: Partial<Record<ConfigKey, string>> = {};
@@ -21,7 +21,7 @@ export function labStackConfig(labDir: string): StackConfig {
     throw new Error(
       `--lab ${labDir}: expected a running lab's folder with lab.json, found no ${file}. Start one: npm run lab -- --dir ${labDir}`,
     );
-  const lab = JSON.parse(fs.readFileSync(file, "utf8")) as LabDescription;
+  const lab = readLabDescription(file)!;
   // The lab's secrets live in lab.json itself; declared secret so the schema's plaintext check passes.
   return parseSettings(labStackSettings(lab, true), ["graph", "npsServers", "vpnServers"]);
 }
@@ -36,6 +36,11 @@ export function pulumiStackConfig(stack: string, cwd: string): StackConfig {
       stdio: ["ignore", "pipe", "pipe"],
     });
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT")
+      throw new Error(
+        `--stack ${stack}: the Pulumi CLI is not on PATH, and the doctor asks it for the stack's config. ` +
+          "Install it (https://www.pulumi.com/docs/install/), or for a lab use --lab <dir>",
+      );
     const detail = (error as { stderr?: string }).stderr?.trim() || (error as Error).message;
     throw new Error(
       `--stack ${stack}: expected the Pulumi CLI to print the stack's config, found an error: ${detail}`,

@@ -86,28 +86,40 @@ function extensionDllsFinding(host: NpsHostFacts): Finding {
   return finding("extension-dlls", "pass", host.hostname, "both extension DLLs are registered with NPS");
 }
 
-function extensionVersionFinding(host: NpsHostFacts): Finding | undefined {
+/** The version the extension must have: the stack's declared minimum, and 1.2.2893.1 when a thumbprint is pinned. */
+function extensionVersionFinding(host: NpsHostFacts, declaredMinimum?: string): Finding | undefined {
   const pinned = Boolean(host.extensionSettings?.CLIENT_CERT_IDENTIFIER);
+  const needs = [
+    ...(declaredMinimum ? [{ version: declaredMinimum, why: "the stack's extension.minimumVersion" }] : []),
+    ...(pinned ? [{ version: clientCertIdentifierMinimumVersion, why: "CLIENT_CERT_IDENTIFIER" }] : []),
+  ];
   if (host.extensionVersion === null) {
-    return pinned
+    return needs.length > 0
       ? finding(
           "extension-version",
           "warn",
           host.hostname,
-          "the extension's version could not be read; CLIENT_CERT_IDENTIFIER needs " +
-            clientCertIdentifierMinimumVersion,
+          `the extension's version could not be read; ${needs.map((need) => `${need.why} needs ${need.version}`).join(", ")}`,
         )
       : undefined;
   }
-  if (pinned && compareVersions(host.extensionVersion, clientCertIdentifierMinimumVersion) < 0) {
+  const version = host.extensionVersion;
+  const short = needs.filter((need) => compareVersions(version, need.version) < 0);
+  if (short.length > 0) {
     return finding(
       "extension-version",
       "fail",
       host.hostname,
-      `version ${host.extensionVersion} ignores CLIENT_CERT_IDENTIFIER, which needs ${clientCertIdentifierMinimumVersion} or later`,
+      short
+        .map((need) =>
+          need.why === "CLIENT_CERT_IDENTIFIER"
+            ? `version ${version} ignores CLIENT_CERT_IDENTIFIER, which needs ${need.version} or later`
+            : `version ${version} is below ${need.why} ${need.version}`,
+        )
+        .join("; "),
     );
   }
-  return finding("extension-version", "pass", host.hostname, `version ${host.extensionVersion}`);
+  return finding("extension-version", "pass", host.hostname, `version ${version}`);
 }
 
 function describeCertificate(certificate: HostCertificateFacts): string {
@@ -352,7 +364,7 @@ function radiusFindings(facts: EstateFacts): Finding[] {
               "radius-timeout-short",
               "fail",
               where,
-              `RADIUS timeout ${server.timeoutSeconds} s: a person approving on a phone needs at least ${minimumRadiusTimeoutSeconds} s (RasClient event 20221)`,
+              `RADIUS timeout ${server.timeoutSeconds} s: a person approving on a phone needs at least ${minimumRadiusTimeoutSeconds} s (RasClient event 20227 on the client)`,
             )
           : finding("radius-timeout-short", "pass", where, `RADIUS timeout ${server.timeoutSeconds} s`),
       );
@@ -572,7 +584,7 @@ export function diagnose(facts: EstateFacts): Finding[] {
       tls12Finding(host),
       ...endpointFindings(host, facts.tenant),
     );
-    const version = extensionVersionFinding(host);
+    const version = extensionVersionFinding(host, facts.minimumExtensionVersion);
     if (version) findings.push(version);
     findings.push(numberMatchingFinding(host, facts));
   }

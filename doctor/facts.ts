@@ -194,6 +194,8 @@ export interface EstateFacts {
   declaredRadius: Record<string, string[]>;
   /** Renewal window of each NPS server, days. */
   renewalDays: Record<string, number>;
+  /** extension.minimumVersion of the stack, when declared. */
+  minimumExtensionVersion?: string;
   /** Start of the window for recent events. */
   since: string;
   now: string;

@@ -235,6 +235,7 @@ export async function gatherFacts(config: StackConfig, options: GatherOptions): 
     renewalDays: Object.fromEntries(
       config.npsServers.map((server) => [server.hostname, server.certificateRenewalDays]),
     ),
+    ...(config.extension.minimumVersion ? { minimumExtensionVersion: config.extension.minimumVersion } : {}),
     since: options.since.toISOString(),
     now: options.now.toISOString(),
   };

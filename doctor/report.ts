@@ -13,7 +13,41 @@ export function doctorReport(findings: Finding[]): DoctorReport {
 
 const statusWord = { pass: "PASS", warn: "WARN", fail: "FAIL" } as const;
 
-/** Plain text columns; long evidence and fixes wrap under their column instead of stretching the table. */
+/** Words in lines of at most `size` characters; a word longer than that (a URL, a GUID) is cut. */
+function wrap(text: string, size: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const whole of text.split(/\s+/).filter(Boolean)) {
+    let word = whole;
+    while (word.length > size) {
+      if (line) lines.push(line);
+      lines.push(word.slice(0, size));
+      word = word.slice(size);
+      line = "";
+    }
+    if (line && line.length + 1 + word.length > size) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, line];
+}
+
+/** The report's first line: the cause and how many checks fail, or that none does. */
+export function summaryLine(report: DoctorReport): string {
+  const failing = report.findings.filter((entry) => entry.status === "fail").length;
+  return report.cause
+    ? `Sign-in fails: ${report.cause} (the first FAIL below); ${failing} check${failing === 1 ? "" : "s"} fail.`
+    : "No check fails: the tenant and servers are as MFA for VPN needs them.";
+}
+
+/** Evidence and fix each get at least this much room in the table, or each finding becomes a block. */
+const minimumTextColumn = 30;
+
+/**
+ * The summary line first, then the findings as plain text that fits `width` columns (80 and up): a table
+ * whose evidence and fix wrap under their column when it is wide enough, else one block per finding.
+ */
 export function renderTable(report: DoctorReport, width = 120): string {
   const rows = report.findings.map((entry) => [
     statusWord[entry.status],
@@ -26,20 +60,14 @@ export function renderTable(report: DoctorReport, width = 120): string {
   const fixed = [0, 1, 2].map((column) =>
     Math.max(header[column].length, ...rows.map((row) => row[column].length)),
   );
-  const rest = Math.max(30, width - fixed.reduce((sum, size) => sum + size + 2, 0));
+  const rest = width - fixed.reduce((sum, size) => sum + size + 2, 0);
+  const body = rest >= 2 * minimumTextColumn + 2 ? table(header, rows, fixed, rest) : blocks(rows, width);
+  return [summaryLine(report), "", ...body].join("\n");
+}
+
+function table(header: string[], rows: string[][], fixed: number[], rest: number): string[] {
   const evidenceWidth = Math.ceil(rest / 2);
   const fixWidth = rest - evidenceWidth - 2;
-  const wrap = (text: string, size: number): string[] => {
-    const lines: string[] = [];
-    let line = "";
-    for (const word of text.split(/\s+/).filter(Boolean)) {
-      if (line && line.length + 1 + word.length > size) {
-        lines.push(line);
-        line = word;
-      } else line = line ? `${line} ${word}` : word;
-    }
-    return [...lines, line];
-  };
   const format = (cells: string[]): string[] => {
     const evidence = wrap(cells[3], evidenceWidth);
     const fix = wrap(cells[4], fixWidth);
@@ -53,8 +81,18 @@ export function renderTable(report: DoctorReport, width = 120): string {
         .trimEnd(),
     );
   };
-  const summary = report.cause
-    ? `Sign-in fails: ${report.cause} (first FAIL line). ${report.findings.filter((entry) => entry.status === "fail").length} check(s) fail.`
-    : "No check fails: the tenant and servers are as MFA for VPN needs them.";
-  return [...format(header), ...rows.flatMap(format), "", summary].join("\n");
+  return [...format(header), ...rows.flatMap(format)];
+}
+
+/** A narrow terminal: `STATUS  check  where`, then the evidence and the fix indented under it. */
+function blocks(rows: string[][], width: number): string[] {
+  const indent = "      ";
+  return rows.flatMap(([status, id, where, evidence, fix]) => {
+    const head = `${status}  ${id}  ${where}`;
+    return [
+      ...(head.length <= width ? [head] : wrap(head, width)),
+      ...wrap(`evidence: ${evidence}`, width - indent.length).map((line) => indent + line),
+      ...(status === "PASS" ? [] : wrap(`fix: ${fix}`, width - indent.length).map((line) => indent + line)),
+    ];
+  });
 }

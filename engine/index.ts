@@ -54,6 +54,7 @@ import {
 } from "./wire";
 import { isDynamicType } from "../providers/resourceTypes";
 import { ProgressListener, reportStep } from "./progress";
+import { programErrorText, programPath } from "./programError";
 
 export { StackSettings } from "./mockMonitor";
 export { StoredProvider } from "./storedProvider";
@@ -272,8 +273,9 @@ export class Engine {
               this.progress,
               "update",
               registration,
-              () => this.apply(host, registration, olds.get(registration.urn)),
+              (planned) => this.apply(host, registration, olds.get(registration.urn), planned),
               (done) => done.step.op,
+              true,
             );
             applied.set(registration.urn, result);
             return { id: result.resource.id || undefined, outputs: result.resource.outputs };
@@ -285,7 +287,7 @@ export class Engine {
       if (failures.length > 0 || errors.length > 0) {
         const untouched = base.resources.filter((old) => !applied.has(old.urn));
         throw new EngineError(
-          failureMessage("up", failures, errors),
+          failureMessage("up", failures, errors, programPath(this.projectDir)),
           snapshot([...registered, ...untouched], provider),
         );
       }
@@ -339,7 +341,10 @@ export class Engine {
         cancellation.ended,
       );
       if (failures.length > 0 || errors.length > 0)
-        throw new EngineError(failureMessage("preview", failures, errors), state);
+        throw new EngineError(
+          failureMessage("preview", failures, errors, programPath(this.projectDir)),
+          state,
+        );
       const steps = order.map((urn) => planned.get(urn)!);
       for (const old of [...base.resources].reverse()) {
         if (!planned.has(old.urn)) steps.push(stepOf("delete", old));
@@ -460,8 +465,11 @@ export class Engine {
     host: ProviderHost,
     registration: Registration,
     old: StateResource | undefined,
+    /** Told the step's operation once it is planned, before any provider write. */
+    planned: (op: StepOp) => void = () => undefined,
   ): Promise<Applied> {
     const plan = await this.plan(host, registration, old);
+    planned(plan.op);
     const resource: StateResource = {
       urn: registration.urn,
       type: registration.type,
@@ -694,12 +702,21 @@ function snapshot(resources: StateResource[], provider: StoredProvider | undefin
   return JSON.parse(JSON.stringify({ resources, ...(provider ? { provider } : {}) })) as EngineState;
 }
 
-/** Provider failures by URN first, then the program's own errors not already among them. */
-function failureMessage(operation: string, failures: string[], errors: unknown[]): string {
+/**
+ * Provider failures by URN first, then the program's own errors, each once and as Pulumi's program runner
+ * reports it (engine/programError.ts). An error that only passes a provider failure on (the SDK's "failed
+ * to register new resource" for the failed resource and for each input waiting on it) is left out: the
+ * failure is already there, under its resource.
+ */
+function failureMessage(operation: string, failures: string[], errors: unknown[], program: string): string {
   const lines = [...failures];
+  const failed = failures.map((line) => line.slice(line.indexOf(": ") + 2));
+  const seen = new Set<string>();
   for (const error of errors) {
     const message = messageOf(error);
-    if (!lines.some((line) => line.endsWith(message))) lines.push(message);
+    if (seen.has(message) || failed.some((failure) => message.endsWith(failure))) continue;
+    seen.add(message);
+    lines.push(programErrorText(error, program));
   }
   return `${operation} failed:\n${[...new Set(lines)].join("\n")}`;
 }

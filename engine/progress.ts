@@ -11,7 +11,10 @@ export interface ProgressEvent {
   urn: string;
   type: string;
   name: string;
-  /** done: the step's operation (`same`, `create`, `update`, `replace`, `delete`). */
+  /**
+   * done: the step's operation (`same`, `create`, `update`, `replace`, `delete`); started: the operation
+   * planned, where the step is reported once planned (the CLI's resource pre-event carries it too).
+   */
   op?: string;
   /** done and failed: seconds since started. */
   seconds?: number;
@@ -28,20 +31,25 @@ export interface ProgressSubject {
   custom: boolean;
 }
 
-/** Runs one step of a resource, reporting its start and its end; `opOf` says what the step turned out to be. */
 /** Seconds since `started` (a performance.now() reading), to a tenth: what progress lines and reports show. */
 export function secondsSince(started: number): number {
   return Math.round((performance.now() - started) / 100) / 10;
 }
 
+/**
+ * Runs one step of a resource, reporting its start and its end; `opOf` says what the step turned out to be.
+ * With `startsWhenPlanned`, the start is reported when `run` calls `planned` with the operation it chose
+ * (so a listener can leave unchanged resources out), or at its end if it never does.
+ */
 export async function reportStep<T>(
   listener: ProgressListener | undefined,
   phase: ProgressPhase,
   subject: ProgressSubject,
-  run: () => Promise<T>,
+  run: (planned: (op: string) => void) => Promise<T>,
   opOf: (result: T) => string,
+  startsWhenPlanned = false,
 ): Promise<T> {
-  if (!listener || !subject.custom) return run();
+  if (!listener || !subject.custom) return run(() => undefined);
   const { urn, type, name } = subject;
   const emit = (event: Omit<ProgressEvent, "phase" | "urn" | "type" | "name">) => {
     try {
@@ -52,12 +60,20 @@ export async function reportStep<T>(
   };
   const started = performance.now();
   const seconds = () => secondsSince(started);
-  emit({ kind: "started" });
+  let hasStarted = false;
+  const start = (op?: string) => {
+    if (hasStarted) return;
+    hasStarted = true;
+    emit({ kind: "started", ...(op === undefined ? {} : { op }) });
+  };
+  if (!startsWhenPlanned) start();
   try {
-    const result = await run();
+    const result = await run(start);
+    start();
     emit({ kind: "done", op: opOf(result), seconds: seconds() });
     return result;
   } catch (error) {
+    start();
     emit({
       kind: "failed",
       seconds: seconds(),

@@ -1,12 +1,15 @@
-// `npm run lab -- --dir <folder> [--nps <n>] [--vpn <n>] [--seed article|healthy]`
+// `npm run lab -- --dir <folder> [--nps <n>] [--vpn <n>] [--seed article|healthy|<check id>]` (--help lists all)
 // Starts the Graph emulator and lab Windows hosts on loopback, writes lab.json, Pulumi.lab.yaml and
 // set-lab-secrets.sh, and runs until SIGINT or SIGTERM. Everything lives in <folder>: a restart keeps
 // the tenant, the hosts, their ports and credentials, so a Pulumi stack pointed at the lab stays valid.
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
+import * as yaml from "js-yaml";
+import { CommandHelp, parseCommandLine, runCommand, UsageError, usageText } from "../cli/commandLine";
 import { cloudEndpoints, mfaClientAppId } from "../config/clouds";
+import { fixes } from "../doctor/checks";
 import { desiredKeyCredential } from "../providers/entra/keyCredentials";
 import {
   graphUserReadPermissions,
@@ -28,7 +31,8 @@ import {
 import { LabWinrmHosts } from "./winrm";
 import { applyCause, LabCause, labCauses } from "./causes";
 import { NpsRadiusServer } from "./radius/npsRadius";
-import { dialInLab } from "./radius/vpnDial";
+import { DialEvents, dialInLab, DialResult } from "./radius/vpnDial";
+import { eventLine } from "./windows/eventLog";
 import {
   LabDescription,
   LabHost,
@@ -37,7 +41,9 @@ import {
   labUserPrincipalName,
   nextSteps,
   pulumiLabYaml,
+  readLabDescription,
   setSecretsScript,
+  shellQuote,
 } from "./stackFiles";
 
 // article and healthy, and one doctor check's cause alone in an otherwise healthy lab (lab/causes.ts).
@@ -61,7 +67,11 @@ export interface LabOptions {
 }
 
 export interface RunningLab {
+  /** The lab's folder (--dir). */
+  dir: string;
   description: LabDescription;
+  /** Where its Pulumi.lab.yaml went: the project folder, or the lab's own when another running lab owns that. */
+  stackFileDir: string;
   /** False when a restart kept the tenant and the hosts as they were left (no --seed, a lab.json found). */
   seeded: boolean;
   graph: GraphEmulator;
@@ -84,48 +94,68 @@ const hostName = (role: LabRole, index: number) => `${role}${String(index + 1).p
 const tenantId = "5f2b8a61-7c1e-4d0a-9b7e-2c6f1a3d9e40";
 const labUsername = "labadmin";
 
-export function parseLabArguments(argv: string[]): Omit<LabOptions, "projectDir"> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      dir: { type: "string" },
-      nps: { type: "string", default: "2" },
-      vpn: { type: "string", default: "1" },
-      seed: { type: "string" },
-      "approval-seconds": { type: "string" },
+export const labCommand: CommandHelp = {
+  name: "npm run lab",
+  synopsis: ["--dir <folder> [options]", "dial <vpn host> <user> [--dir <folder>]"],
+  description:
+    "Starts a Graph emulator and lab Windows hosts on 127.0.0.1, writes <folder>/lab.json, " +
+    "set-lab-secrets.sh and the repository's Pulumi.lab.yaml, and runs until Ctrl+C; a restart " +
+    "with the same --dir keeps the lab as it was. `dial` signs a lab user in through a VPN host.",
+  options: {
+    dir: { type: "string", value: "<folder>", help: "the lab's state folder (required)" },
+    nps: { type: "string", value: "<n>", default: "2", help: `NPS servers, 1 to ${maxHostsPerRole}` },
+    vpn: { type: "string", value: "<n>", default: "1", help: `VPN servers, 0 to ${maxHostsPerRole}` },
+    seed: {
+      type: "string",
+      value: "<seed>",
+      help: "article (first start's default), healthy or a doctor check id",
     },
-    strict: true,
-  });
-  if (!values.dir) throw new Error("npm run lab: expected --dir <folder> for the lab's state, found nothing");
-  const count = (name: "nps" | "vpn", text: string, minimum: number) => {
-    const value = Number(text);
+    "approval-seconds": {
+      type: "string",
+      value: "<s>",
+      help: `seconds to approve MFA, 0 to 600 (default: the lab's, else ${defaultApprovalSeconds})`,
+    },
+  },
+  examples: ["npm run lab -- --dir .lab --nps 2 --vpn 1", "npm run lab -- dial vpn01 alice --dir .lab"],
+};
+
+/** undefined: the person asked for --help. */
+export function parseLabArguments(argv: string[]): Omit<LabOptions, "projectDir"> | undefined {
+  const { help, values } = parseCommandLine(labCommand, argv);
+  if (help) return undefined;
+  const text = (name: string) => values[name] as string | undefined;
+  const dir = text("dir");
+  if (!dir) throw new UsageError("expected --dir <folder> for the lab's state, found nothing");
+  const count = (name: "nps" | "vpn", minimum: number) => {
+    const value = Number(text(name));
     if (!Number.isInteger(value) || value < minimum || value > maxHostsPerRole) {
-      throw new Error(
-        `npm run lab: expected --${name} to be a whole number from ${minimum} to ${maxHostsPerRole}, found ${JSON.stringify(text)}`,
+      throw new UsageError(
+        `expected --${name} to be a whole number from ${minimum} to ${maxHostsPerRole}, found ${JSON.stringify(text(name))}`,
       );
     }
     return value;
   };
-  if (values.seed !== undefined && !(labSeeds as readonly string[]).includes(values.seed)) {
-    throw new Error(
-      `npm run lab: expected --seed article, healthy or a doctor check id (${labCauses.join(", ")}), ` +
-        `found ${JSON.stringify(values.seed)}`,
+  const seed = text("seed");
+  if (seed !== undefined && !(labSeeds as readonly string[]).includes(seed)) {
+    throw new UsageError(
+      `expected --seed article, healthy or a doctor check id (${labCauses.join(", ")}), ` +
+        `found ${JSON.stringify(seed)}`,
     );
   }
-  const approval = values["approval-seconds"];
+  const approval = text("approval-seconds");
   if (
     approval !== undefined &&
     !(Number.isInteger(Number(approval)) && Number(approval) >= 0 && Number(approval) <= 600)
   ) {
-    throw new Error(
-      `npm run lab: expected --approval-seconds to be a whole number from 0 to 600, found ${JSON.stringify(approval)}`,
+    throw new UsageError(
+      `expected --approval-seconds to be a whole number from 0 to 600, found ${JSON.stringify(approval)}`,
     );
   }
   return {
-    dir: path.resolve(values.dir),
-    nps: count("nps", values.nps, 1),
-    vpn: count("vpn", values.vpn, 0),
-    seed: values.seed as LabSeed | undefined,
+    dir: path.resolve(dir),
+    nps: count("nps", 1),
+    vpn: count("vpn", 0),
+    seed: seed as LabSeed | undefined,
     ...(approval === undefined ? {} : { approvalSeconds: Number(approval) }),
   };
 }
@@ -137,10 +167,6 @@ function randomSecret(): string {
     .toString("base64")
     .replace(/[^A-Za-z0-9]/g, "")
     .slice(0, 24);
-}
-
-function readPrevious(file: string): LabDescription | undefined {
-  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as LabDescription) : undefined;
 }
 
 /** Seeds every host's state file; for "healthy", also registers each NPS certificate in the tenant. */
@@ -179,7 +205,9 @@ async function seedHosts(hosts: LabHost[], seed: LabSeed, graph: GraphEmulator):
 export async function startLab(options: LabOptions): Promise<RunningLab> {
   fs.mkdirSync(path.join(options.dir, "hosts"), { recursive: true });
   const labFile = path.join(options.dir, "lab.json");
-  const previous = readPrevious(labFile);
+  // A damaged lab.json stops a restart with its fix; with --seed, that fix, the lab starts over.
+  const previous = options.seed === undefined ? readLabDescription(labFile) : readLabOrNothing(labFile);
+  const stackFileDir = await stackFileFolder(options.projectDir, options.dir);
   const reseed = options.seed !== undefined || previous === undefined;
   const seed: LabSeed = options.seed ?? (previous?.seed as LabSeed | undefined) ?? "article";
   const ca = loadOrCreateLabCa(options.dir);
@@ -222,7 +250,8 @@ export async function startLab(options: LabOptions): Promise<RunningLab> {
     });
     hosts = await LabWinrmHosts.start({ ca, hosts: planned });
     const users: LabUserAccount[] =
-      previous?.users ?? labUserNames.map((name) => ({ name, password: randomSecret() }));
+      previous?.users ??
+      labUserNames.map((name) => ({ name, upn: labUserPrincipalName(name), password: randomSecret() }));
     let approvalSeconds = options.approvalSeconds ?? previous?.mfaApprovalSeconds ?? defaultApprovalSeconds;
     for (const host of planned.filter((entry) => entry.role === "nps")) {
       const before = previous?.hosts.find((entry) => entry.name === host.name)?.radius;
@@ -264,7 +293,7 @@ export async function startLab(options: LabOptions): Promise<RunningLab> {
     // bob's also gives him codes (a TOTP method), which number matching turns into a TOTP prompt.
     if (reseed || graph.users().length === 0)
       await graph.changeUsers(() =>
-        users.map((user) => syncedUser(labUserPrincipalName(user.name), { withCodes: user.name === "bob" })),
+        users.map((user) => syncedUser(user.upn, { withCodes: user.name === "bob" })),
       );
     if (reseed) {
       await seedHosts(labHosts, seed, graph);
@@ -293,18 +322,17 @@ export async function startLab(options: LabOptions): Promise<RunningLab> {
     fs.writeFileSync(labFile, JSON.stringify(description, null, 2) + "\n", { mode: 0o600 });
     fs.writeFileSync(
       path.join(options.dir, "set-lab-secrets.sh"),
-      setSecretsScript(description, options.projectDir),
+      setSecretsScript(description, stackFileDir),
       {
         mode: 0o700,
       },
     );
-    fs.writeFileSync(
-      path.join(options.projectDir, "Pulumi.lab.yaml"),
-      mergeStackFile(options.projectDir, description),
-    );
+    fs.writeFileSync(path.join(stackFileDir, "Pulumi.lab.yaml"), mergeStackFile(stackFileDir, description));
     const running = hosts;
     return {
+      dir: options.dir,
       description,
+      stackFileDir,
       seeded: reseed,
       graph,
       hosts: running,
@@ -322,12 +350,60 @@ export async function startLab(options: LabOptions): Promise<RunningLab> {
   }
 }
 
+/** A lab.json to start over from: a damaged one is as good as none. */
+function readLabOrNothing(file: string): LabDescription | undefined {
+  try {
+    return readLabDescription(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The Graph endpoint a Pulumi.lab.yaml points at, if it is one the lab wrote. */
+function stackFileGraphUrl(file: string): URL | undefined {
+  try {
+    const document = yaml.load(fs.readFileSync(file, "utf8")) as {
+      config?: Record<string, { endpoint?: unknown } | undefined>;
+    };
+    const endpoint = document?.config?.["npsmfa:graph"]?.endpoint;
+    return typeof endpoint === "string" ? new URL(endpoint) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether something accepts connections on a loopback port: a lab's Graph emulator that still runs. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: "127.0.0.1", port });
+    const done = (answer: boolean) => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.setTimeout(2000, () => done(false));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+  });
+}
+
+/**
+ * Where this lab writes Pulumi.lab.yaml: the project folder, unless the file there belongs to a lab that is
+ * still running (its Graph endpoint answers; rewriting the file would break that lab's stack); then the
+ * lab's own folder. Checked before this lab starts, so its own earlier run never counts as running.
+ */
+async function stackFileFolder(projectDir: string, labDir: string): Promise<string> {
+  const graphUrl = stackFileGraphUrl(path.join(projectDir, "Pulumi.lab.yaml"));
+  if (graphUrl?.hostname !== "127.0.0.1" || path.resolve(projectDir) === path.resolve(labDir))
+    return projectDir;
+  return (await listening(Number(graphUrl.port))) ? labDir : projectDir;
+}
+
 /**
  * Pulumi.lab.yaml as the lab needs it. An existing file with the same endpoints is kept as it is, since
  * `pulumi config set --secret` stored the encrypted passwords and the stack's salt in it.
  */
-function mergeStackFile(projectDir: string, description: LabDescription): string {
-  const file = path.join(projectDir, "Pulumi.lab.yaml");
+function mergeStackFile(stackFileDir: string, description: LabDescription): string {
+  const file = path.join(stackFileDir, "Pulumi.lab.yaml");
   const fresh = pulumiLabYaml(description);
   if (!fs.existsSync(file)) return fresh;
   const existing = fs.readFileSync(file, "utf8");
@@ -343,49 +419,100 @@ export function startedLine(dir: string, lab: Pick<RunningLab, "seeded" | "descr
         `(first seeded: ${lab.description.seed}; --seed starts over)`;
 }
 
+const dialHelp: CommandHelp = {
+  name: "npm run lab",
+  synopsis: ["dial <vpn host> <user> [--dir <folder>]"],
+  description:
+    "Signs a lab user (name or UPN, from lab.json) in through a lab VPN server, as a Windows " +
+    "client would, and prints each RADIUS attempt, the outcome and the events it left.",
+  options: { dir: { type: "string", value: "<folder>", default: ".lab", help: "the running lab's folder" } },
+  examples: ["npm run lab -- dial vpn01 alice --dir .lab"],
+};
+
+/** What a dial prints: each attempt, the outcome, its events, and where to look next when it failed. */
+export function dialLines(
+  result: DialResult & { events: DialEvents },
+  labDir: string,
+  upn: string,
+): string[] {
+  return [
+    ...result.attempts.map(
+      (attempt) => `  ${attempt.server} (RADIUS timeout ${attempt.timeoutSeconds} s): ${attempt.outcome}`,
+    ),
+    `${result.vpnHost}: ${result.user} ${result.outcome}`,
+    ...(result.events.length > 0
+      ? ["Events it left:", ...result.events.map(({ host, event }) => `  ${eventLine(host, event)}`)]
+      : []),
+    ...(result.outcome === "connected"
+      ? []
+      : [`Why: npm run doctor -- --lab ${shellQuote(labDir)} --user ${upn}`]),
+  ];
+}
+
 /** `npm run lab -- dial <vpn host> <user> [--dir <folder>]`: one VPN dial against a running lab. */
 export async function dialCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { dir: { type: "string", default: ".lab" } },
-    allowPositionals: true,
-    strict: true,
-  });
-  if (positionals.length !== 2) {
-    throw new Error(
-      `npm run lab -- dial: expected <vpn host> <user>, found ${JSON.stringify(positionals.join(" "))}`,
-    );
+  const { help, values, positionals } = parseCommandLine(dialHelp, argv, true);
+  if (help) {
+    console.log(usageText(dialHelp));
+    return 0;
   }
-  const labFile = path.resolve(values.dir, "lab.json");
-  const lab = readPrevious(labFile);
+  if (positionals.length !== 2) {
+    throw new UsageError(`expected <vpn host> <user>, found ${JSON.stringify(positionals.join(" "))}`);
+  }
+  const labDir = path.resolve(values.dir as string);
+  const labFile = path.join(labDir, "lab.json");
+  const lab = readLabDescription(labFile);
   if (!lab)
     throw new Error(
-      `npm run lab -- dial: expected a running lab's ${labFile}, found none (start one with --dir)`,
+      `expected a running lab's ${labFile}, found none. Start one: npm run lab -- --dir ${shellQuote(values.dir as string)}`,
     );
-  const result = await dialInLab(lab, positionals[0], positionals[1]);
-  for (const attempt of result.attempts) {
-    console.log(`  ${attempt.server} (timeout ${attempt.timeoutSeconds} s): ${attempt.outcome}`);
-  }
-  console.log(`${result.vpnHost}: ${result.user} ${result.outcome}`);
+  const result = await dialInLab(lab, positionals[0], positionals[1], labDir);
+  const upn = lab.users.find((entry) => entry.name === result.user)?.upn ?? result.user;
+  for (const line of dialLines(result, values.dir as string, upn)) console.log(line);
   return result.outcome === "connected" ? 0 : 1;
 }
 
-async function main(): Promise<void> {
-  if (process.argv[2] === "dial") {
-    process.exitCode = await dialCommand(process.argv.slice(3));
-    return;
+/** The start-up text: where everything is, then the next commands for this lab's seed. */
+function startUpLines(options: LabOptions, lab: RunningLab): string[] {
+  const { description } = lab;
+  const seed = description.seed;
+  const cause = (labCauses as readonly string[]).includes(seed) ? (seed as LabCause) : undefined;
+  const user = description.users[0];
+  return [
+    startedLine(options.dir, lab),
+    `  Graph:  ${description.graph.url}`,
+    ...description.hosts.map(
+      (host) => `  ${host.role} ${host.name}: ${host.winrmUrl} (or ${host.winrmHttpUrl}, NTLM, encrypted)`,
+    ),
+    `  users: ${description.users.map((entry) => entry.upn).join(", ")} (passwords in lab.json)`,
+    `  lab.json, set-lab-secrets.sh: ${options.dir}; Pulumi.lab.yaml: ${lab.stackFileDir}`,
+    ...(lab.stackFileDir === options.projectDir
+      ? []
+      : [
+          `  (the Pulumi.lab.yaml in ${options.projectDir} belongs to another lab that is running; it was left as it is)`,
+        ]),
+    nextSteps(options.dir, lab.stackFileDir, {
+      vpn: description.hosts.find((host) => host.role === "vpn")?.name,
+      user,
+      userSeed: cause?.startsWith("user-") ?? false,
+      // A seed the doctor's fix does not send to `pulumi up` is not the stack's to repair.
+      pulumiRepairs: cause === undefined || fixes[cause]("").includes("pulumi up --refresh"),
+    }),
+  ];
+}
+
+async function main(): Promise<number | undefined> {
+  if (process.argv[2] === "dial") return dialCommand(process.argv.slice(3));
+  const parsed = parseLabArguments(process.argv.slice(2));
+  if (!parsed) {
+    console.log(usageText(labCommand));
+    return 0;
   }
   // NPSMFA_LAB_PROJECT_DIR: where Pulumi.lab.yaml goes instead of this repo (tests run the CLI without touching it).
   const projectDir = path.resolve(process.env.NPSMFA_LAB_PROJECT_DIR || path.join(__dirname, ".."));
-  const options = { ...parseLabArguments(process.argv.slice(2)), projectDir };
+  const options = { ...parsed, projectDir };
   const lab = await startLab(options);
-  console.log(startedLine(options.dir, lab));
-  console.log(`  Graph:  ${lab.description.graph.url}`);
-  for (const host of lab.description.hosts) {
-    console.log(`  ${host.role} ${host.name}: ${host.winrmUrl} (or ${host.winrmHttpUrl}, NTLM, encrypted)`);
-  }
-  console.log(`  lab.json, set-lab-secrets.sh: ${options.dir}; Pulumi.lab.yaml: ${options.projectDir}`);
-  console.log(nextSteps(options.dir, options.projectDir));
+  for (const line of startUpLines(options, lab)) console.log(line);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -394,7 +521,7 @@ async function main(): Promise<void> {
     lab.stop().then(
       () => process.exit(0),
       (error) => {
-        console.error(`lab: stopping failed: ${(error as Error).message}`);
+        console.error(`npm run lab: stopping failed: ${(error as Error).message}`);
         process.exit(1);
       },
     );
@@ -407,11 +534,8 @@ async function main(): Promise<void> {
   setInterval(() => {
     if (process.ppid !== parent) stop("parent exited");
   }, 500).unref();
+  return undefined;
 }
 
-if (require.main === module) {
-  main().catch((error) => {
-    console.error((error as Error).message);
-    process.exit(1);
-  });
-}
+if (require.main === module)
+  runCommand(process.argv[2] === "dial" ? "npm run lab -- dial" : "npm run lab", main);

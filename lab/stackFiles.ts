@@ -1,7 +1,10 @@
 // What the lab writes for a person to use it: lab.json (every endpoint), Pulumi.lab.yaml (every
 // non-secret setting) and set-lab-secrets.sh (the secrets, set encrypted through the Pulumi CLI).
 // Pure functions from the lab's description to file text; lab/cli.ts does the writing.
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as yaml from "js-yaml";
+import { z } from "zod";
 import type { CloudName } from "../config/clouds";
 import { configNamespace } from "../config/keys";
 
@@ -23,6 +26,8 @@ export interface LabHost {
 /** A person who dials the VPN: an account of the lab's directory (what NPS checks the password against). */
 export interface LabUserAccount {
   name: string;
+  /** The name `--user` and Graph know: labUserPrincipalName(name). */
+  upn: string;
   password: string;
 }
 
@@ -44,6 +49,59 @@ export interface LabDescription {
   users: LabUserAccount[];
   /** How long a user takes to approve the MFA prompt on the phone. */
   mfaApprovalSeconds: number;
+}
+
+const labFileSchema = z.object({
+  tenantId: z.string(),
+  caFile: z.string(),
+  graph: z.object({ url: z.string(), authority: z.string(), clientId: z.string(), clientSecret: z.string() }),
+  hosts: z.array(
+    z.object({
+      name: z.string(),
+      role: z.enum(["nps", "vpn"]),
+      winrmUrl: z.string(),
+      winrmHttpUrl: z.string(),
+      username: z.string(),
+      password: z.string(),
+      stateFile: z.string(),
+      radius: z.object({ port: z.number(), secret: z.string() }).optional(),
+    }),
+  ),
+  seed: z.string(),
+  graphStateFile: z.string(),
+  // Labs written before UPNs were recorded: the UPN follows from the name.
+  users: z.array(
+    z
+      .object({ name: z.string(), upn: z.string().optional(), password: z.string() })
+      .transform((user) => ({ ...user, upn: user.upn ?? labUserPrincipalName(user.name) })),
+  ),
+  mfaApprovalSeconds: z.number(),
+});
+
+/**
+ * A lab's lab.json, or undefined when there is none. A damaged or foreign file is named with what is wrong
+ * and the fix, never handed on to fail later with an internal TypeError.
+ */
+export function readLabDescription(file: string): LabDescription | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  const damaged = (found: string) =>
+    new Error(
+      `${file}: expected the lab description that npm run lab writes, found ${found}. Start that lab over ` +
+        `(it rewrites the file): npm run lab -- --dir ${shellQuote(path.dirname(file))} --seed article`,
+    );
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch {
+    throw damaged("text that is not JSON");
+  }
+  const result = labFileSchema.safeParse(parsed);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue.path.length > 0 ? `"${issue.path.join(".")}"` : "the top level";
+    throw damaged(`JSON without a valid ${where} (${issue.message})`);
+  }
+  return result.data;
 }
 
 export const labStackName = "lab";
@@ -135,17 +193,40 @@ export function setSecretsScript(lab: LabDescription, projectDir: string): strin
   return lines.join("\n") + "\n";
 }
 
-export function nextSteps(labDir: string, projectDir: string): string {
-  return [
-    "The lab is running. In another terminal:",
+/** What the start-up text's next commands depend on besides the folders. */
+export interface NextStepsContext {
+  /** A VPN host and a user to dial with; no dial line without a VPN host. */
+  vpn?: string;
+  user?: LabUserAccount;
+  /** The seed breaks a user (the doctor then needs `--user`). */
+  userSeed?: boolean;
+  /** False for a seed the stack cannot repair (a user without an MFA method): no `pulumi up` is offered. */
+  pulumiRepairs?: boolean;
+}
+
+export function nextSteps(labDir: string, projectDir: string, context: NextStepsContext = {}): string {
+  const dir = shellQuote(labDir);
+  const user = context.user;
+  const doctorUser = context.userSeed && user ? ` --user ${user.upn}` : "";
+  const pulumi = [
     `  cd ${shellQuote(projectDir)}`,
     "  pulumi login --local                  # once",
     "  export PULUMI_CONFIG_PASSPHRASE=lab   # the local backend encrypts secrets with a passphrase",
     `  pulumi stack select --create ${labStackName}`,
     `  sh ${shellQuote(`${labDir}/set-lab-secrets.sh`)}`,
     `  pulumi preview --refresh -s ${labStackName}   # a new stack: every resource it will create`,
-    `  pulumi up --refresh -s ${labStackName}        # repair the article's state`,
+    `  pulumi up --refresh -s ${labStackName}        # repair what the seed broke`,
     `  pulumi preview --refresh --expect-no-changes -s ${labStackName}`,
+  ];
+  return [
+    "The lab is running. In another terminal, from the repository:",
+    ...(context.vpn && user
+      ? [`  npm run lab -- dial ${context.vpn} ${user.name} --dir ${dir}   # a VPN dial as ${user.upn}`]
+      : []),
+    `  npm run doctor -- --lab ${dir}${doctorUser}   # why sign-in fails, read-only`,
+    ...(context.pulumiRepairs === false
+      ? ["The stack cannot repair this seed: the doctor's FIX column says what a person does."]
+      : ["With the Pulumi CLI:", ...pulumi]),
     "Stop the lab with Ctrl+C; its state stays in the folder for the next start.",
   ].join("\n");
 }

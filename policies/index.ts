@@ -9,6 +9,7 @@ import { npsCertificateNotExpiring } from "./rules/npsCertificateNotExpiring";
 import { npsCertificateRegistered } from "./rules/npsCertificateRegistered";
 import { npsExtensionSettingsConsistent } from "./rules/npsExtensionSettingsConsistent";
 import { numberMatchingApproveDeny } from "./rules/numberMatchingApproveDeny";
+import { thumbprintPinningNeedsExtensionVersion } from "./rules/thumbprintPinningNeedsExtensionVersion";
 import { radiusTimeoutMinimum } from "./rules/radiusTimeoutMinimum";
 import { winrmHttpsVerified } from "./rules/winrmHttpsVerified";
 
@@ -25,5 +26,6 @@ new PolicyPack("npsmfa-ests-token-error", {
     npsExtensionSettingsConsistent,
     extensionNpsNotProxy,
     numberMatchingApproveDeny,
+    thumbprintPinningNeedsExtensionVersion,
   ],
 });

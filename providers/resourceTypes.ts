@@ -114,6 +114,8 @@ export interface NpsExtensionSettingsInputs {
    * applied to the host: the policy pack reads it to judge OVERRIDE_NUMBER_MATCHING_WITH_OTP.
    */
   radiusAuthentication?: RadiusAuthentication;
+  /** The oldest extension version the stack accepts (extension.minimumVersion): older is drift, and apply refuses. */
+  minimumExtensionVersion?: string;
   /** Declared true: the extension's DLLs are registered with NPS (AuthSrv\Parameters). Never installed by us. */
   extensionInstalled?: boolean;
 }

@@ -48,7 +48,9 @@ const slowestFirst = [
   "tests/lab/radius.test.ts",
   "tests/entra/npsCertificateCredential.test.ts",
   "tests/scenario/failedRestart.test.ts",
+  "tests/scenario/healthy.test.ts",
   "tests/doctor/lab.test.ts",
+  "tests/scenario/badInput.test.ts",
   "tests/engine/progress.test.ts",
 ];
 

@@ -5,7 +5,11 @@ import * as crypto from "node:crypto";
 import * as https from "node:https";
 import forge from "node-forge";
 import { cloudEndpoints, mfaClientAppId, mfaConnectorAppId } from "../../config/clouds";
-import { atLeast, totpPromptMinimumVersion } from "../../config/extensionVersions";
+import {
+  atLeast,
+  clientCertIdentifierMinimumVersion,
+  totpPromptMinimumVersion,
+} from "../../config/extensionVersions";
 import { totpMethodTypes } from "../../doctor/facts";
 import {
   HostCertificate,
@@ -69,15 +73,19 @@ export function totpPromptApplies(
 }
 
 /**
- * The certificate the extension signs with: the one CLIENT_CERT_IDENTIFIER pins (extension 1.2.2893.1+),
- * else the valid `CN=<tenant>, OU=Microsoft NPS Extension` certificate that lasts longest. IAS runs as
- * NETWORK SERVICE, so a key it cannot read is no certificate at all.
+ * The certificate the extension signs with: the one CLIENT_CERT_IDENTIFIER pins (extension 1.2.2893.1+;
+ * older versions ignore the value), else the valid `CN=<tenant>, OU=Microsoft NPS Extension` certificate that
+ * lasts longest. IAS runs as NETWORK SERVICE, so a key it cannot read is no certificate at all.
  */
 export function extensionCertificate(
   loaded: IasLoadedConfiguration,
   now = new Date(),
+  version: string | undefined = clientCertIdentifierMinimumVersion,
 ): { certificate: HostCertificate } | { problem: string } {
-  const { tenantId, pinnedThumbprint } = extensionSettings(loaded.settings);
+  const { tenantId } = extensionSettings(loaded.settings);
+  const pinnedThumbprint = atLeast(version, clientCertIdentifierMinimumVersion)
+    ? extensionSettings(loaded.settings).pinnedThumbprint
+    : "";
   const subject = `CN=${tenantId}, OU=Microsoft NPS Extension`;
   const candidates = pinnedThumbprint
     ? loaded.certificates.filter((entry) => entry.thumbprint.toUpperCase() === pinnedThumbprint)
@@ -173,10 +181,11 @@ function post(url: URL, route: LoginRoute, form: URLSearchParams): Promise<{ sta
 export async function acquireExtensionToken(
   loaded: IasLoadedConfiguration,
   route: LoginRoute,
+  version: string | undefined,
   now = new Date(),
 ): Promise<TokenOutcome> {
   const settings = extensionSettings(loaded.settings);
-  const chosen = extensionCertificate(loaded, now);
+  const chosen = extensionCertificate(loaded, now, version);
   if ("problem" in chosen) return { ok: false, reason: chosen.problem };
   const endpoint = new URL(`${settings.stsUrl}${settings.tenantId}/oauth2/token`);
   const form = new URLSearchParams({

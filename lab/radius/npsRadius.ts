@@ -9,6 +9,7 @@ import * as dgram from "node:dgram";
 import type { AddressInfo } from "node:net";
 import { authenticationTypes } from "../../doctor/facts";
 import { logHostEvent } from "../windows/eventLog";
+import { listenUdp } from "./udp";
 import { HostState, readHostState } from "../windows/hostState";
 import {
   authenticatorResponse,
@@ -183,10 +184,9 @@ export class NpsRadiusServer {
   private readonly pending = new Set<NodeJS.Timeout>();
   private readonly handledListeners: ((request: HandledRequest) => void)[] = [];
 
-  private constructor(
-    private readonly options: NpsRadiusOptions,
-    private readonly socket: dgram.Socket,
-  ) {}
+  private socket!: dgram.Socket;
+
+  private constructor(private readonly options: NpsRadiusOptions) {}
 
   get port(): number {
     return (this.socket.address() as AddressInfo).port;
@@ -197,18 +197,10 @@ export class NpsRadiusServer {
   }
 
   static async start(options: NpsRadiusOptions): Promise<NpsRadiusServer> {
-    const socket = dgram.createSocket("udp4");
-    const server = new NpsRadiusServer(options, socket);
-    socket.on("message", (message, remote) => {
-      server.handle(message, remote).catch((error: Error) => {
-        // A lab fault, not NPS behaviour: say so where the operator of the lab sees it.
-        console.error(`lab NPS ${options.hostname}: ${error.message}`);
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      socket.once("error", reject);
-      socket.bind(options.port, "127.0.0.1", () => resolve());
-    });
+    const server = new NpsRadiusServer(options);
+    server.socket = await listenUdp(options.port, `lab NPS ${options.hostname}`, (message, remote) =>
+      server.handle(message, remote),
+    );
     return server;
   }
 
@@ -280,7 +272,7 @@ export class NpsRadiusServer {
       return deny("credentialsMismatch", "unknown user or wrong password");
 
     const token: TokenOutcome = ias.loaded
-      ? await acquireExtensionToken(ias.loaded, this.options.login)
+      ? await acquireExtensionToken(ias.loaded, this.options.login, state.npsExtensionVersion)
       : { ok: false, reason: "IAS started without the extension's settings" };
     if (!token.ok) {
       const correlation = crypto.randomUUID();

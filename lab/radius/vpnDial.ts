@@ -2,11 +2,16 @@
 // accepts it: RRAS's Set-VpnAuthProtocol -UserAuthProtocolAccepted) go to the NPS servers RRAS holds
 // (Get-RemoteAccessRadius, Purpose Authentication), highest score first, each waited for as long as its
 // Timeout says (Learn, Add-RemoteAccessRadius: -Score orders the servers, -Timeout is how long RRAS waits
-// for an answer before it tries the next). No answer from any: the client gives up with RasClient 20221.
+// for an answer before it tries the next). A dial that fails leaves RasClient event 20227
+// (ROUTERLOG_RASCONNECTION_FAILED, "... which has failed. The error code returned on failure is ...") in the
+// Application log of the Windows client that dialled, not of the VPN server (TechNet cc773769, "RAS Connection
+// Establishment"; "RAS Connection Establishment Issues"): the lab writes it to the dialling side's record,
+// the dial's result and the client log in the lab folder (clientEventLog).
 import * as crypto from "node:crypto";
 import * as dgram from "node:dgram";
-import { logHostEvent } from "../windows/eventLog";
-import { readHostState } from "../windows/hostState";
+import * as path from "node:path";
+import { appendEvent, loggedHostEvents } from "../windows/eventLog";
+import { HostEvent, readHostState } from "../windows/hostState";
 import type { LabDescription } from "../stackFiles";
 import {
   authenticatorResponse,
@@ -40,6 +45,8 @@ export interface DialOptions {
   password: string;
   /** How the client proves the password; PAP unless the VPN server accepts MS-CHAPv2. */
   protocol?: "pap" | "mschapv2";
+  /** The dialling client's Application log (JSON lines): where its RasClient events go. */
+  clientLog: string;
 }
 
 /** "challenged": NPS asked for a code (Access-Challenge), which Windows' VPN client has no field for. */
@@ -50,6 +57,29 @@ export interface DialResult {
   user: string;
   outcome: "connected" | "rejected" | "failed";
   attempts: { server: string; timeoutSeconds: number; outcome: AttemptOutcome }[];
+  /** What the dialling client logged (RasClient 20227 when it failed). */
+  clientEvents: HostEvent[];
+}
+
+/** The name the lab gives the dialling Windows client in event lines. */
+export const clientName = "client";
+
+/** The dialling client's Application log in a lab folder. */
+export function clientEventLog(labDir: string): string {
+  return path.join(labDir, "client.events.jsonl");
+}
+
+/** RasClient 20227 in the form Windows' template gives it (cc773769), with the RAS error code. */
+function connectionFailed(user: string, errorCode: number): Omit<HostEvent, "timeCreated"> {
+  return {
+    logName: "Application",
+    id: 20227,
+    level: 2,
+    providerName: "RasClient",
+    message:
+      `The user ${user} dialed a connection named Always On VPN which has failed. ` +
+      `The error code returned on failure is ${errorCode}.`,
+  };
 }
 
 /**
@@ -151,34 +181,27 @@ export async function dial(options: DialOptions): Promise<DialResult> {
     attempts.push({ server: server.serverName, timeoutSeconds: server.timeout, outcome });
     // An answer of any kind ends the dial: RRAS tries the next server only when one does not answer.
     if (outcome === "accepted" || outcome === "rejected" || outcome === "challenged") {
-      if (outcome !== "accepted") {
-        logHostEvent(options.vpnStateFile, {
-          logName: "Application",
-          id: 20227,
-          level: 2,
-          providerName: "RasClient",
-          message: `The user ${options.user} dialed a connection named Always On VPN which has failed. The error code returned on failure is 691.`,
-        });
-      }
       return {
         vpnHost: options.vpnHostname,
         user: options.user,
         outcome: outcome === "accepted" ? "connected" : "rejected",
         attempts,
+        // 691: ERROR_AUTHENTICATION_FAILURE (raserror.h), access denied for the user name or password.
+        clientEvents:
+          outcome === "accepted" ? [] : [appendEvent(options.clientLog, connectionFailed(options.user, 691))],
       };
     }
   }
-  logHostEvent(options.vpnStateFile, {
-    logName: "Application",
-    id: 20221,
-    level: 2,
-    providerName: "RasClient",
-    message:
-      `The user ${options.user} dialed a connection named Always On VPN which has failed: no RADIUS server answered ` +
-      `(${attempts.map((attempt) => `${attempt.server} after ${attempt.timeoutSeconds} s`).join(", ") || "none configured"}); ` +
-      "the port used for this connection was closed.",
-  });
-  return { vpnHost: options.vpnHostname, user: options.user, outcome: "failed", attempts };
+  // No NPS answered in time: the client shows "the port used for this connection was closed"; its event
+  // carries error code 0, as the seed article's client logged it.
+  const failed = appendEvent(options.clientLog, connectionFailed(options.user, 0));
+  return {
+    vpnHost: options.vpnHostname,
+    user: options.user,
+    outcome: "failed",
+    attempts,
+    clientEvents: [failed],
+  };
 }
 
 /** The protocol Windows' VPN client and RRAS agree on: MS-CHAPv2 where RRAS accepts it, else PAP. */
@@ -186,26 +209,54 @@ export function dialProtocol(accepted: string[] | undefined): "pap" | "mschapv2"
   return (accepted ?? []).some((name) => name.toLowerCase() === "mschapv2") ? "mschapv2" : "pap";
 }
 
-/** A dial in a running lab described by its lab.json: endpoints, secrets and the user's password from it. */
-export function dialInLab(lab: LabDescription, vpnHost: string, user: string): Promise<DialResult> {
+/** Events of a dial, one host each: the lab hosts' logs since it started, then the client's. */
+export type DialEvents = { host: string; event: HostEvent }[];
+
+/**
+ * A dial in a running lab described by its lab.json (endpoints, secrets, the user's password), from the
+ * client whose log is in `labDir`. `user` is a lab user's name or UPN; one the lab does not know is refused
+ * with the known ones. `events` are those the dial left on the lab's hosts and on the client, oldest first.
+ */
+export async function dialInLab(
+  lab: LabDescription,
+  vpnHost: string,
+  user: string,
+  labDir: string,
+): Promise<DialResult & { events: DialEvents }> {
   const vpn = lab.hosts.find(
     (host) => host.role === "vpn" && host.name.toLowerCase() === vpnHost.toLowerCase(),
   );
   if (!vpn) {
     const names = lab.hosts.filter((host) => host.role === "vpn").map((host) => host.name);
     throw new Error(
-      `lab dial: expected a VPN host of the lab (${names.join(", ") || "none"}), found ${JSON.stringify(vpnHost)}`,
+      `expected a VPN host of the lab (${names.join(", ") || "none"}), found ${JSON.stringify(vpnHost)}`,
     );
   }
-  const account = (lab.users ?? []).find((entry) => entry.name.toLowerCase() === user.toLowerCase());
+  const wanted = user.toLowerCase();
+  const account = lab.users.find(
+    (entry) => entry.name.toLowerCase() === wanted || entry.upn.toLowerCase() === wanted,
+  );
+  if (!account) {
+    const known = lab.users.map((entry) => `${entry.name} (${entry.upn})`).join(", ");
+    throw new Error(`${JSON.stringify(user)} is not a user of the lab; its users are ${known}`);
+  }
   const npsServers: Record<string, RadiusEndpoint> = {};
   for (const host of lab.hosts) if (host.radius) npsServers[host.name] = host.radius;
-  return dial({
+  const since = new Date().toISOString();
+  const result = await dial({
     vpnHostname: vpn.name,
     vpnStateFile: vpn.stateFile,
     npsServers,
-    user,
-    // An unknown user dials with a password of their own, as a person would: NPS rejects it.
-    password: account?.password ?? "not-a-lab-password",
+    user: account.name,
+    password: account.password,
+    clientLog: clientEventLog(labDir),
   });
+  const hostEvents = lab.hosts
+    .flatMap((host) => loggedHostEvents(host.stateFile).map((event) => ({ host: host.name, event })))
+    .filter(({ event }) => event.timeCreated >= since)
+    .sort((a, b) => a.event.timeCreated.localeCompare(b.event.timeCreated));
+  return {
+    ...result,
+    events: [...hostEvents, ...result.clientEvents.map((event) => ({ host: clientName, event }))],
+  };
 }

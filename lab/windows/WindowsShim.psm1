@@ -425,16 +425,25 @@ function Remove-Item {
     }
 }
 
+# Enhanced key usage OIDs (New-SelfSignedCertificate reference, -TextExtension).
+$script:ClientAuthenticationOid = '1.3.6.1.5.5.7.3.2'
+$script:ServerAuthenticationOid = '1.3.6.1.5.5.7.3.1'
+
 function New-ShimCertificateEntry {
-    param([string] $Subject, [DateTimeOffset] $NotBefore, [DateTimeOffset] $NotAfter, [int] $KeyLength = 2048, [ValidateSet('capi', 'cng')][string] $KeyStorage = 'capi')
+    param(
+        [string] $Subject, [DateTimeOffset] $NotBefore, [DateTimeOffset] $NotAfter, [int] $KeyLength = 2048, [ValidateSet('capi', 'cng')][string] $KeyStorage = 'capi',
+        [string[]] $EnhancedKeyUsage = @($script:ClientAuthenticationOid), [string] $KeyUsage = 'DigitalSignature, KeyEncipherment'
+    )
     $rsa = [System.Security.Cryptography.RSA]::Create($KeyLength)
     try {
         $request = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new($Subject, $rsa, [System.Security.Cryptography.HashAlgorithmName]::SHA256, [System.Security.Cryptography.RSASignaturePadding]::Pkcs1)
-        $usage = [System.Security.Cryptography.X509Certificates.X509KeyUsageFlags]'DigitalSignature, KeyEncipherment'
+        $usage = [System.Security.Cryptography.X509Certificates.X509KeyUsageFlags]$KeyUsage
         $request.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509KeyUsageExtension]::new($usage, $false))
-        $oids = [System.Security.Cryptography.OidCollection]::new()
-        [void]$oids.Add([System.Security.Cryptography.Oid]::new('1.3.6.1.5.5.7.3.2'))
-        $request.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension]::new($oids, $false))
+        if ($EnhancedKeyUsage.Count -gt 0) {
+            $oids = [System.Security.Cryptography.OidCollection]::new()
+            foreach ($oid in $EnhancedKeyUsage) { [void]$oids.Add([System.Security.Cryptography.Oid]::new($oid)) }
+            $request.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension]::new($oids, $false))
+        }
         $request.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509SubjectKeyIdentifierExtension]::new($request.PublicKey, $false))
         $certificate = $request.CreateSelfSigned($NotBefore, $NotAfter)
         $container = '{0}_{1}' -f ([guid]::NewGuid().ToString('N')), ([guid]::NewGuid().ToString())
@@ -472,6 +481,10 @@ function Test-ShimWindows2012R2 {
 # New-SelfSignedCertificate.md, removed as archived in 374feaa9).
 # The key goes to the provider named: a CSP ("... Cryptographic Provider") keeps a CAPI key, anything else,
 # and the default "Microsoft Software Key Storage Provider", a CNG key.
+# Enhanced key usage: what -TextExtension '2.5.29.37={text}<oid>,<oid>' names. Without it, the default -Type
+# SSLServerAuthentication makes "an SSL server certificate" (the reference's example 1): the lab gives it Server
+# Authentication only. Whether Windows adds Client Authentication there too is not documented, so a script that
+# needs it must ask for it.
 function New-SelfSignedCertificate {
     [CmdletBinding()]
     param(
@@ -486,7 +499,9 @@ function New-SelfSignedCertificate {
         [ValidateSet('Exportable', 'ExportableEncrypted', 'NonExportable')][string[]] $KeyExportPolicy,
         [string] $HashAlgorithm,
         [string[]] $KeyUsage,
-        [string] $FriendlyName
+        [string] $FriendlyName,
+        [ValidateSet('Custom', 'CodeSigningCert', 'DocumentEncryptionCert', 'SSLServerAuthentication', 'DocumentEncryptionCertLegacyCsp')][string] $Type = 'SSLServerAuthentication',
+        [string[]] $TextExtension
     )
     Sync-CallerPreference $PSCmdlet
     if (Test-ShimWindows2012R2) {
@@ -498,7 +513,14 @@ function New-SelfSignedCertificate {
     }
     if ((Resolve-ShimPath $CertStoreLocation).Kind -ne 'Cert') { throw "WindowsShim: only Cert:\LocalMachine\My is emulated, not $CertStoreLocation" }
     $storage = if ($Provider -match 'Cryptographic Provider') { 'capi' } else { 'cng' }
-    $entry = New-ShimCertificateEntry -Subject $Subject -NotBefore ([DateTimeOffset]$NotBefore) -NotAfter ([DateTimeOffset]$NotAfter) -KeyLength $KeyLength -KeyStorage $storage
+    $ekus = @()
+    if ($Type -eq 'SSLServerAuthentication') { $ekus = @($script:ServerAuthenticationOid) }
+    foreach ($extension in @($TextExtension)) {
+        if ("$extension" -match '^2\.5\.29\.37=(\{critical\})?\{text\}(.+)$') { $ekus = @($Matches[2] -split ',' | ForEach-Object { $_.Trim() }) }
+        elseif ($extension) { throw "WindowsShim: New-SelfSignedCertificate -TextExtension: only the enhanced key usage (2.5.29.37={text}...) is emulated, not $extension" }
+    }
+    $usage = if ($KeyUsage) { $KeyUsage -join ', ' } else { 'DigitalSignature, KeyEncipherment' }
+    $entry = New-ShimCertificateEntry -Subject $Subject -NotBefore ([DateTimeOffset]$NotBefore) -NotAfter ([DateTimeOffset]$NotAfter) -KeyLength $KeyLength -KeyStorage $storage -EnhancedKeyUsage $ekus -KeyUsage $usage
     Update-ShimState { param($state) [void]$state.certificates.Add($entry) }
     ConvertTo-ShimCertificate $entry
 }
@@ -643,7 +665,31 @@ function New-ShimIasLoadedConfiguration {
     $settingsKey = 'HKLM:\SOFTWARE\Microsoft\AzureMfa'
     $settings = @{}
     foreach ($key in @($State.registry.Keys)) { if ($key -ieq $settingsKey) { $settings = $State.registry[$key].Clone() } }
-    @{ startedAt = $StartedAt; settings = $settings; certificates = @($State.certificates | ForEach-Object { $_.Clone() }) }
+    @{
+        startedAt = $StartedAt; settings = $settings; certificates = @($State.certificates | ForEach-Object { $_.Clone() })
+        remoteRadiusServerGroups = @($State.remoteRadiusServerGroups | ConvertTo-Json -Depth 10 | ConvertFrom-Json -AsHashtable)
+    }
+}
+
+# The NPS extension as IAS loads it: with an expired certificate of its subject in LocalMachine\My it logs an
+# error at start (Learn, howto-mfa-nps-extension: "Having expired certificates can cause issues with the NPS
+# Extension starting"; a field report, koetzingit.de "Invalid certificate of the Azure Multi-Factor Auth
+# Client", saw a Critical AuthZ event naming CLIENT_CERT_IDENTIFIER). Event ID and wording are the lab's own.
+function Add-ShimExtensionStartEvent {
+    param($State)
+    $installed = $State.ContainsKey('npsExtensionVersion') -and $State.npsExtensionVersion
+    $settings = $null
+    foreach ($key in @($State.registry.Keys)) { if ($key -ieq 'HKLM:\SOFTWARE\Microsoft\AzureMfa') { $settings = $State.registry[$key] } }
+    if (-not $installed -or $null -eq $settings -or -not $settings['TENANT_ID']) { return }
+    $subject = "CN=$($settings['TENANT_ID']), OU=Microsoft NPS Extension"
+    $now = Get-ShimNow
+    foreach ($certificate in @($State.certificates | Where-Object { $_.subject -eq $subject -and [DateTimeOffset]::Parse($_.notAfter, [cultureinfo]::InvariantCulture) -lt $now })) {
+        [void]$State.events.Add(@{
+                logName = 'AuthZAdminCh'; id = 1; level = 2; providerName = 'Microsoft-AzureMfa-AuthZ'
+                timeCreated = Format-ShimTime $now.AddMilliseconds(1)
+                message = "NPS Extension for Azure MFA: the certificate $($certificate.thumbprint) ($subject) in LocalMachine\My expired on $($certificate.notAfter); the extension did not start cleanly. Delete expired certificates."
+            })
+    }
 }
 
 # Applies one service transition and records it in the service's history, with the faults a test seeded:
@@ -671,7 +717,10 @@ function Invoke-ShimServiceChange {
             } else {
                 $service.status = 'Running'
                 $record.startedAt = Format-ShimTime (Get-ShimNow)
-                if ($key -ieq 'IAS') { $service.loaded = New-ShimIasLoadedConfiguration $state $record.startedAt }
+                if ($key -ieq 'IAS') {
+                    $service.loaded = New-ShimIasLoadedConfiguration $state $record.startedAt
+                    Add-ShimExtensionStartEvent $state
+                }
                 if ($faults['authzErrorsAfterRestart']) {
                     [void]$state.events.Add(@{
                             logName = 'AuthZAdminCh'; id = 3; level = 2; providerName = 'AuthZ'
@@ -804,9 +853,14 @@ function Set-RemoteAccessRadius {
 # returns the service SDO, and properties are read and written by the numeric IDs of sdoias.h:
 # IASPROPERTIES.PROPERTY_IAS_RADIUSSERVERGROUPS_COLLECTION = 0x400 on the service, PROPERTY_SDO_NAME = 2 and
 # RADIUSSERVERGROUPPROPERTIES.PROPERTY_RADIUSSERVERGROUP_SERVERS_COLLECTION = 0x400 on a group,
-# RADIUSSERVERPROPERTIES.PROPERTY_RADIUSSERVER_ADDRESS = 0x404 and _TIMEOUT = 0x408 on a server; ISdo.Apply
-# saves a server's changes. Without the NPS role the class is not registered and creating it fails (REGDB_E_CLASSNOTREG).
-$script:SdoIds = @{ Name = 2; Collection = 0x400; Address = 0x404; Timeout = 0x408 }
+# RADIUSSERVERPROPERTIES.PROPERTY_RADIUSSERVER_ADDRESS = 0x404, _TIMEOUT = 0x408 and _BLACKOUT = 0x40A on a server;
+# ISdo.Apply saves a server's changes to the configuration. The running IAS keeps forwarding with what it read
+# at its start until ISdoServiceControl::ResetService, on the service SDO, makes it refresh its data (Learn:
+# windows/win32/api/sdoias/nn-sdoias-isdoservicecontrol); the lab's proxy forwards with services.IAS.loaded.
+# A server seeded without a blackout has the console's default, 30 s (Learn: howto-mfa-nps-extension-rdg).
+# Without the NPS role the class is not registered and creating it fails (REGDB_E_CLASSNOTREG).
+$script:SdoIds = @{ Name = 2; Collection = 0x400; Address = 0x404; Timeout = 0x408; Blackout = 0x40A }
+$script:SdoDefaultBlackoutSeconds = 30
 # Network policies (read only here): the service's PROPERTY_IAS_POLICIES_COLLECTION = 0x401 and
 # PROPERTY_IAS_PROFILES_COLLECTION = 0x402; a policy's POLICYPROPERTIES PROPERTY_POLICY_MERIT = 0x401,
 # PROPERTY_POLICY_PROFILE_NAME = 0x404 (the profile of the same name), PROPERTY_POLICY_ENABLED = 0x407; a profile's
@@ -853,6 +907,19 @@ function New-ShimSdoService {
         if ($id -eq $script:SdoPolicyIds.Profiles) { return , @($policies | ForEach-Object { New-ShimSdoProfile $_ }) }
         $groups = @($state.remoteRadiusServerGroups)
         , @(for ($g = 0; $g -lt $groups.Count; $g++) { New-ShimSdoGroup $g $groups[$g] })
+    }
+    # Whether Windows refuses a reset of a stopped IAS is not documented: the lab refuses it, so scripts may not rely on it.
+    $service | Add-Member -MemberType ScriptMethod -Name ResetService -Value {
+        Update-ShimState {
+            param($state)
+            $ias = $null
+            foreach ($key in @($state.services.Keys)) { if ($key -ieq 'IAS') { $ias = $state.services[$key] } }
+            if ($null -eq $ias -or $ias.status -ne 'Running' -or -not $ias.ContainsKey('loaded')) {
+                throw [System.Runtime.InteropServices.COMException]::new('ResetService: the IAS service is not running.', -2147023834)
+            }
+            $ias.loaded.remoteRadiusServerGroups = @($state.remoteRadiusServerGroups | ConvertTo-Json -Depth 10 | ConvertFrom-Json -AsHashtable)
+            $ias.loaded.resetAt = Format-ShimTime (Get-ShimNow)
+        }
     }
     $service
 }
@@ -908,28 +975,34 @@ function New-ShimSdoGroup {
 
 function New-ShimSdoServer {
     param([int] $GroupIndex, [int] $ServerIndex, $Server)
-    $sdo = [pscustomobject]@{ GroupIndex = $GroupIndex; ServerIndex = $ServerIndex; Address = $Server.address; Timeout = [int]$Server.timeout; Pending = $null }
+    $values = @{ $script:SdoIds.Address = $Server.address; $script:SdoIds.Timeout = [int]$Server.timeout; $script:SdoIds.Blackout = $script:SdoDefaultBlackoutSeconds }
+    if ($Server.ContainsKey('blackout')) { $values[$script:SdoIds.Blackout] = [int]$Server.blackout }
+    $sdo = [pscustomobject]@{ GroupIndex = $GroupIndex; ServerIndex = $ServerIndex; Values = $values; Pending = @{} }
     $sdo | Add-Member -MemberType ScriptMethod -Name GetProperty -Value {
         param($id)
-        Assert-ShimSdoId $id @($script:SdoIds.Address, $script:SdoIds.Timeout)
-        if ($id -eq $script:SdoIds.Address) { return $this.Address }
-        if ($null -ne $this.Pending) { return $this.Pending }
-        $this.Timeout
+        Assert-ShimSdoId $id @($script:SdoIds.Address, $script:SdoIds.Timeout, $script:SdoIds.Blackout)
+        if ($this.Pending.ContainsKey([int]$id)) { return $this.Pending[[int]$id] }
+        $this.Values[[int]$id]
     }
     $sdo | Add-Member -MemberType ScriptMethod -Name PutProperty -Value {
         param($id, $value)
-        Assert-ShimSdoId $id @($script:SdoIds.Timeout)
-        if ([int]$value -lt 1) { throw [System.ArgumentException]::new('The parameter is incorrect: a RADIUS server timeout is at least 1 second (E_INVALIDARG).') }
-        $this.Pending = [int]$value
+        Assert-ShimSdoId $id @($script:SdoIds.Timeout, $script:SdoIds.Blackout)
+        if ([int]$value -lt 1) { throw [System.ArgumentException]::new('The parameter is incorrect: a RADIUS server timeout or blackout is at least 1 second (E_INVALIDARG).') }
+        $this.Pending[[int]$id] = [int]$value
     }
     $sdo | Add-Member -MemberType ScriptMethod -Name Apply -Value {
-        if ($null -eq $this.Pending) { return }
+        if ($this.Pending.Count -eq 0) { return }
         $groupIndex = $this.GroupIndex
         $serverIndex = $this.ServerIndex
-        $timeout = $this.Pending
-        Update-ShimState { param($state) @($state.remoteRadiusServerGroups[$groupIndex].servers)[$serverIndex].timeout = $timeout }
-        $this.Timeout = $timeout
-        $this.Pending = $null
+        $pending = $this.Pending
+        Update-ShimState {
+            param($state)
+            $server = @($state.remoteRadiusServerGroups[$groupIndex].servers)[$serverIndex]
+            if ($pending.ContainsKey($script:SdoIds.Timeout)) { $server.timeout = $pending[$script:SdoIds.Timeout] }
+            if ($pending.ContainsKey($script:SdoIds.Blackout)) { $server.blackout = $pending[$script:SdoIds.Blackout] }
+        }
+        foreach ($id in @($pending.Keys)) { $this.Values[$id] = $pending[$id] }
+        $this.Pending = @{}
     }
     $sdo
 }
@@ -1008,6 +1081,26 @@ function Get-NetUDPEndpoint {
     foreach ($port in $found) { [pscustomobject]@{ LocalAddress = '0.0.0.0'; LocalPort = [uint16]$port; OwningProcess = 4242 } }
 }
 
+# A session starts with what .NET Framework 4.x offers Windows PowerShell 5.1 (an app targeting a framework
+# older than 4.6) on a host without SchUseStrongCrypto or SystemDefaultTlsVersions: no TLS 1.2 (Learn:
+# dotnet/framework/network-programming/tls, "SchUseStrongCrypto", "SystemDefaultTlsVersions"). The setting is
+# process-wide: each import (each command of the lab's hosts, each Pester run) starts a new session.
+[Net.ServicePointManager]::SecurityProtocol = [Net.SecurityProtocolType]::Tls
+
+# Whether this session may speak TLS 1.2: the script enabled it, or the host's .NET Framework registry values do.
+function Test-ShimTls12 {
+    if (([Net.ServicePointManager]::SecurityProtocol -band [Net.SecurityProtocolType]::Tls12) -ne 0) { return $true }
+    $state = Read-ShimState
+    $key = Find-RegistryKeyName $state 'HKLM:\SOFTWARE\Microsoft\.NETFramework\v4.0.30319'
+    if ($null -eq $key) { return $false }
+    $values = $state.registry[$key]
+    foreach ($name in 'SchUseStrongCrypto', 'SystemDefaultTlsVersions') {
+        $found = Find-ValueName $values $name
+        if ($null -ne $found -and [long]$values[$found] -eq 1) { return $true }
+    }
+    $false
+}
+
 # The lab's network: the cloud's login hosts resolve to the lab's Entra (the Graph emulator), whose
 # certificate the lab CA issued and the host trusts (state `network.loginRoute`: origin, caFile, hosts).
 # Nothing else is reachable, as on a server whose firewall allows only those hosts.
@@ -1018,6 +1111,11 @@ function Invoke-WebRequest {
     $route = (Read-ShimState).network['loginRoute']
     if ($null -eq $route -or @($route.hosts) -notcontains $Uri.Host) {
         throw [System.Net.Http.HttpRequestException]::new("No such host is known. ($($Uri.Host):$($Uri.Port))")
+    }
+    # Entra's login hosts accept TLS 1.2 and later only. The wording is what Windows PowerShell 5.1 users report
+    # for a failed handshake (.NET Framework's WebException), not verified here.
+    if ($Uri.Scheme -eq 'https' -and -not (Test-ShimTls12)) {
+        throw [System.Net.WebException]::new('The underlying connection was closed: An unexpected error occurred on a send.')
     }
     $target = [uri]::new([uri]$route.origin, $Uri.PathAndQuery)
     $ca = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new([System.IO.File]::ReadAllBytes($route.caFile))

@@ -12,14 +12,23 @@ export function eventLogFile(stateFile: string): string {
 
 /** One append of one line: O_APPEND writes this small are not interleaved with other appenders. */
 export function logHostEvent(stateFile: string, event: Omit<HostEvent, "timeCreated">): HostEvent {
+  return appendEvent(eventLogFile(stateFile), event);
+}
+
+/** Appends one event to a JSON-lines event file (a host's, or the dialling client's). */
+export function appendEvent(file: string, event: Omit<HostEvent, "timeCreated">): HostEvent {
   const logged: HostEvent = { ...event, timeCreated: new Date().toISOString() };
-  fs.appendFileSync(eventLogFile(stateFile), JSON.stringify(logged) + "\n");
+  fs.appendFileSync(file, JSON.stringify(logged) + "\n");
   return logged;
 }
 
 /** Every event the host logged while running, oldest first. */
 export function loggedHostEvents(stateFile: string): HostEvent[] {
-  const file = eventLogFile(stateFile);
+  return readEvents(eventLogFile(stateFile));
+}
+
+/** Every event in a JSON-lines event file, oldest first; none when it does not exist. */
+export function readEvents(file: string): HostEvent[] {
   if (!fs.existsSync(file)) return [];
   return fs
     .readFileSync(file, "utf8")
@@ -39,4 +48,23 @@ export function hostEvents(
       (filter.logName === undefined || event.logName === filter.logName) &&
       (filter.id === undefined || event.id === filter.id),
   );
+}
+
+/**
+ * An event as one line: where, channel and ID, then the message's first sentence and its codes (reason code,
+ * error code); an ESTS_TOKEN_ERROR by its AADSTS reason, since its preamble is boilerplate.
+ */
+export function eventLine(host: string, event: HostEvent): string {
+  const text = event.message.replace(/\s+/g, " ").trim();
+  const token = /ESTS_TOKEN_ERROR\b.*?(AADSTS\d+.*)?$/.exec(text);
+  const sentence = (value: string) => value.split(/(?<=[.!?])\s/)[0];
+  const gist = token ? `ESTS_TOKEN_ERROR${token[1] ? ` ${sentence(token[1])}` : ""}` : sentence(text);
+  const codes = [
+    ...[...text.matchAll(/Reason Code:? (\d+)/gi)].map((match) => `reason code ${match[1]}`),
+    ...[...text.matchAll(/error code returned on failure is (\d+)/gi)].map(
+      (match) => `error code ${match[1]}`,
+    ),
+  ].filter((code) => !gist.includes(code));
+  const line = `${host} ${event.logName} ${event.id}: ${gist}${codes.length > 0 ? ` (${codes.join(", ")})` : ""}`;
+  return line.length > 200 ? `${line.slice(0, 197)}...` : line;
 }

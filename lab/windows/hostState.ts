@@ -100,6 +100,9 @@ export interface IasLoadedConfiguration {
   startedAt: string;
   settings: Record<string, RegistryValue>;
   certificates: HostCertificate[];
+  /** A proxy's forwarding: read at start and again on ISdoServiceControl::ResetService (at `resetAt`). */
+  remoteRadiusServerGroups?: RemoteRadiusServerGroup[];
+  resetAt?: string;
 }
 
 export interface HostEvent {
@@ -122,7 +125,8 @@ export interface RemoteAccessRadiusEntry {
 
 export interface RemoteRadiusServerGroup {
   name: string;
-  servers: { address: string; timeout: number }[];
+  /** Seconds without response before a request is dropped; blackout: seconds a server stays unavailable (default 30). */
+  servers: { address: string; timeout: number; blackout?: number }[];
 }
 
 /**
@@ -204,6 +208,7 @@ export function startIas(host: HostState): void {
     startedAt: new Date().toISOString(),
     settings: structuredClone(host.registry[azureMfaKey] ?? {}),
     certificates: structuredClone(host.certificates),
+    remoteRadiusServerGroups: structuredClone(host.remoteRadiusServerGroups),
   };
 }
 
@@ -295,6 +300,7 @@ export function radiusProxyHost(hostname: string, npsServers: string[], timeoutS
   host.remoteRadiusServerGroups = [
     { name: "MFA NPS", servers: npsServers.map((address) => ({ address, timeout: timeoutSeconds })) },
   ];
+  startIas(host);
   return host;
 }
 

@@ -12,7 +12,7 @@ interface Restart {
 
 const outage =
   "while IAS restarts a server answers no RADIUS; restarting more than one NPS server at a time drops every " +
-  'Always On VPN sign-in: "the port used for this connection was closed" (RasClient event 20221)';
+  'Always On VPN sign-in: "the port used for this connection was closed" (RasClient event 20227 on the client)';
 
 const fixChain =
   "let the NpsServer components chain the restarts: the first IasRestart has no previousHostname, each other one " +

@@ -98,7 +98,7 @@ export const npsExtensionSettingsConsistent: StackValidationPolicy = {
                 resource: describeResource(host.resource, host.host),
                 symptom:
                   "MFA then works through one NPS server and fails through another: the users the VPN sends to " +
-                  "the odd one out see ESTS_TOKEN_ERROR, NPS event 6274 or RasClient event 20221 while others do not",
+                  "the odd one out see ESTS_TOKEN_ERROR, NPS event 6274 or RasClient event 20227 on the client while others do not",
                 fix:
                   `give ${name} one value for every NPS server (the extension settings of the stack config), or add ` +
                   `${name} to this policy's perHostSettings if it is meant to differ`,

@@ -54,7 +54,7 @@ export const radiusTimeoutMinimum: ResourceValidationPolicy = {
         resource: describeResource(args, host),
         symptom:
           "MFA waits for a person to approve on a phone; the VPN server gives up first and the client fails with " +
-          '"the port used for this connection was closed" (RasClient event 20221), while NPS may log event 6274 ' +
+          '"the port used for this connection was closed" (RasClient event 20227 on the client), while NPS may log event 6274 ' +
           "for the retried requests",
         fix:
           `set vpnServers[].radiusTimeoutSeconds for ${host ?? "this VPN server"} to at least ${minimumSeconds} ` +

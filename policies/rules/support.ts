@@ -95,7 +95,7 @@ export function violationMessage(finding: Finding): string {
 export const estsTokenErrorSymptom =
   "the NPS extension cannot get a token from Entra ID and logs ESTS_TOKEN_ERROR (AzureMfa AuthZ event 3), NPS " +
   'discards the request (Security event 6274) and Always On VPN fails after a timeout with "the port used for ' +
-  'this connection was closed" (RasClient event 20221)';
+  'this connection was closed" (RasClient event 20227 on the client)';
 
 /** Reads a policy's configuration and fills in what the stack's policy config leaves out. */
 export function withDefaults<T extends object>(configured: Partial<T>, defaults: T): T {

@@ -36,7 +36,7 @@ const encryptionBypasses: Record<string, unknown> = {
 const consequence =
   "the providers send an administrator's credentials and PowerShell that writes the NPS extension's registry, " +
   "certificate and RADIUS settings; whoever reads or alters that traffic owns the servers or breaks MFA " +
-  "(ESTS_TOKEN_ERROR, NPS event 6274, RasClient event 20221)";
+  "(ESTS_TOKEN_ERROR, NPS event 6274, RasClient event 20227 on the client)";
 
 export const winrmHttpsVerified: ResourceValidationPolicy = {
   name: "winrm-https-verified",

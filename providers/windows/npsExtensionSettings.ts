@@ -2,6 +2,7 @@
 // the declared names are managed; others are left alone. A host without the extension is reported, never
 // changed: installing it is a human's decision.
 import * as pulumi from "@pulumi/pulumi";
+import { atLeast } from "../../config/extensionVersions";
 import { providerSeam } from "../seam";
 import { dynamicModule, dynamicTypeNames, NpsExtensionSettingsInputs } from "../resourceTypes";
 import { changedProperties, changedSettings, nextChangedAt } from "./compare";
@@ -11,6 +12,7 @@ import { hostnameFailure, WindowsProviderOptions } from "./options";
 interface SettingsScriptResult {
   installed: boolean;
   missingDlls: string[];
+  extensionVersion: string | null;
   values: Record<string, string>;
   drift: { name: string; expected: string; found: string | null }[];
   changed: string[];
@@ -23,18 +25,27 @@ export interface NpsExtensionSettingsState extends NpsExtensionSettingsInputs {
   changedAt: string;
   /** Names written by the last create or update. */
   changedValues: string[];
+  /** The installed extension's version as last read (its DLL's file version); null when unreadable. */
+  extensionVersion: string | null;
 }
 
 const valueNamePattern = /^[A-Z][A-Z0-9_]*$/;
 
-/** Each drifted setting by name (`settings.CLIENT_ID`), and `extensionInstalled` when it is not. */
+/**
+ * Each drifted setting by name (`settings.CLIENT_ID`), `extensionInstalled` when it is not, and
+ * `minimumExtensionVersion` when the installed version is below the declared minimum.
+ */
 export function settingsDrift(
   live: Partial<NpsExtensionSettingsState>,
   declared: NpsExtensionSettingsInputs,
 ): string[] {
+  const minimum = declared.minimumExtensionVersion;
   return [
     ...changedSettings(live.settings, declared.settings),
     ...changedProperties(live, declared, ["extensionInstalled"]),
+    ...(minimum && live.extensionInstalled !== false && !atLeast(live.extensionVersion, minimum)
+      ? ["minimumExtensionVersion"]
+      : []),
   ];
 }
 
@@ -55,6 +66,7 @@ function stateFrom(
     managedNames,
     changedAt,
     changedValues: result.changed,
+    extensionVersion: result.extensionVersion ?? null,
   };
 }
 
@@ -91,7 +103,13 @@ export class NpsExtensionSettingsProvider extends HostStateProvider<
       ...stateFrom(props, managedNames, result, props.changedAt ?? ""),
       changedValues: props.changedValues ?? [],
     };
-    const { managedNames: _names, changedAt: _at, changedValues: _values, ...liveInputs } = live;
+    const {
+      managedNames: _names,
+      changedAt: _at,
+      changedValues: _values,
+      extensionVersion: _version,
+      ...liveInputs
+    } = live;
     return { id, props: live, inputs: liveInputs };
   }
 
@@ -108,6 +126,7 @@ export class NpsExtensionSettingsProvider extends HostStateProvider<
     const result = await this.session.run<SettingsScriptResult>(inputs.hostname, "NpsExtensionSettings", {
       mode: "set",
       settings: inputs.settings,
+      minimumVersion: inputs.minimumExtensionVersion ?? null,
     });
     if (!result.installed) {
       throw new Error(
@@ -139,7 +158,13 @@ export class NpsExtensionSettings extends pulumi.dynamic.Resource {
         ? new NpsExtensionSettingsProvider(options)
         : providerSeam(dynamicTypeNames.npsExtensionSettings),
       name,
-      { changedAt: undefined, changedValues: undefined, managedNames: undefined, ...args },
+      {
+        changedAt: undefined,
+        changedValues: undefined,
+        managedNames: undefined,
+        extensionVersion: undefined,
+        ...args,
+      },
       opts,
       dynamicModule,
       dynamicTypeNames.npsExtensionSettings,

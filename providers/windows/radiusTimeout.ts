@@ -1,5 +1,6 @@
 // RADIUS timeouts long enough for MFA: on a VPN (RRAS) server, each RADIUS authentication server entry for
-// our NPS servers; on an NPS that forwards, each server of its remote RADIUS server groups. Longer is fine.
+// our NPS servers; on an NPS that forwards, each server of its remote RADIUS server groups, with a blackout
+// at least its timeout and an IAS reset after a change (remote/scripts/RadiusTimeout.ps1). Longer is fine.
 import * as pulumi from "@pulumi/pulumi";
 import { providerSeam } from "../seam";
 import { dynamicModule, dynamicTypeNames, RadiusTimeoutInputs } from "../resourceTypes";
@@ -10,9 +11,11 @@ import { hostnameFailure, WindowsProviderOptions } from "./options";
 interface TimeoutScriptResult {
   rrasServers: { serverName: string; timeout: number }[];
   missing: string[];
-  remoteServers: { group: string; address: string; timeout: number }[];
+  remoteServers: { group: string; address: string; timeout: number; blackout: number }[];
   drift: { name: string; expected: number; found: number }[];
   changed: string[];
+  /** A proxy whose IAS was not reset since its forwarding settings last changed (or never by npsmfa). */
+  resetPending: boolean;
 }
 
 export interface RadiusTimeoutState extends RadiusTimeoutInputs {
@@ -21,6 +24,10 @@ export interface RadiusTimeoutState extends RadiusTimeoutInputs {
   desiredTimeoutSeconds: number;
   /** Live timeout per entry: `rras:<nps>` or `nps-group:<group>/<address>`. */
   liveTimeouts: Record<string, number>;
+  /** A proxy's blackout per `nps-group:<group>/<address>`: seconds a server that dropped requests is skipped. */
+  liveBlackouts?: Record<string, number>;
+  /** A proxy's IAS forwards with settings older than its configuration. */
+  resetPending?: boolean;
   changedAt: string;
 }
 
@@ -36,13 +43,16 @@ function stateFrom(
   changedAt: string,
 ): RadiusTimeoutState {
   const liveTimeouts: Record<string, number> = {};
+  const liveBlackouts: Record<string, number> = {};
   for (const server of result.rrasServers) {
     if (managedNpsServers.some((name) => name.toLowerCase() === server.serverName.toLowerCase())) {
       liveTimeouts[`rras:${server.serverName}`] = server.timeout;
     }
   }
-  for (const server of result.remoteServers)
+  for (const server of result.remoteServers) {
     liveTimeouts[`nps-group:${server.group}/${server.address}`] = server.timeout;
+    liveBlackouts[`nps-group:${server.group}/${server.address}`] = server.blackout;
+  }
   const shortest = Math.min(desiredTimeoutSeconds, ...Object.values(liveTimeouts));
   const missing = new Set(result.missing.map((name) => name.toLowerCase()));
   return {
@@ -52,6 +62,8 @@ function stateFrom(
     managedNpsServers,
     desiredTimeoutSeconds,
     liveTimeouts,
+    liveBlackouts,
+    resetPending: result.resetPending === true,
     changedAt,
   };
 }
@@ -61,7 +73,13 @@ export function timeoutDrift(live: Partial<RadiusTimeoutState>, declared: Radius
   const short = Object.entries(live.liveTimeouts ?? {})
     .filter(([, seconds]) => seconds < declared.timeoutSeconds)
     .map(([entry]) => `timeout of ${entry}`);
-  return [...drifted, ...short];
+  // Learn (howto-mfa-nps-extension-rdg): the blackout at least the timeout, which is at least the declared one.
+  const blackouts = Object.entries(live.liveBlackouts ?? {})
+    .filter(
+      ([entry, seconds]) => seconds < Math.max(declared.timeoutSeconds, live.liveTimeouts?.[entry] ?? 0),
+    )
+    .map(([entry]) => `blackout of ${entry}`);
+  return [...drifted, ...short, ...blackouts, ...(live.resetPending ? ["IAS reset pending"] : [])];
 }
 
 export class RadiusTimeoutProvider extends HostStateProvider<RadiusTimeoutInputs, RadiusTimeoutState> {
@@ -98,6 +116,8 @@ export class RadiusTimeoutProvider extends HostStateProvider<RadiusTimeoutInputs
       managedNpsServers: _m,
       desiredTimeoutSeconds: _d,
       liveTimeouts: _l,
+      liveBlackouts: _b,
+      resetPending: _r,
       changedAt: _c,
       ...liveInputs
     } = live;
@@ -142,6 +162,8 @@ export class RadiusTimeout extends pulumi.dynamic.Resource {
         managedNpsServers: undefined,
         desiredTimeoutSeconds: undefined,
         liveTimeouts: undefined,
+        liveBlackouts: undefined,
+        resetPending: undefined,
         changedAt: undefined,
         ...args,
       },

@@ -1,7 +1,8 @@
 # Reads shared by the host scripts (NpsCertificate, NpsExtensionSettings, RadiusTimeout) and the doctor
 # (Doctor.ps1): which file holds a certificate's private key and whether NETWORK SERVICE may read it, the
 # installed NPS extension's version, RRAS's RADIUS authentication servers, a RADIUS proxy's remote RADIUS
-# servers and the extension's token request (IasRestart.ps1's health check, the doctor's probe). One definition, so the doctor judges a server exactly as the providers do.
+# servers and the extension's token request (IasRestart.ps1's health check, the doctor's probe). One
+# definition, so the doctor judges a server exactly as the providers do.
 # Composed by remote/hostScripts.ts after Prelude.ps1; Windows PowerShell 5.1 compatible.
 
 $NetworkServiceSid = 'S-1-5-20'
@@ -139,6 +140,7 @@ $SdoName = 2                     # IASCOMMONPROPERTIES.PROPERTY_SDO_NAME
 $SdoGroupServers = 0x400         # RADIUSSERVERGROUPPROPERTIES.PROPERTY_RADIUSSERVERGROUP_SERVERS_COLLECTION
 $SdoServerAddress = 0x404        # RADIUSSERVERPROPERTIES.PROPERTY_RADIUSSERVER_ADDRESS
 $SdoServerTimeout = 0x408        # RADIUSSERVERPROPERTIES.PROPERTY_RADIUSSERVER_TIMEOUT
+$SdoServerBlackout = 0x40A       # RADIUSSERVERPROPERTIES.PROPERTY_RADIUSSERVER_BLACKOUT
 
 # The NPS service SDO of this computer, or the reason it cannot be had (no NPS role).
 function Get-IasServiceSdo {
@@ -151,7 +153,9 @@ function Get-IasServiceSdo {
     @{ service = $machine.GetServiceSDO(0, 'IAS') }
 }
 
-# Each server of each remote RADIUS server group: { group, address, timeout, sdo }.
+# Each server of each remote RADIUS server group: { group, address, timeout, blackout, sdo }. The console
+# calls them "Number of seconds without response before request is considered dropped" and "Number of seconds
+# between requests when server is identified as unavailable" (Learn: howto-mfa-nps-extension-rdg).
 function Get-RemoteRadiusServer {
     $sdo = Get-IasServiceSdo
     if ($sdo.ContainsKey('missing')) {
@@ -161,7 +165,10 @@ function Get-RemoteRadiusServer {
     foreach ($group in @($service.GetProperty($SdoRadiusServerGroups))) {
         $groupName = [string]$group.GetProperty($SdoName)
         foreach ($server in @($group.GetProperty($SdoGroupServers))) {
-            @{ group = $groupName; address = [string]$server.GetProperty($SdoServerAddress); timeout = [int]$server.GetProperty($SdoServerTimeout); sdo = $server }
+            @{
+                group = $groupName; address = [string]$server.GetProperty($SdoServerAddress)
+                timeout = [int]$server.GetProperty($SdoServerTimeout); blackout = [int]$server.GetProperty($SdoServerBlackout); sdo = $server
+            }
         }
     }
 }
@@ -171,8 +178,9 @@ function Get-RemoteRadiusServer {
 # Proves the extension works instead of waiting for silence: a token request made exactly as the extension
 # makes it (ADAL, v1 endpoint `<STS_URL><TENANT_ID>/oauth2/token`, client_credentials, a JWT client
 # assertion signed by the certificate IAS loads, for the Azure Multi-Factor Auth Connector), to the cloud's
-# real login endpoint: on a real server that also proves TLS 1.2, proxy and firewall. docs/lab.md has the
-# sources (Learn: certificate credentials, howto-mfa-nps-extension, howto-mfa-nps-extension-errors).
+# real login endpoint: on a real server that also proves TLS 1.2 (which the session enables first, Enable-Tls12),
+# proxy and firewall. docs/lab.md has the sources (Learn: certificate credentials, howto-mfa-nps-extension,
+# howto-mfa-nps-extension-errors).
 
 $ExtensionConnectorAppId = '1f5530b3-261a-47a9-b357-ded261e17918'
 $ExtensionClientAppId = '981f26a1-7f43-403b-a875-f8b09b8cd720'
@@ -248,6 +256,7 @@ function Test-ExtensionToken {
             client_assertion_type = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
             client_assertion = (New-ExtensionClientAssertion $certificate $settings.clientId $endpoint)
         }
+        Enable-Tls12
         [void](Invoke-WebRequest -Uri $endpoint -Method Post -Body $form -ContentType 'application/x-www-form-urlencoded' -UseBasicParsing)
         return @{ ok = $true; thumbprint = $certificate.Thumbprint; aadsts = ''; problem = '' }
     } catch {

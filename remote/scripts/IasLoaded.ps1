@@ -22,9 +22,15 @@ function Get-IasLoadedFingerprint {
     }
     $certificates = @(Get-ChildItem -Path 'Cert:\LocalMachine\My' | Where-Object { $_.Subject -like '*OU=Microsoft NPS Extension*' })
     foreach ($thumbprint in @($certificates | ForEach-Object { $_.Thumbprint } | Sort-Object)) { $parts += "certificate=$thumbprint" }
+    ConvertTo-Sha256Hex ($parts -join "`n")
+}
+
+# Upper-case hex SHA-256 of a text's UTF-8 bytes: the fingerprints recorded under $IasLoadedKey.
+function ConvertTo-Sha256Hex {
+    param([string] $Text)
     $sha256 = [System.Security.Cryptography.SHA256]::Create()
     try {
-        $hash = $sha256.ComputeHash([System.Text.Encoding]::UTF8.GetBytes(($parts -join "`n")))
+        $hash = $sha256.ComputeHash([System.Text.Encoding]::UTF8.GetBytes($Text))
     } finally {
         $sha256.Dispose()
     }

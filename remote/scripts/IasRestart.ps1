@@ -1,8 +1,10 @@
 # Restart of IAS (Network Policy Server) followed by a health check, and the later phase that needs a
-# healthy restart first: removing NPS certificates the restarted service no longer uses.
+# healthy restart first: removing NPS certificates the restarted service no longer uses. Expired certificates
+# of the extension's subject go before the restart: Learn (howto-mfa-nps-extension) says to delete them, as
+# they "can cause issues with the NPS Extension starting", which would fail the health check.
 # Input:  { mode: "get" | "restart", force (default true), healthCheckSeconds, authzLogNames: [..],
 #           retireCertificates?: { subject, keepThumbprint }, checkExtensionToken?: bool }
-# Result: { status, udp1812Listening, authzErrors: [{ id, timeCreated, message }], timings: {...}, retired: [..],
+# Result: { status, udp1812Listening, authzErrors: [{ id, timeCreated, message }], timings: {...}, retired: [..] (expired, then superseded),
 #           restarted, restartPending, loadedThumbprint }
 # A restart that is not forced happens only when IasLoaded.ps1 finds one pending; a healthy restart records
 # what IAS now runs (Set-IasLoadedMarker).
@@ -26,11 +28,30 @@ function Get-AuthzError {
 
 # Test-ExtensionToken, the token request the extension makes, is in HostFacts.ps1: the doctor's probe makes it too.
 
-function Remove-SupersededCertificate {
+function Assert-RetireInput {
     param($Retire)
     $subject = [string](Get-InputValue $Retire 'subject')
     $keep = [string](Get-InputValue $Retire 'keepThumbprint')
     if (-not $subject -or $keep -notmatch '^[0-9A-Fa-f]{40}$') { Stop-HostScript -Code 'InvalidInput' -Message 'retireCertificates needs a subject and the 40-hex thumbprint to keep' }
+    @{ subject = $subject; keep = $keep }
+}
+
+# Certificates of the subject whose NotAfter has passed, never the one to keep.
+function Remove-ExpiredCertificate {
+    param($Retire)
+    $wanted = Assert-RetireInput $Retire
+    $now = Get-Date
+    foreach ($certificate in @(Get-ChildItem -Path 'Cert:\LocalMachine\My' | Where-Object { $_.Subject -eq $wanted.subject -and $_.Thumbprint -ne $wanted.keep -and $_.NotAfter -lt $now })) {
+        Remove-Item -Path "Cert:\LocalMachine\My\$($certificate.Thumbprint)" -DeleteKey
+        $certificate.Thumbprint
+    }
+}
+
+function Remove-SupersededCertificate {
+    param($Retire)
+    $wanted = Assert-RetireInput $Retire
+    $subject = $wanted.subject
+    $keep = $wanted.keep
     if (-not (Test-Path -Path "Cert:\LocalMachine\My\$keep")) {
         Stop-HostScript -Code 'SuccessorMissing' -Message "the certificate to keep ($keep) is not in Cert:\LocalMachine\My; nothing was removed"
     }
@@ -58,6 +79,11 @@ function Invoke-IasRestart {
         return @{ status = Get-IasStatus; udp1812Listening = Test-RadiusListening; authzErrors = @(); timings = @{}; retired = @(); restarted = $false; restartPending = $pending }
     }
 
+    $expired = @()
+    if ($null -ne $retire) {
+        Set-Step 'remove expired NPS certificates'
+        $expired = @(Remove-ExpiredCertificate $retire)
+    }
     $requested = Get-Date
     Set-Step 'restart IAS'
     try {
@@ -103,10 +129,10 @@ function Invoke-IasRestart {
         Stop-HostScript -Code 'HealthCheckFailed' -Message "IAS is unhealthy after its restart: $($problems -join '; ')" -Details @{ status = $status; authzErrors = $errors; timings = $timings; aadsts = $token.aadsts }
     }
 
-    $retired = @()
+    $retired = $expired
     if ($null -ne $retire) {
         Set-Step 'remove superseded NPS certificates'
-        $retired = @(Remove-SupersededCertificate $retire)
+        $retired += @(Remove-SupersededCertificate $retire)
     }
     Set-Step 'record what IAS runs'
     Set-IasLoadedMarker

@@ -1,12 +1,17 @@
 # Get/Test/Set of an NPS server's Entra MFA certificate in Cert:\LocalMachine\My: subject
 # "CN=<tenantId>, OU=Microsoft NPS Extension", a private key NETWORK SERVICE can read, valid beyond the
-# renewal window. Set makes a new two-year certificate as Microsoft's setup script does; it never removes
-# one (superseded certificates go after the successor is registered and IAS restarted: IasRestart.ps1).
+# renewal window. Set makes a new certificate valid for two years (Learn, howto-mfa-nps-extension: the setup
+# script's certificates are), for Client Authentication, which Learn asks of a certificate the setup script did
+# not make; it never removes one (superseded and expired certificates go in IasRestart.ps1).
 # Input:  { mode: "get" | "set", tenantId, renewalDays, preferredThumbprint? }
 # Result: { certificate: { derBase64, thumbprint, notBefore, notAfter } | null, keyReadableByNetworkService,
 #           certificates: [...], drift: [{ name, expected, found }], changed: [..] }
 
 $ValidityYears = 2
+# Client Authentication, named explicitly: Learn (howto-mfa-nps-extension) asks certificates not made by the setup
+# script to "include the Client Authentication purpose"; what New-SelfSignedCertificate's default type adds is not
+# documented. Syntax and OID: the cmdlet reference's -TextExtension (docset/winserver2022-ps/pki/New-SelfSignedCertificate.md).
+$ClientAuthenticationExtension = '2.5.29.37={text}1.3.6.1.5.5.7.3.2'
 
 function Get-NpsSubject {
     param([string] $TenantId)
@@ -86,9 +91,12 @@ function Invoke-NpsCertificate {
         Set-Step 'check the Windows version'
         Assert-SelfSignedCertificateSupported
         Set-Step 'create a certificate'
+        # A CAPI key (a CSP, not the default key storage provider): our choice, so tools that still read
+        # X509Certificate2.PrivateKey on .NET Framework can use it; HostFacts.ps1 reads either kind.
         $current = New-SelfSignedCertificate -Subject $subject -CertStoreLocation 'Cert:\LocalMachine\My' `
             -NotAfter (Get-Date).AddYears($ValidityYears) -KeyLength 2048 -KeySpec KeyExchange `
-            -Provider 'Microsoft Enhanced RSA and AES Cryptographic Provider' -KeyExportPolicy NonExportable
+            -Provider 'Microsoft Enhanced RSA and AES Cryptographic Provider' -KeyExportPolicy NonExportable `
+            -Type Custom -TextExtension @($ClientAuthenticationExtension) -KeyUsage DigitalSignature, KeyEncipherment
         $changed += "created certificate $($current.Thumbprint)"
         $readable = Test-NetworkServiceCanRead $current
     }

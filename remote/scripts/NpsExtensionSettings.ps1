@@ -1,5 +1,6 @@
 # Get/Test/Set of the Entra MFA NPS extension's registry values (HKLM\SOFTWARE\Microsoft\AzureMfa).
-# Input:  { mode: "get" | "set", settings: { NAME: "value", ... } }  (only these names are managed)
+# Input:  { mode: "get" | "set", settings: { NAME: "value", ... }, minimumVersion: "1.2.2893.1" | null }
+#         (only these names are managed; set refuses an extension below minimumVersion)
 # Result: { installed, missingDlls, extensionVersion, keyExists, values, drift: [{ name, expected, found }], changed: [names],
 #           createdDefaults: [names] }
 # A host without the extension's DLLs registered is reported and left unchanged.
@@ -19,6 +20,19 @@ function Assert-ThumbprintIdentifierSupported {
     Stop-HostScript -Code 'ExtensionTooOld' -Message ("the NPS extension installed here is $found; CLIENT_CERT_IDENTIFIER as a certificate thumbprint " +
         "needs version $ThumbprintIdentifierMinimumVersion or later (older versions ignore it). Upgrade the extension " +
         '(https://aka.ms/npsmfa), then apply again. Nothing was changed.') -Details @{ found = "$Version"; needed = "$ThumbprintIdentifierMinimumVersion" }
+}
+
+# Refuses, before anything is written, an extension older than the stack's declared minimum: its behaviour
+# differs by version (TOTP prompts from 1.2.2216.1, thumbprint pinning from 1.2.2893.1), and without an
+# installer declared npsmfa reports the version but never changes it.
+function Assert-MinimumVersion {
+    param([string] $Minimum, $Version)
+    if ([string]::IsNullOrEmpty($Minimum)) { return }
+    if ($null -ne $Version -and $Version -ge [version]$Minimum) { return }
+    $found = 'an unreadable version'
+    if ($null -ne $Version) { $found = "version $Version" }
+    Stop-HostScript -Code 'ExtensionBelowMinimum' -Message ("the NPS extension installed here is $found; the stack declares extension.minimumVersion " +
+        "$Minimum. Install $Minimum or later (NpsExtnForAzureMfaInstaller.exe, https://aka.ms/npsmfa), then apply again. Nothing was changed.") -Details @{ found = "$Version"; needed = $Minimum }
 }
 
 # Every value under the AzureMfa key, as text (a REG_MULTI_SZ joins with ';').
@@ -80,7 +94,10 @@ function Invoke-NpsExtensionSettings {
         $version = Get-ExtensionVersion
     }
 
-    if ($mode -eq 'set' -and $missingDlls.Count -eq 0) { Assert-ThumbprintIdentifierSupported -Desired $desired -Version $version }
+    if ($mode -eq 'set' -and $missingDlls.Count -eq 0) {
+        Assert-MinimumVersion -Minimum ([string](Get-InputValue $Data 'minimumVersion' '')) -Version $version
+        Assert-ThumbprintIdentifierSupported -Desired $desired -Version $version
+    }
 
     if ($mode -eq 'set' -and $missingDlls.Count -eq 0 -and $drift.Count -gt 0) {
         Set-Step 'create the AzureMfa registry key'

@@ -16,6 +16,15 @@ function Set-Step {
     $script:HostScriptStep = $Name
 }
 
+# Offers TLS 1.2 for this session's HTTPS requests, before any is made. Windows PowerShell 5.1 runs on .NET
+# Framework 4.x, whose ServicePointManager leaves TLS 1.2 out for an app that targets an older framework unless
+# SchUseStrongCrypto or SystemDefaultTlsVersions is set (Learn: dotnet/framework/network-programming/tls), and
+# Entra's login endpoints accept only TLS 1.2 and later. Learn (howto-mfa-nps-extension): "You might be required
+# to first enable TLS 1.2 for PowerShell". Added to what the session offers, so TLS 1.3 stays where it is on.
+function Enable-Tls12 {
+    [Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12
+}
+
 function ConvertTo-IsoTime {
     param([datetime] $Time)
     $Time.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ss.fffZ', [System.Globalization.CultureInfo]::InvariantCulture)

@@ -2,11 +2,19 @@
 #  - RRAS (VPN server): every RADIUS authentication server entry for our NPS servers has Timeout >= desired
 #    (Get-/Set-RemoteAccessRadius). An NPS server RRAS lacks is reported, never added: that needs its secret.
 #  - RADIUS proxy NPS (remoteServerGroups = true): every server in every remote RADIUS server group has
-#    timeout >= desired (NPS's SDO API).
+#    timeout >= desired and a blackout ("Number of seconds between requests when server is identified as
+#    unavailable") >= its timeout, as Learn's RD Gateway page asks (howto-mfa-nps-extension-rdg), through NPS's
+#    SDO API. Apply only saves the configuration; the running IAS refreshes it on ISdoServiceControl::ResetService
+#    (Learn: windows/win32/api/sdoias/nn-sdoias-isdoservicecontrol), so Set resets it after a change, and a
+#    fingerprint under HKLM:\SOFTWARE\npsmfa records what IAS was last reset with: a proxy whose forwarding
+#    settings differ from it (or that has none, e.g. raised by a version of this tool that only applied) is
+#    reported as resetPending, and Set resets it.
 # A timeout longer than desired is left alone.
 # Input:  { mode: "get" | "set", npsServers: [names], timeoutSeconds, remoteServerGroups: bool }
-# Result: { rrasServers: [{ serverName, timeout }], missing: [names], remoteServers: [{ group, address, timeout }],
-#           drift: [{ name, expected, found }], changed: [names] }
+# Result: { rrasServers: [{ serverName, timeout }], missing: [names], remoteServers: [{ group, address, timeout, blackout }],
+#           drift: [{ name, expected, found }], changed: [names], resetPending, reset }
+
+$ForwardingLoadedValue = 'ForwardingLoadedFingerprint'
 
 function Get-TimeoutDrift {
     param([object[]] $RrasServers, [string[]] $NpsServers, [object[]] $RemoteServers, [int] $Desired)
@@ -18,11 +26,46 @@ function Get-TimeoutDrift {
         }
     }
     foreach ($server in $RemoteServers) {
+        $entry = "nps-group:$($server.group)/$($server.address)"
         if ($server.timeout -lt $Desired) {
-            $drift += @{ name = "nps-group:$($server.group)/$($server.address)"; sdo = $server.sdo; expected = $Desired; found = $server.timeout }
+            $drift += @{ name = $entry; sdo = $server.sdo; property = $SdoServerTimeout; expected = $Desired; found = $server.timeout }
+        }
+        $timeout = [Math]::Max($server.timeout, $Desired)
+        if ($server.blackout -lt $timeout) {
+            $drift += @{ name = "$entry blackout"; sdo = $server.sdo; property = $SdoServerBlackout; expected = $timeout; found = $server.blackout }
         }
     }
     $drift
+}
+
+# What IAS forwards with, as one text: each remote server's group, address, timeout and blackout.
+function Get-ForwardingFingerprint {
+    param([object[]] $RemoteServers)
+    ConvertTo-Sha256Hex ((@($RemoteServers | ForEach-Object { "$($_.group)/$($_.address)=$($_.timeout)/$($_.blackout)" }) | Sort-Object) -join "`n")
+}
+
+function Test-ForwardingResetPending {
+    param([object[]] $RemoteServers)
+    $recorded = $null
+    if (Test-Path -Path $IasLoadedKey) {
+        $property = (Get-ItemProperty -Path $IasLoadedKey).PSObject.Properties[$ForwardingLoadedValue]
+        if ($null -ne $property) { $recorded = [string]$property.Value }
+    }
+    $recorded -ne (Get-ForwardingFingerprint $RemoteServers)
+}
+
+# A running IAS refreshes its configuration on ResetService; a stopped one reads it when it starts.
+function Reset-IasForwarding {
+    param([object[]] $RemoteServers)
+    $reset = $false
+    if ([string](Get-Service -Name IAS).Status -eq 'Running') {
+        $sdo = Get-IasServiceSdo
+        $sdo.service.ResetService()
+        $reset = $true
+    }
+    if (-not (Test-Path -Path $IasLoadedKey)) { $null = New-Item -Path $IasLoadedKey -Force }
+    Set-ItemProperty -Path $IasLoadedKey -Name $ForwardingLoadedValue -Value (Get-ForwardingFingerprint $RemoteServers)
+    $reset
 }
 
 function Invoke-RadiusTimeout {
@@ -45,7 +88,10 @@ function Invoke-RadiusTimeout {
         $remote = @(Get-RemoteRadiusServer)
     }
     $drift = @(Get-TimeoutDrift -RrasServers $rras -NpsServers $npsServers -RemoteServers $remote -Desired $desired)
+    $resetPending = $false
+    if ($withGroups) { $resetPending = Test-ForwardingResetPending $remote }
     $changed = @()
+    $reset = $false
 
     if ($mode -eq 'set') {
         if ($missing.Count -gt 0) {
@@ -53,11 +99,11 @@ function Invoke-RadiusTimeout {
                 "Add-RemoteAccessRadius (it needs the shared secret), then apply again. Nothing was changed.") -Details @{ missing = $missing }
         }
         foreach ($entry in $drift) {
-            Set-Step "set the timeout of $($entry.name)"
+            Set-Step "set $($entry.name)"
             if ($entry.name -like 'rras:*') {
                 Set-RemoteAccessRadius -ServerName $entry.serverName -Purpose Authentication -Timeout $desired
             } else {
-                $entry.sdo.PutProperty($SdoServerTimeout, $desired)
+                $entry.sdo.PutProperty($entry.property, $entry.expected)
                 $entry.sdo.Apply()
             }
             $changed += $entry.name
@@ -69,14 +115,21 @@ function Invoke-RadiusTimeout {
             $drift = @(Get-TimeoutDrift -RrasServers $rras -NpsServers $npsServers -RemoteServers $remote -Desired $desired)
             if ($drift.Count -gt 0) { Stop-HostScript -Code 'TimeoutNotApplied' -Message "timeouts still short after writing: $(($drift | ForEach-Object { $_.name }) -join ', ')" }
         }
+        if ($withGroups -and ($changed.Count -gt 0 -or $resetPending)) {
+            Set-Step 'reset IAS so it forwards with the new settings'
+            $reset = Reset-IasForwarding $remote
+            $resetPending = $false
+        }
     }
 
     @{
         rrasServers = $rras
         missing = $missing
-        remoteServers = @($remote | ForEach-Object { @{ group = $_.group; address = $_.address; timeout = $_.timeout } })
+        remoteServers = @($remote | ForEach-Object { @{ group = $_.group; address = $_.address; timeout = $_.timeout; blackout = $_.blackout } })
         drift = @($drift | ForEach-Object { @{ name = $_.name; expected = $_.expected; found = $_.found } })
         changed = $changed
+        resetPending = $resetPending
+        reset = $reset
     }
 }
 

@@ -131,7 +131,7 @@ describe("stack configuration", () => {
     assert.match(problem, /^npsmfa:vpnServers\[0\]\.radiusTimeoutSeconds \(host vpn01\.corp\.example\.com\)/);
     assert.match(problem, /expected at least 60 seconds, found 30/);
     assert.match(problem, /the port used for this connection was closed/);
-    assert.match(problem, /RasClient event 20221/);
+    assert.match(problem, /RasClient event 20227 on the client/);
   });
 
   it("rejects Basic authentication over plain HTTP", () => {
@@ -236,6 +236,19 @@ describe("stack configuration", () => {
     assert.match(
       onlyProblem({ ...validInput(), radiusAuthentication: "chap" }),
       /^npsmfa:radiusAuthentication: expected one of pap, mschapv2, eap \(the authentication method the NPS servers' network policy allows\), found "chap"/,
+    );
+  });
+
+  it("takes extension.minimumVersion from 1.2.2893.1 on, which reads the thumbprint npsmfa pins", () => {
+    const minimum = (version: unknown) => ({ ...validInput(), extension: { minimumVersion: version } });
+    assert.equal(parseStackConfig(raw(minimum("1.2.10000.0"))).extension.minimumVersion, "1.2.10000.0");
+    assert.match(
+      onlyProblem(minimum("1.2.900.0")),
+      /extension\.minimumVersion: expected 1\.2\.2893\.1 or later, found "1\.2\.900\.0"\. npsmfa pins .* CLIENT_CERT_IDENTIFIER/,
+    );
+    assert.match(
+      onlyProblem(minimum("latest")),
+      /expected an extension version such as 1\.2\.2893\.1, found "latest"/,
     );
   });
 

@@ -5,7 +5,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { mfaClientAppId, mfaConnectorAppId } from "../../config/clouds";
 import { DemoRun, runDemo } from "../../demo/cli";
-import { loggedHostEvents } from "../../lab/windows/eventLog";
+import { clientEventLog } from "../../lab/radius/vpnDial";
+import { loggedHostEvents, readEvents } from "../../lab/windows/eventLog";
 import { thumbprintOfKey } from "../../providers/entra/keyCredentials";
 import { azureMfaKey, iasRestarts, readHostState } from "../../lab/windows/hostState";
 
@@ -34,12 +35,13 @@ describe("npm run demo: the article's lab, broken then fixed", function () {
     assert.match(printed[0], /^engine: npsmfa's local engine \(no Pulumi CLI on PATH\)/);
   });
 
-  it("the first dial failed as the article's did: ESTS_TOKEN_ERROR for the disabled Client, 6274, then 20221", () => {
-    const vpnEvents = events("vpn01");
+  it("the first dial failed as the article's did: ESTS_TOKEN_ERROR for the disabled Client, 6274, then the client's 20227", () => {
+    assert.deepEqual(events("vpn01"), [], "the VPN server logged the client's events");
+    const clientEvents = readEvents(clientEventLog(run.lab.dir));
     assert.deepEqual(
-      vpnEvents.map((event) => event.id),
-      [20221],
-      "the VPN server logged other than one failed dial",
+      clientEvents.map((event) => `${event.logName} ${event.id}`),
+      ["Application 20227"],
+      "the client logged other than one failed dial",
     );
     for (const nps of hosts("nps")) {
       const [first, second] = events(nps.name);
@@ -48,7 +50,7 @@ describe("npm run demo: the article's lab, broken then fixed", function () {
       assert.match(first.message, /ESTS_TOKEN_ERROR[\s\S]*AADSTS7000112/);
       assert.equal(second.id, 6274);
       assert.ok(
-        first.timeCreated <= vpnEvents[0].timeCreated,
+        first.timeCreated <= clientEvents[0].timeCreated,
         `${nps.name}: its error came after the dial failed`,
       );
     }
@@ -84,7 +86,7 @@ describe("npm run demo: the article's lab, broken then fixed", function () {
   it("the dial after the repair connected: NPS granted access, after the user approved", () => {
     const granted = hosts("nps").flatMap((nps) => events(nps.name).filter((event) => event.id === 6272));
     assert.equal(granted.length, 1);
-    assert.ok(granted[0].timeCreated > events("vpn01")[0].timeCreated);
+    assert.ok(granted[0].timeCreated > readEvents(clientEventLog(run.lab.dir))[0].timeCreated);
   });
 
   it("the Connector disabled behind the tool's back was enabled again, and the 5 s timeout is 60 s again", () => {

@@ -3,7 +3,8 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { parseDemoArguments, pulumiOnPath } from "../../demo/cli";
-import { declaredSummary, driftLines, eventLines, ResourceChange } from "../../demo/describe";
+import { declaredSummary, driftLines, eventLines, previewLines, ResourceChange } from "../../demo/describe";
+import { progressPrinter } from "../../demo/progressPrinter";
 import { changeOf } from "../../demo/pulumiCliDriver";
 import type { StepEventStateMetadata } from "@pulumi/pulumi/automation";
 import { dynamicTypeToken } from "../../providers/resourceTypes";
@@ -61,7 +62,7 @@ describe("demo: what a person reads", () => {
       unknown: ["keepThumbprints"],
     });
     assert.deepEqual(driftLines(keys), [
-      "nps01-superseded-keys keepThumbprints: known once the steps before it ran",
+      "nps01-superseded-keys keepThumbprints: (computed), known once the steps before it ran",
     ]);
     const restart = change("IasRestart", {
       properties: ["restartPending", "triggers"],
@@ -95,6 +96,65 @@ describe("demo: what a person reads", () => {
       },
     ]);
     assert.match(line, /^nps01 AuthZAdminCh 3: ESTS_TOKEN_ERROR AADSTS500014: The service principal/);
+  });
+
+  it("a client's RasClient 20227 and an NPS audit event read as one line each, with their codes", () => {
+    const lines = eventLines([
+      {
+        host: "nps01",
+        event: {
+          logName: "Security",
+          id: 6274,
+          level: 0,
+          providerName: "Microsoft-Windows-Security-Auditing",
+          timeCreated: "2026-12-02T00:00:00Z",
+          message:
+            "Network Policy Server discarded the request for a user.\n\nUser:\n\tAccount Name:\t\talice\n\n" +
+            "Authentication Details:\n\tReason Code:\t\t\t21\n\tReason:\t\t\t\tAn NPS extension dynamic link library ...",
+        },
+      },
+      {
+        host: "client",
+        event: {
+          logName: "Application",
+          id: 20227,
+          level: 2,
+          providerName: "RasClient",
+          timeCreated: "2026-12-02T00:00:01Z",
+          message:
+            "The user alice dialed a connection named Always On VPN which has failed. The error code returned on failure is 0.",
+        },
+      },
+    ]);
+    assert.deepEqual(lines, [
+      "nps01 Security 6274: Network Policy Server discarded the request for a user. (reason code 21)",
+      "client Application 20227: The user alice dialed a connection named Always On VPN which has failed. (error code 0)",
+    ]);
+  });
+
+  it("progress and previews show what changes, and the resources left unchanged as one count", () => {
+    const said: string[] = [];
+    const printer = progressPrinter(
+      (line) => said.push(line),
+      () => 0,
+    );
+    const type = dynamicTypeToken("RadiusTimeout");
+    const step = (name: string, kind: "started" | "done", op: string) =>
+      printer({ kind, phase: "update", urn: `urn:${name}`, type, name, op, seconds: 1 });
+    step("vpn01-radius-timeout", "started", "update");
+    step("nps01-extension", "started", "same");
+    step("nps01-extension", "done", "same");
+    step("nps02-extension", "started", "same");
+    step("nps02-extension", "done", "same");
+    step("vpn01-radius-timeout", "done", "update");
+    printer.finish();
+    assert.deepEqual(said, [
+      "  [   0.0 s] started  vpn01-radius-timeout (update)",
+      "  [   0.0 s] done     vpn01-radius-timeout: update (1 s)",
+      "  [   0.0 s] 2 unchanged",
+    ]);
+    const same = change("RadiusTimeout", { name: "vpn02-radius-timeout", op: "same" });
+    assert.deepEqual(previewLines([same, { ...same, name: "vpn03-radius-timeout" }]), ["  2 unchanged"]);
   });
 
   it("finds pulumi on PATH when it is there, and takes the engine the user names", () => {
@@ -149,7 +209,7 @@ describe("demo on the Pulumi CLI: a step event as the story reads it", () => {
     assert.deepEqual(step.unknown, ["settings"]);
     const lines = driftLines(step);
     assert.ok(
-      lines.includes("nps01-settings settings: known once the steps before it ran"),
+      lines.includes("nps01-settings settings: (computed), known once the steps before it ran"),
       lines.join("\n"),
     );
     assert.ok(!lines.join("\n").includes(placeholder), lines.join("\n"));

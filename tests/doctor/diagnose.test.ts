@@ -182,6 +182,18 @@ describe("doctor: diagnose", () => {
     assert.deepEqual(failing(facts), ["extension-version"]);
   });
 
+  it("fails a server below the stack's declared extension.minimumVersion", () => {
+    const facts = healthyEstate();
+    facts.minimumExtensionVersion = "1.2.3000.0";
+    assert.deepEqual(failing(facts), ["extension-version"]);
+    assert.match(
+      diagnose(facts)[0].evidence,
+      /version 1\.2\.2893\.1 is below the stack's extension\.minimumVersion 1\.2\.3000\.0/,
+    );
+    facts.minimumExtensionVersion = "1.2.2893.1";
+    assert.deepEqual(failing(facts), []);
+  });
+
   it("fails a RADIUS proxy that forwards with a timeout too short for a phone approval", () => {
     const facts = healthyEstate();
     facts.proxyHosts[0].remoteServers.push({ group: "MFA NPS", address: "nps02", timeoutSeconds: 5 });

@@ -45,11 +45,11 @@ describe("engine progress: each resource's step, started and ended, as it happen
     const filePath = path.join(workDir, "pair.json");
     const program = () => new FileValuePair("pair", { filePath, value: "v1" });
     const { state: first } = await engine.up(emptyState(), { program });
-    // The component does no provider work and is not reported.
+    // The component does no provider work and is not reported; a step starts once planned, with its operation.
     assert.deepEqual(events.map(describeEvent), [
-      "update started pair-source",
+      "update started pair-source create",
       "update done pair-source create",
-      "update started pair-derived",
+      "update started pair-derived create",
       "update done pair-derived create",
     ]);
     for (const event of events.filter((each) => each.kind === "done")) {
@@ -72,10 +72,12 @@ describe("engine progress: each resource's step, started and ended, as it happen
         events.map((event) => event.phase).lastIndexOf("refresh"),
       "the update started before the refresh ended",
     );
-    assert.deepEqual(
-      events.filter((event) => event.phase === "update" && event.kind === "done").map(describeEvent),
-      ["update done pair-source same", "update done pair-derived same"],
-    );
+    assert.deepEqual(events.filter((event) => event.phase === "update").map(describeEvent), [
+      "update started pair-source same",
+      "update done pair-source same",
+      "update started pair-derived same",
+      "update done pair-derived same",
+    ]);
   });
 
   it("reports a failed step failed with its error, never starts its dependent, and abandons the program quietly", async () => {
@@ -92,7 +94,7 @@ describe("engine progress: each resource's step, started and ended, as it happen
       });
     };
     await assert.rejects(engine.up(emptyState(), { program }));
-    assert.deepEqual(events.map(describeEvent), ["update started bad", "update failed bad"]);
+    assert.deepEqual(events.map(describeEvent), ["update started bad create", "update failed bad"]);
     assert.match(events[1].error ?? "", /ENOENT/);
     // The registration waiting on `bad` never completes: unless the program is abandoned as the CLI
     // abandons it, the runtime warns "Leaving promises active" at exit (runtime/debuggable.ts).

@@ -30,9 +30,21 @@ import {
   ntPasswordHash,
   ntResponseMatches,
 } from "../../lab/radius/mschapv2";
-import { dialInLab } from "../../lab/radius/vpnDial";
-import { hostEvents } from "../../lab/windows/eventLog";
-import { azureMfaKey, readHostState, startIas, updateHostState } from "../../lab/windows/hostState";
+import { NpsProxyServer } from "../../lab/radius/npsProxy";
+import { askServer, clientEventLog, dialInLab } from "../../lab/radius/vpnDial";
+import { hostEvents, loggedHostEvents, readEvents } from "../../lab/windows/eventLog";
+import { extensionCertificate } from "../../lab/radius/npsExtension";
+import {
+  azureMfaKey,
+  radiusProxyHost,
+  readHostState,
+  selfSignedNpsCertificate,
+  startIas,
+  updateHostState,
+  writeHostState,
+} from "../../lab/windows/hostState";
+import { labHostRunner } from "../../lab/windows/localRunner";
+import { runHostScript } from "../../remote/hostScripts";
 
 describe("lab RADIUS packets (RFC 2865, RFC 3579)", () => {
   const secret = "s3cret";
@@ -123,6 +135,27 @@ describe("lab MS-CHAPv2 (RFC 2759)", () => {
   });
 });
 
+describe("lab NPS extension: the certificate it signs with, by version", () => {
+  const tenant = "5f2b8a61-7c1e-4d0a-9b7e-2c6f1a3d9e40";
+  const pinned = selfSignedNpsCertificate(tenant, { notAfter: new Date(Date.now() + 100 * 86_400_000) });
+  const longest = selfSignedNpsCertificate(tenant);
+  const loaded = {
+    startedAt: new Date().toISOString(),
+    settings: { TENANT_ID: tenant, CLIENT_CERT_IDENTIFIER: pinned.thumbprint },
+    certificates: [pinned, longest],
+  };
+  const chosen = (version: string) => {
+    const outcome = extensionCertificate(loaded, new Date(), version);
+    return "certificate" in outcome ? outcome.certificate.thumbprint : outcome.problem;
+  };
+
+  it("follows CLIENT_CERT_IDENTIFIER from 1.2.2893.1, and before it takes the valid one lasting longest", () => {
+    assert.equal(chosen("1.2.2893.1"), pinned.thumbprint);
+    assert.equal(chosen("1.2.10000.0"), pinned.thumbprint);
+    assert.equal(chosen("1.2.2216.1"), longest.thumbprint, "older extensions ignore the thumbprint");
+  });
+});
+
 /** radclient's verdict: "Access-Accept", "Access-Reject", "Access-Challenge" or "no answer". */
 function radclient(port: number, secret: string, user: string, password: string, waitSeconds: number) {
   const attributes = `User-Name = "${user}"\nUser-Password = "${password}"\nMessage-Authenticator = 0x00\n`;
@@ -160,13 +193,13 @@ describe("lab NPS servers answer RADIUS as NPS with the MFA extension does", fun
     lab = await startLab({ dir, projectDir: dir, nps: 1, vpn: 1, seed, approvalSeconds });
   }
 
-  it("article seed: radclient gets no answer, a dial fails, and AuthZ 3 (AADSTS7000112), 6274 and 20221 are logged, none seeded", async () => {
+  it("article seed: radclient gets no answer, a dial fails, AuthZ 3 (AADSTS7000112) and 6274 are logged, and RasClient 20227 on the client, not the VPN host", async () => {
     await start("article", 1);
     for (const name of ["nps01", "vpn01"]) assert.deepEqual(readHostState(host(name).stateFile).events, []);
     const { port, secret } = host("nps01").radius!;
     assert.equal(await radclient(port, secret, "alice", alice().password, 3), "no answer");
 
-    const result = await dialInLab(lab.description, "vpn01", "alice");
+    const result = await dialInLab(lab.description, "vpn01", "alice", lab.dir);
     assert.equal(result.outcome, "failed");
     assert.deepEqual(result.attempts, [{ server: "nps01", timeoutSeconds: 5, outcome: "no answer" }]);
     const authz = events("nps01", "AuthZAdminCh", 3);
@@ -179,7 +212,21 @@ describe("lab NPS servers answer RADIUS as NPS with the MFA extension does", fun
       );
     }
     assert.ok(events("nps01", "Security", 6274).length >= 2);
-    assert.equal(events("vpn01", "Application", 20221).length, 1);
+    const clientFailures = () => readEvents(clientEventLog(dir)).filter((event) => event.id === 20227);
+    assert.deepEqual(
+      clientFailures().map((event) => [event.logName, event.providerName]),
+      [["Application", "RasClient"]],
+    );
+    assert.match(
+      clientFailures()[0].message,
+      /which has failed\. The error code returned on failure is 0\.$/,
+    );
+    assert.deepEqual(result.clientEvents, clientFailures());
+    assert.deepEqual(
+      loggedHostEvents(host("vpn01").stateFile),
+      [],
+      "the client's event reached the VPN host",
+    );
 
     // The same dial as a person types it: `npm run lab -- dial vpn01 alice --dir <lab>`.
     const cli = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
@@ -191,11 +238,24 @@ describe("lab NPS servers answer RADIUS as NPS with the MFA extension does", fun
       );
     });
     assert.equal(cli.code, 1);
-    assert.match(cli.stdout, /nps01 \(timeout 5 s\): no answer\nvpn01: alice failed/);
-    assert.equal(events("vpn01", "Application", 20221).length, 2);
+    assert.match(
+      cli.stdout,
+      /nps01 \(RADIUS timeout 5 s\): no answer\nvpn01: alice failed\nEvents it left:\n/,
+    );
+    // One line per event, the client's last, then where to look next.
+    assert.match(cli.stdout, /^ {2}nps01 AuthZAdminCh 3: ESTS_TOKEN_ERROR AADSTS7000112: .*$/m);
+    assert.match(
+      cli.stdout,
+      /^ {2}nps01 Security 6274: Network Policy Server discarded the request for a user\. \(reason code \d+\)$/m,
+    );
+    assert.match(
+      cli.stdout,
+      /^ {2}client Application 20227: The user alice dialed a connection named Always On VPN which has failed\. \(error code 0\)\nWhy: npm run doctor -- --lab .+ --user alice@lab\.example\.com\n$/m,
+    );
+    assert.equal(clientFailures().length, 2);
   });
 
-  it("healthy: radclient gets Access-Accept after the approval, Access-Reject for an unknown user or wrong password", async () => {
+  it("healthy: radclient gets Access-Accept after the approval, Access-Reject for an unknown user or wrong password; through a proxy only once its IAS was reset", async () => {
     await start("healthy", 2);
     const { port, secret } = host("nps01").radius!;
     assert.equal(await radclient(port, secret, "alice", alice().password, 30), "Access-Accept");
@@ -204,6 +264,69 @@ describe("lab NPS servers answer RADIUS as NPS with the MFA extension does", fun
     assert.equal(await radclient(port, "not-the-secret", "alice", alice().password, 3), "no answer");
     assert.equal(events("nps01", "Security", 6272).length, 1);
     assert.deepEqual(events("nps01", "AuthZAdminCh", 3), []);
+
+    // A RADIUS proxy (NPS without the extension) in front of nps01, its IAS started with a 1 s forwarding
+    // timeout: shorter than the approval, so it drops the request and the VPN server hears nothing.
+    const proxyState = path.join(dir, "proxy01.json");
+    writeHostState(proxyState, radiusProxyHost("proxy01", ["nps01"], 1));
+    const proxy = await NpsProxyServer.start({
+      hostname: "proxy01",
+      stateFile: proxyState,
+      port: 0,
+      secret: "vpn-to-proxy",
+      upstream: { nps01: { port, secret } },
+    });
+    const dialThroughProxy = async () => {
+      const gaveUp = new AbortController();
+      const forwarded = proxy.nextHandled().then((request) => {
+        if (request.outcome === "dropped") gaveUp.abort();
+        return request;
+      });
+      const options = { vpnHostname: "vpn01", user: "alice", password: alice().password };
+      const outcome = await askServer(proxy.endpoint, options, 120_000, gaveUp.signal);
+      return { outcome, attempts: (await forwarded).attempts };
+    };
+    try {
+      // Raised to 60 s (blackout too) through the SDO API with Apply and no reset, as this tool used to.
+      const runner = labHostRunner("proxy01", proxyState);
+      const applied = await runner.runPowerShell(
+        "$machine = New-Object -ComObject IAS.SdoMachine; $machine.Attach($null)\n" +
+          "foreach ($group in @($machine.GetServiceSDO(0, 'IAS').GetProperty(0x400))) {\n" +
+          "  foreach ($server in @($group.GetProperty(0x400))) { $server.PutProperty(0x408, 60); $server.PutProperty(0x40A, 60); $server.Apply() }\n}",
+      );
+      assert.equal(applied.exitCode, 0, applied.stderr);
+      assert.deepEqual(readHostState(proxyState).remoteRadiusServerGroups[0].servers, [
+        { address: "nps01", timeout: 60, blackout: 60 },
+      ]);
+      const before = await dialThroughProxy();
+      assert.equal(before.outcome, "no answer");
+      assert.deepEqual(before.attempts, [{ address: "nps01", timeoutSeconds: 1 }]);
+
+      // The tool finds the reset pending (nothing else to change) and resets IAS: the same dial connects.
+      const data = { npsServers: [], timeoutSeconds: 60, remoteServerGroups: true };
+      const pending = await runHostScript<{ drift: unknown[]; resetPending: boolean }>(
+        runner,
+        "proxy01",
+        "RadiusTimeout",
+        { mode: "get", ...data },
+      );
+      assert.deepEqual([pending.drift, pending.resetPending], [[], true]);
+      const set = await runHostScript<{ changed: string[]; reset: boolean }>(
+        runner,
+        "proxy01",
+        "RadiusTimeout",
+        {
+          mode: "set",
+          ...data,
+        },
+      );
+      assert.deepEqual([set.changed, set.reset], [[], true]);
+      const after = await dialThroughProxy();
+      assert.equal(after.outcome, "accepted");
+      assert.deepEqual(after.attempts, [{ address: "nps01", timeoutSeconds: 60 }]);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it("each cause alone makes a dial fail with its own AADSTS code", async () => {
@@ -211,7 +334,7 @@ describe("lab NPS servers answer RADIUS as NPS with the MFA extension does", fun
     updateHostState(host("vpn01").stateFile, (state) =>
       state.remoteAccessRadius.forEach((entry) => (entry.timeout = 5)),
     );
-    assert.equal((await dialInLab(lab.description, "vpn01", "alice")).outcome, "connected");
+    assert.equal((await dialInLab(lab.description, "vpn01", "alice", lab.dir)).outcome, "connected");
     const client = lab.graph.servicePrincipal(mfaClientAppId)!;
     const causes: [string, () => Promise<void>, RegExp][] = [
       [
@@ -242,7 +365,7 @@ describe("lab NPS servers answer RADIUS as NPS with the MFA extension does", fun
     for (const [cause, breakIt, code] of causes) {
       await breakIt();
       const before = events("nps01", "AuthZAdminCh", 3).length;
-      const result = await dialInLab(lab.description, "vpn01", "alice");
+      const result = await dialInLab(lab.description, "vpn01", "alice", lab.dir);
       assert.equal(result.outcome, "failed", cause);
       const logged = events("nps01", "AuthZAdminCh", 3).slice(before);
       assert.equal(logged.length, 1, cause);
@@ -250,7 +373,7 @@ describe("lab NPS servers answer RADIUS as NPS with the MFA extension does", fun
       await lab.graph.changeServicePrincipal(mfaClientAppId, () => client);
       await lab.graph.changeServicePrincipal(mfaConnectorAppId, (sp) => ({ ...sp, accountEnabled: true }));
       assert.equal(
-        (await dialInLab(lab.description, "vpn01", "alice")).outcome,
+        (await dialInLab(lab.description, "vpn01", "alice", lab.dir)).outcome,
         "connected",
         `${cause} repaired`,
       );
@@ -260,7 +383,7 @@ describe("lab NPS servers answer RADIUS as NPS with the MFA extension does", fun
   it("MS-CHAPv2 where the policy wants it, and number matching's TOTP prompt as Learn describes it", async () => {
     await start("healthy", 0);
     const bob = () => lab.description.users.find((user) => user.name === "bob")!;
-    const dialAs = async (user: string) => (await dialInLab(lab.description, "vpn01", user)).outcome;
+    const dialAs = async (user: string) => (await dialInLab(lab.description, "vpn01", user, lab.dir)).outcome;
     const nps = (change: (state: ReturnType<typeof readHostState>) => void) =>
       updateHostState(host("nps01").stateFile, change);
     assert.equal(await dialAs("bob"), "connected", "FALSE is what a healthy server runs: Approve/Deny");

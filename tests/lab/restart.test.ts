@@ -1,5 +1,6 @@
 // A lab started again on its folder without --seed keeps the tenant and the hosts as they were left, and
-// says so, instead of repeating the seed it first started with as if it had put it back.
+// says so, instead of repeating the seed it first started with as if it had put it back. A damaged lab.json
+// stops a restart with its fix, and a second lab leaves a running lab's Pulumi.lab.yaml alone.
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -44,5 +45,40 @@ describe("lab: started again without --seed", function () {
       [77],
       "the restart put the seed back",
     );
+  });
+
+  it("a damaged lab.json is named with the fix; a second lab leaves the running lab's Pulumi.lab.yaml alone", async () => {
+    const projectDir = fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-lab-project-"));
+    const second = fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-lab-second-"));
+    let other: RunningLab | undefined;
+    await lab?.stop();
+    try {
+      lab = await startLab({ dir, projectDir, nps: 1, vpn: 0 });
+      const stackFile = path.join(projectDir, "Pulumi.lab.yaml");
+      assert.equal(lab.stackFileDir, projectDir);
+      const before = fs.readFileSync(stackFile);
+
+      const labFile = path.join(second, "lab.json");
+      fs.writeFileSync(labFile, '{"tenantId": "x"');
+      await assert.rejects(
+        startLab({ dir: second, projectDir, nps: 1, vpn: 0 }),
+        (error: Error) =>
+          error.message.startsWith(
+            `${labFile}: expected the lab description that npm run lab writes, found text`,
+          ) && error.message.includes("--seed article"),
+      );
+      other = await startLab({ dir: second, projectDir, nps: 1, vpn: 0, seed: "healthy" });
+      assert.equal(other.stackFileDir, second, "the second lab wrote its stack file into the project");
+      assert.ok(fs.readFileSync(stackFile).equals(before), "the running lab's Pulumi.lab.yaml changed");
+      assert.ok(fs.existsSync(path.join(second, "Pulumi.lab.yaml")));
+      assert.deepEqual(
+        other.description.users.map((user) => user.upn),
+        ["alice@lab.example.com", "bob@lab.example.com"],
+      );
+    } finally {
+      await other?.stop();
+      fs.rmSync(projectDir, { recursive: true, force: true });
+      fs.rmSync(second, { recursive: true, force: true });
+    }
   });
 });

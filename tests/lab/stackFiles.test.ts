@@ -5,14 +5,22 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { parseStackConfig } from "../../config/schema";
-import { LabDescription, pulumiLabYaml, setSecretsScript } from "../../lab/stackFiles";
+import { UsageError } from "../../cli/commandLine";
+import { parseLabArguments } from "../../lab/cli";
+import {
+  LabDescription,
+  nextSteps,
+  pulumiLabYaml,
+  readLabDescription,
+  setSecretsScript,
+} from "../../lab/stackFiles";
 
 const lab: LabDescription = {
   tenantId: "5f2b8a61-7c1e-4d0a-9b7e-2c6f1a3d9e40",
   caFile: "/tmp/lab/lab-ca.pem",
   seed: "article",
   graphStateFile: "/tmp/lab/graph.json",
-  users: [{ name: "alice", password: "pw-alice" }],
+  users: [{ name: "alice", upn: "alice@lab.example.com", password: "pw-alice" }],
   mfaApprovalSeconds: 20,
   graph: {
     url: "https://127.0.0.1:40001/v1.0",
@@ -109,5 +117,54 @@ describe("lab stack files", () => {
       calls.includes("graph'secret$(x)"),
       "the client secret arrives literally, quotes and $(...) included",
     );
+  });
+
+  it("reads lab.json, fills the UPN of a lab written before UPNs, and names a missing field with the fix", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "npsmfa-labjson-"));
+    try {
+      const file = path.join(dir, "lab.json");
+      const { upn: _upn, ...older } = lab.users[0];
+      fs.writeFileSync(file, JSON.stringify({ ...lab, users: [older] }));
+      assert.deepEqual(readLabDescription(file)?.users, lab.users);
+      const { hosts: _hosts, ...withoutHosts } = lab;
+      fs.writeFileSync(file, JSON.stringify(withoutHosts));
+      assert.throws(
+        () => readLabDescription(file),
+        (error: Error) =>
+          error.message.startsWith(
+            `${file}: expected the lab description that npm run lab writes, found JSON ` +
+              'without a valid "hosts"',
+          ) && error.message.endsWith(`npm run lab -- --dir '${dir}' --seed article`),
+      );
+      assert.equal(readLabDescription(path.join(dir, "none.json")), undefined);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("lab arguments: --help, a missing --dir and a bad count are usage errors that name the option", () => {
+    assert.equal(parseLabArguments(["--help"]), undefined);
+    assert.throws(
+      () => parseLabArguments(["--nps", "1"]),
+      (error: Error) =>
+        error instanceof UsageError &&
+        error.message === "expected --dir <folder> for the lab's state, found nothing",
+    );
+    assert.throws(
+      () => parseLabArguments(["--dir", "x", "--vpn", "100"]),
+      /^Error: expected --vpn to be a whole number from 0 to 99, found "100"$/,
+    );
+    assert.throws(() => parseLabArguments(["--dir"]), /--dir/);
+  });
+
+  it("the start-up text offers the dial and the doctor, --user for a user seed, and no pulumi up it cannot keep", () => {
+    const user = lab.users[0];
+    const article = nextSteps(".lab", ".", { vpn: "vpn01", user });
+    assert.match(article, /npm run lab -- dial vpn01 alice --dir '\.lab'/);
+    assert.match(article, /npm run doctor -- --lab '\.lab' {3}#/);
+    assert.match(article, /pulumi up --refresh -s lab/);
+    const userSeed = nextSteps(".lab", ".", { vpn: "vpn01", user, userSeed: true, pulumiRepairs: false });
+    assert.match(userSeed, /npm run doctor -- --lab '\.lab' --user alice@lab\.example\.com/);
+    assert.doesNotMatch(userSeed, /pulumi/);
   });
 });

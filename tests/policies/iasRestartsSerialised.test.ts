@@ -41,7 +41,7 @@ describe("policy ias-restarts-serialised", () => {
       violations[0].message,
       /2 IAS restarts have no previousHostname and start together: nps01.*, nps02/,
     );
-    assert.match(violations[0].message, /drops every Always On VPN sign-in.*20221/);
+    assert.match(violations[0].message, /drops every Always On VPN sign-in.*20227/);
     assert.match(violations[0].urn ?? "", /IasRestart::nps02-ias-restart$/);
   });
 

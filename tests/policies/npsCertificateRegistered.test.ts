@@ -45,7 +45,7 @@ describe("policy nps-certificate-registered-on-mfa-client", () => {
       violations[0].message,
       /NpsCertificate "nps02-certificate" \(host nps02\.corp\.example\.com, urn:/,
     );
-    assert.match(violations[0].message, /ESTS_TOKEN_ERROR.*6274.*20221/);
+    assert.match(violations[0].message, /ESTS_TOKEN_ERROR.*6274.*20227/);
     assert.match(violations[0].urn ?? "", /NpsCertificate::nps02-certificate$/);
   });
 

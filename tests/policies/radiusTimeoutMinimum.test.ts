@@ -25,7 +25,7 @@ describe("policy radius-timeout-minimum", () => {
     assert.match(violations[0].message, /RADIUS timeout is 5 s for nps01\.corp\.example\.com, nps02/);
     assert.match(violations[0].message, /below the minimum of 60 s/);
     assert.match(violations[0].message, /host vpn01\.corp\.example\.com/);
-    assert.match(violations[0].message, /the port used for this connection was closed.*20221/);
+    assert.match(violations[0].message, /the port used for this connection was closed.*20227/);
     assert.match(
       violations[0].message,
       /Fix: set vpnServers\[\]\.radiusTimeoutSeconds for vpn01\.corp\.example\.com/,

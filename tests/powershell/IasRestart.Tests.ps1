@@ -62,6 +62,35 @@ Describe 'IasRestart.ps1' {
         @((Get-LabState).certificates.thumbprint) | Should -Be @($new.thumbprint, $foreign.thumbprint)
     }
 
+    It 'an expired certificate of the extension''s subject makes the extension log a start-up error, failing the health check' {
+        $expired = New-LabCertificate -NotBefore (Get-Date).AddDays(-800) -NotAfter (Get-Date).AddDays(-70)
+        Update-LabState { param($s) $s.certificates = @($expired, (New-LabCertificate)) }
+        $run = Invoke-Restart
+        $run.ExitCode | Should -Be 1
+        $run.Document.error.code | Should -Be 'HealthCheckFailed'
+        $run.Document.error.message | Should -Match "certificate $($expired.thumbprint) .* expired"
+    }
+
+    It 'removes expired certificates of the subject before the restart, never a valid one nor another subject''s' {
+        $expired = New-LabCertificate -NotBefore (Get-Date).AddDays(-800) -NotAfter (Get-Date).AddDays(-70)
+        $superseded = New-LabCertificate -NotAfter (Get-Date).AddDays(20)
+        $new = New-LabCertificate
+        $foreign = New-LabCertificate -Subject 'CN=web01' -NotBefore (Get-Date).AddDays(-800) -NotAfter (Get-Date).AddDays(-70)
+        Update-LabState { param($s) $s.certificates = @($expired, $superseded, $new, $foreign) }
+        $retire = @{ retireCertificates = @{ subject = "CN=$TenantId, OU=Microsoft NPS Extension"; keepThumbprint = $new.thumbprint } }
+
+        # An unhealthy restart: the expired one went before it, the valid superseded one stays.
+        Update-LabState { param($s) $s.services.IAS.faults = @{ authzErrorsAfterRestart = $true } }
+        (Invoke-Restart $retire).ExitCode | Should -Be 1
+        @((Get-LabState).certificates.thumbprint) | Should -Be @($superseded.thumbprint, $new.thumbprint, $foreign.thumbprint)
+
+        Update-LabState { param($s) $s.services.IAS.faults = @{}; $s.certificates = @($expired) + @($s.certificates); $s.events = @() }
+        $run = Invoke-Restart $retire
+        $run.ExitCode | Should -Be 0
+        @($run.Document.result.retired) | Should -Be @($expired.thumbprint, $superseded.thumbprint)
+        @((Get-LabState).certificates.thumbprint) | Should -Be @($new.thumbprint, $foreign.thumbprint)
+    }
+
     It 'refuses to remove anything when the certificate to keep is not on the host' {
         $old = New-LabCertificate
         Update-LabState { param($s) $s.certificates = @($old) }
@@ -82,6 +111,16 @@ Describe 'IasRestart.ps1 health check: the extension works' {
         $run.ExitCode | Should -Be 1
         $run.Document.error.code | Should -Be 'HealthCheckFailed'
         $run.Document.error.message | Should -Match 'token request to https://login\.microsoftonline\.com/.+/oauth2/token failed: No such host is known'
+    }
+
+    It 'enables TLS 1.2 before its token request, which a fresh Windows PowerShell 5.1 session does not offer' {
+        # The login host routed to a port where nothing listens: past the TLS check, the request fails to connect.
+        $ca = Join-Path $TestDrive 'ca.pfx'
+        [System.IO.File]::WriteAllBytes($ca, [Convert]::FromBase64String((New-LabCertificate).pfxBase64))
+        Update-LabState { param($s) $s.network.loginRoute = @{ origin = 'https://127.0.0.1:9'; caFile = $ca; hosts = @('login.microsoftonline.com') } }
+        $run = Invoke-Restart @{ checkExtensionToken = $true }
+        $run.Document.error.message | Should -Match 'token request to https://login\.microsoftonline\.com/.+ failed'
+        $run.Document.error.message | Should -Not -Match 'underlying connection was closed'
     }
 
     It 'fails when the extension has no certificate to sign with' {

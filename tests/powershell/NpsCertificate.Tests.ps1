@@ -30,6 +30,17 @@ Describe 'NpsCertificate.ps1' {
         $stored.Count | Should -Be 1
         $stored[0].keyStorage | Should -Be 'capi'
         @($stored[0].keyAcl | Where-Object { $_.sid -eq 'S-1-5-20' -and $_.rights -eq 131209 }).Count | Should -Be 1
+        # Client Authentication named in the certificate itself, as Learn asks of certificates the setup script did not make.
+        $eku = @($certificate.Extensions | Where-Object { $_.Oid.Value -eq '2.5.29.37' })
+        $eku.Count | Should -Be 1
+        @($eku[0].EnhancedKeyUsages | ForEach-Object { $_.Value }) | Should -Be @('1.3.6.1.5.5.7.3.2')
+    }
+
+    It 'the shim gives New-SelfSignedCertificate''s default type no Client Authentication unless it is asked for' {
+        Import-Module $ShimPath -Scope Local -Force
+        $default = New-SelfSignedCertificate -Subject 'CN=default' -CertStoreLocation 'Cert:\LocalMachine\My'
+        @(($default.Extensions | Where-Object { $_.Oid.Value -eq '2.5.29.37' }).EnhancedKeyUsages.Value) | Should -Be @('1.3.6.1.5.5.7.3.1')
+        { New-SelfSignedCertificate -Subject 'CN=san' -CertStoreLocation 'Cert:\LocalMachine\My' -TextExtension '2.5.29.17={text}DNS=x' } | Should -Throw '*only the enhanced key usage*'
     }
 
     It 'a second Set keeps the certificate and changes nothing' {

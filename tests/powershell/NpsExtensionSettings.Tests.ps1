@@ -123,6 +123,22 @@ Describe 'NpsExtensionSettings.ps1 and the extension''s version' {
         $run = Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'set'; settings = @{ STS_URL = 'https://login.microsoftonline.com/' } }
         $run.ExitCode | Should -Be 0
     }
+    It 'refuses an extension below the declared minimum, naming both versions, and writes nothing' {
+        Update-LabState { param($s) $s.npsExtensionVersion = '1.2.2893.1' }
+        $before = [System.IO.File]::ReadAllText($env:NPSMFA_HOST_STATE)
+        $run = Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'set'; settings = (Get-CompleteSettings); minimumVersion = '1.2.10000.0' }
+        $run.ExitCode | Should -Be 1
+        $run.Document.error.code | Should -Be 'ExtensionBelowMinimum'
+        $run.Document.error.message | Should -Match 'installed here is version 1\.2\.2893\.1; the stack declares extension\.minimumVersion 1\.2\.10000\.0'
+        [System.IO.File]::ReadAllText($env:NPSMFA_HOST_STATE) | Should -Be $before
+    }
+
+    It 'accepts an extension at or above the declared minimum, comparing versions as numbers' {
+        Update-LabState { param($s) $s.npsExtensionVersion = '1.2.10000.0' }
+        $run = Invoke-HostScriptFile NpsExtensionSettings @{ mode = 'set'; settings = (Get-CompleteSettings); minimumVersion = '1.2.2893.1' }
+        $run.ExitCode | Should -Be 0
+        $run.Document.result.extensionVersion | Should -Be '1.2.10000.0'
+    }
 }
 
 Describe 'NpsExtensionSettings.ps1 and IP_WHITELIST' {

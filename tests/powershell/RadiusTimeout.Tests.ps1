@@ -79,16 +79,55 @@ Describe 'The shim''s RemoteAccess cmdlets' {
 Describe 'RadiusTimeout.ps1 on an NPS server forwarding to a remote RADIUS server group' {
     BeforeEach {
         New-ArticleNpsHost
-        Update-LabState { param($s) $s.remoteRadiusServerGroups = @(@{ name = 'MFA NPS'; servers = @(@{ address = '10.0.0.7'; timeout = 5 }, @{ address = '10.0.0.8'; timeout = 90 }) }) }
+        Update-LabState { param($s) $s.remoteRadiusServerGroups = @(@{ name = 'MFA NPS'; servers = @(@{ address = '10.0.0.7'; timeout = 5 }, @{ address = '10.0.0.8'; timeout = 90; blackout = 120 }) }) }
+        Update-LabState { param($s) $s.services.IAS.loaded = @{ startedAt = '2026-01-01T00:00:00.000Z'; settings = @{}; certificates = @(); remoteRadiusServerGroups = $s.remoteRadiusServerGroups } }
+        $script:ProxyGet = @{ mode = 'get'; npsServers = @(); timeoutSeconds = 60; remoteServerGroups = $true }
+        $script:ProxySet = @{ mode = 'set'; npsServers = @(); timeoutSeconds = 60; remoteServerGroups = $true }
     }
 
-    It 'Get and Set cover each server in the group' {
-        $get = Invoke-HostScriptFile RadiusTimeout @{ mode = 'get'; npsServers = @(); timeoutSeconds = 60; remoteServerGroups = $true }
-        @($get.Document.result.drift.name) | Should -Be @('nps-group:MFA NPS/10.0.0.7')
-        $set = Invoke-HostScriptFile RadiusTimeout @{ mode = 'set'; npsServers = @(); timeoutSeconds = 60; remoteServerGroups = $true }
+    It 'Get names each short timeout and each blackout shorter than its server''s timeout' {
+        $get = Invoke-HostScriptFile RadiusTimeout $ProxyGet
+        @($get.Document.result.drift.name) | Should -Be @('nps-group:MFA NPS/10.0.0.7', 'nps-group:MFA NPS/10.0.0.7 blackout')
+        @($get.Document.result.drift.expected) | Should -Be @(60, 60)
+        # The console's default blackout (30 s) where none was seeded.
+        @($get.Document.result.drift.found) | Should -Be @(5, 30)
+        @($get.Document.result.remoteServers.blackout) | Should -Be @(30, 120)
+    }
+
+    It 'Set raises them, resets IAS so its forwarding changes, and a second Set changes nothing' {
+        $set = Invoke-HostScriptFile RadiusTimeout $ProxySet
         $set.ExitCode | Should -Be 0
-        @((Get-LabState).remoteRadiusServerGroups[0].servers.timeout) | Should -Be @(60, 90)
-        @((Invoke-HostScriptFile RadiusTimeout @{ mode = 'set'; npsServers = @(); timeoutSeconds = 60; remoteServerGroups = $true }).Document.result.changed).Count | Should -Be 0
+        @((Get-LabState).remoteRadiusServerGroups[0].servers | ForEach-Object { "$($_.timeout)/$($_.blackout)" }) | Should -Be @('60/60', '90/120')
+        $set.Document.result.reset | Should -BeTrue
+        $loaded = (Get-LabState).services.IAS.loaded
+        @($loaded.remoteRadiusServerGroups[0].servers.timeout) | Should -Be @(60, 90)
+        $loaded.resetAt | Should -Not -BeNullOrEmpty
+        $second = (Invoke-HostScriptFile RadiusTimeout $ProxySet).Document.result
+        @($second.changed).Count | Should -Be 0
+        $second.reset | Should -BeFalse
+        $second.resetPending | Should -BeFalse
+    }
+
+    It 'a timeout applied without a reset (the SDO alone) is a pending reset, which Set performs' {
+        # What the tool did before it reset: the configuration says 60 s, the running IAS still forwards with 5 s.
+        Update-LabState { param($s) $s.remoteRadiusServerGroups[0].servers[0].timeout = 60; $s.remoteRadiusServerGroups[0].servers[0].blackout = 60 }
+        $get = (Invoke-HostScriptFile RadiusTimeout $ProxyGet).Document.result
+        @($get.drift).Count | Should -Be 0
+        $get.resetPending | Should -BeTrue
+        (Get-LabState).services.IAS.loaded.remoteRadiusServerGroups[0].servers[0].timeout | Should -Be 5
+        $set = (Invoke-HostScriptFile RadiusTimeout $ProxySet).Document.result
+        @($set.changed).Count | Should -Be 0
+        $set.reset | Should -BeTrue
+        (Get-LabState).services.IAS.loaded.remoteRadiusServerGroups[0].servers[0].timeout | Should -Be 60
+        (Invoke-HostScriptFile RadiusTimeout $ProxyGet).Document.result.resetPending | Should -BeFalse
+    }
+
+    It 'a stopped IAS is not reset (it reads the configuration when it starts) and the change is recorded' {
+        Update-LabState { param($s) $s.services.IAS.status = 'Stopped' }
+        $set = Invoke-HostScriptFile RadiusTimeout $ProxySet
+        $set.ExitCode | Should -Be 0
+        $set.Document.result.reset | Should -BeFalse
+        (Invoke-HostScriptFile RadiusTimeout $ProxyGet).Document.result.resetPending | Should -BeFalse
     }
 
     It 'reads groups through NPS''s SDO API, not netsh output' {
@@ -100,6 +139,14 @@ Describe 'RadiusTimeout.ps1 on an NPS server forwarding to a remote RADIUS serve
         $group.GetProperty(2) | Should -Be 'MFA NPS'
         @($group.GetProperty(0x400) | ForEach-Object { $_.GetProperty(0x404) }) | Should -Be @('10.0.0.7', '10.0.0.8')
         { $group.GetProperty(0x401) } | Should -Throw '*E_INVALIDARG*'
+    }
+
+    It 'refuses to reset a stopped IAS, so no script relies on that' {
+        Update-LabState { param($s) $s.services.IAS.status = 'Stopped' }
+        Import-Module $ShimPath -Scope Local -Force
+        $machine = New-Object -ComObject IAS.SdoMachine
+        $machine.Attach($null)
+        { $machine.GetServiceSDO(0, 'IAS').ResetService() } | Should -Throw '*not running*'
     }
 
     It 'fails with NpsNotInstalled on a host without Network Policy Server' {

@@ -21,6 +21,15 @@ BeforeAll {
                 'CommandParameterAst' { if ($node.ParameterName -eq 'AsHashtable') { $problems += "line ${line}: -AsHashtable" } }
                 'CommandAst' {
                     $name = $node.GetCommandName()
+                    # Windows PowerShell 5.1 may not offer TLS 1.2 (Prelude.ps1 Enable-Tls12): a web request needs it first.
+                    if ($name -in 'Invoke-WebRequest', 'Invoke-RestMethod', 'iwr', 'irm') {
+                        $scope = $node.Parent
+                        while ($null -ne $scope -and $scope -isnot [System.Management.Automation.Language.FunctionDefinitionAst]) { $scope = $scope.Parent }
+                        if ($null -eq $scope) { $scope = $ast }
+                        $start = $node.Extent.StartOffset
+                        $enabled = @($scope.FindAll({ param($inner) $inner -is [System.Management.Automation.Language.CommandAst] -and $inner.GetCommandName() -eq 'Enable-Tls12' -and $inner.Extent.StartOffset -lt $start }, $true))
+                        if ($enabled.Count -eq 0) { $problems += "line ${line}: $name without Enable-Tls12 before it" }
+                    }
                     $parallel = @($node.CommandElements | Where-Object { $_ -is [System.Management.Automation.Language.CommandParameterAst] -and $_.ParameterName -like 'Parallel' })
                     if ($name -in 'ForEach-Object', '%', 'foreach' -and $parallel.Count -gt 0) { $problems += "line ${line}: ForEach-Object -Parallel" }
                 }
@@ -50,8 +59,13 @@ Describe 'Windows PowerShell 5.1 syntax guard' {
         @{ name = '||'; text = 'Get-Item x || Get-Item y'; expected = '&& / || pipeline chain' }
         @{ name = '-AsHashtable'; text = '$x = $j | ConvertFrom-Json -AsHashtable'; expected = '-AsHashtable' }
         @{ name = 'ForEach-Object -Parallel'; text = '1..3 | ForEach-Object -Parallel { $_ }'; expected = 'ForEach-Object -Parallel' }
+        @{ name = 'a web request before TLS 1.2'; text = "function f { Invoke-WebRequest -Uri https://x -UseBasicParsing; Enable-Tls12 }"; expected = 'Invoke-WebRequest without Enable-Tls12 before it' }
     ) {
         @(Find-Ps51Problem $text) -join '|' | Should -Match ([regex]::Escape($expected))
+    }
+
+    It 'does not flag a web request after Enable-Tls12' {
+        Find-Ps51Problem "function f { Enable-Tls12; Invoke-WebRequest -Uri https://x -UseBasicParsing }" | Should -BeNullOrEmpty
     }
 
     It 'does not flag the operators inside strings and comments' {

@@ -42,4 +42,22 @@ Describe 'WindowsShim' {
         Test-NetConnection -ComputerName login.microsoftonline.com -Port 443 -InformationLevel Quiet | Should -BeTrue
         (Test-NetConnection -ComputerName adnotifications.windowsazure.com -Port 443).TcpTestSucceeded | Should -BeFalse
     }
+
+    It 'refuses an HTTPS request to the login host unless the session or the host''s .NET Framework offers TLS 1.2' {
+        $ca = Join-Path $TestDrive 'ca.pfx'
+        [System.IO.File]::WriteAllBytes($ca, [Convert]::FromBase64String((New-LabCertificate).pfxBase64))
+        Update-LabState { param($s) $s.network.loginRoute = @{ origin = 'https://127.0.0.1:9'; caFile = $ca; hosts = @('login.microsoftonline.com') } }
+        $request = { Invoke-WebRequest -Uri 'https://login.microsoftonline.com/x/oauth2/token' -Method Post -Body @{ a = 'b' } -UseBasicParsing }
+        Import-Module $ShimPath -Scope Local -Force
+        $request | Should -Throw '*underlying connection was closed*'
+        Update-LabState { param($s) $s.registry['HKLM:\SOFTWARE\Microsoft\.NETFramework\v4.0.30319'] = @{ SchUseStrongCrypto = 1 } }
+        { try { & $request } catch { if ($_.Exception.Message -match 'underlying connection') { throw } } } | Should -Not -Throw
+        Update-LabState { param($s) $s.registry.Remove('HKLM:\SOFTWARE\Microsoft\.NETFramework\v4.0.30319') }
+        $request | Should -Throw '*underlying connection was closed*'
+        [Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12
+        { try { & $request } catch { if ($_.Exception.Message -match 'underlying connection') { throw } } } | Should -Not -Throw
+        # A new session (the next import) starts without it again.
+        Import-Module $ShimPath -Scope Local -Force
+        $request | Should -Throw '*underlying connection was closed*'
+    }
 }

@@ -101,7 +101,7 @@ describe("scenario: adopting a healthy lab", function () {
         event.message.includes("Challenge requested in Authentication Ext for User alice"),
       ).length;
 
-    assert.equal((await dialInLab(lab.description, "vpn01", "alice")).outcome, "rejected");
+    assert.equal((await dialInLab(lab.description, "vpn01", "alice", lab.dir)).outcome, "rejected");
     assert.equal(challenges(), 1);
     const before = await doctor();
     assert.equal(causeOf(before), "number-matching-totp");
@@ -127,7 +127,7 @@ describe("scenario: adopting a healthy lab", function () {
       assert.equal(state.registry[azureMfaKey].OVERRIDE_NUMBER_MATCHING_WITH_OTP, "FALSE", name);
       assert.equal(iasRestarts(state).length, restartsBefore[index] + 1, `${name}: IAS restarted once`);
     }
-    assert.equal((await dialInLab(lab.description, "vpn01", "alice")).outcome, "connected");
+    assert.equal((await dialInLab(lab.description, "vpn01", "alice", lab.dir)).outcome, "connected");
     assert.equal(challenges(), 1, "no further TOTP prompt");
     const after = await doctor();
     assert.equal(after.find((entry) => entry.id === "number-matching-totp")!.status, "pass");

@@ -31,19 +31,30 @@ describe("scenario: sign-in through the lab's VPN, and certificate rotation that
   it("after up, a dial with a 20 s approval succeeds within the 60 s timeout; with the timeout back at 5 s it fails", async () => {
     const { lab, engine } = scenario!;
     state = (await engine.up(state)).state;
-    const connected = await dialInLab(lab.description, "vpn01", "alice");
+    const connected = await dialInLab(lab.description, "vpn01", "alice", lab.dir);
     assert.equal(connected.outcome, "connected");
     assert.deepEqual(connected.attempts, [{ server: "nps01", timeoutSeconds: 60, outcome: "accepted" }]);
 
     const vpn = lab.description.hosts.find((host) => host.name === "vpn01")!.stateFile;
     updateHostState(vpn, (host) => host.remoteAccessRadius.forEach((entry) => (entry.timeout = 5)));
-    const failed = await dialInLab(lab.description, "vpn01", "alice");
+    const failed = await dialInLab(lab.description, "vpn01", "alice", lab.dir);
     assert.equal(failed.outcome, "failed");
     assert.deepEqual(
       failed.attempts.map((attempt) => attempt.outcome),
       ["no answer", "no answer"],
     );
-    assert.equal(hostEvents(vpn, [], { id: 20221 }).length, 1);
+    assert.deepEqual(
+      failed.clientEvents.map((event) => [
+        event.id,
+        /error code returned on failure is 0\./.test(event.message),
+      ]),
+      [[20227, true]],
+    );
+    assert.deepEqual(
+      hostEvents(vpn, [], { logName: "Application" }),
+      [],
+      "a client event reached the VPN host",
+    );
     assert.deepEqual(tokenFailures(lab), [], "the tenant is healthy: every token was acquired");
     updateHostState(vpn, (host) => host.remoteAccessRadius.forEach((entry) => (entry.timeout = 60)));
   });

@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
 import { extensionSettingsFor } from "../../components/npsServer";
+import { settingsDrift } from "../../providers/windows/npsExtensionSettings";
 import {
   HostScriptError,
   hostScriptCommand,
@@ -110,5 +111,32 @@ describe("NpsServer inputs", () => {
     assert.equal(override({ overrideNumberMatchingWithOtp: true }), "TRUE");
     assert.equal(override({ overrideNumberMatchingWithOtp: true }, "pap"), "TRUE");
     assert.equal(override({ overrideNumberMatchingWithOtp: false }, "pap"), "FALSE");
+  });
+});
+
+describe("NpsExtensionSettings drift and the declared minimum version", () => {
+  const declared = {
+    hostname: "nps01",
+    winrm: { url: "https://nps01:5986/wsman", auth: "ntlm" as const, operationTimeoutSeconds: 60 },
+    settings: {},
+    // What check() makes of every declaration.
+    extensionInstalled: true,
+  };
+  const live = (extensionVersion: string | null) => ({
+    settings: {},
+    extensionInstalled: true,
+    extensionVersion,
+  });
+
+  it("is drift when the installed version is below extension.minimumVersion or unreadable, numbers compared", () => {
+    const minimum = { ...declared, minimumExtensionVersion: "1.2.3000.0" };
+    assert.deepEqual(settingsDrift(live("1.2.2893.1"), minimum), ["minimumExtensionVersion"]);
+    assert.deepEqual(settingsDrift(live(null), minimum), ["minimumExtensionVersion"]);
+    assert.deepEqual(settingsDrift(live("1.2.10000.0"), minimum), []);
+    assert.deepEqual(
+      settingsDrift(live("1.0.1.40"), declared),
+      [],
+      "no minimum declared: the version is only reported",
+    );
   });
 });

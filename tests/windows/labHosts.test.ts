@@ -133,6 +133,7 @@ describe("Windows providers against lab hosts", function () {
         managedNames: Object.keys(declaredSettings),
         changedAt: "",
         changedValues: [],
+        extensionVersion: null,
       }),
       timeouts.read("vpn01.lab.test", {
         ...timeoutInputs,

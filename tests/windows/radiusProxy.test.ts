@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseStackConfig } from "../../config/schema";
 import { buildProgram } from "../../program";
 import { dynamicTypeNames, dynamicTypeToken } from "../../providers/resourceTypes";
+import { timeoutDrift } from "../../providers/windows/radiusTimeout";
 import { project, stackName, waitForRegistrations } from "../../engine/stack";
 import { RegisteredResource } from "../support/pulumiProgram";
 
@@ -88,5 +89,31 @@ describe("RADIUS proxies", function () {
           error.message,
         ),
     );
+  });
+
+  it("drift: a blackout shorter than its server's timeout (or the declared one), and an IAS not reset since a change", () => {
+    const declared = {
+      hostname: "proxy01",
+      winrm: { url: "https://proxy01:5986/wsman", auth: "ntlm" as const, operationTimeoutSeconds: 60 },
+      npsServers: [],
+      timeoutSeconds: 60,
+      remoteServerGroups: true,
+    };
+    const live = {
+      ...declared,
+      liveTimeouts: { "nps-group:MFA/a": 60, "nps-group:MFA/b": 90, "nps-group:MFA/c": 60 },
+      liveBlackouts: { "nps-group:MFA/a": 30, "nps-group:MFA/b": 60, "nps-group:MFA/c": 60 },
+      resetPending: false,
+    };
+    assert.deepEqual(timeoutDrift(live, declared), [
+      "blackout of nps-group:MFA/a",
+      "blackout of nps-group:MFA/b",
+    ]);
+    const fixed = {
+      ...live,
+      liveBlackouts: { "nps-group:MFA/a": 60, "nps-group:MFA/b": 90, "nps-group:MFA/c": 120 },
+    };
+    assert.deepEqual(timeoutDrift(fixed, declared), []);
+    assert.deepEqual(timeoutDrift({ ...fixed, resetPending: true }, declared), ["IAS reset pending"]);
   });
 });
