@@ -16,7 +16,7 @@ const doctorCommand: CommandHelp = {
   name: "npm run doctor",
   synopsis: [
     "(--stack <name> | --lab <dir>) [--user <upn>] [options]",
-    "(--stack <name> | --lab <dir>) --watch --listen <host:port> [--interval <seconds>]",
+    "--watch --listen <host:port> [options]",
   ],
   description:
     "Why does MFA sign-in for VPN fail right now? Reads the tenant and every server (nothing is written), " +
