@@ -280,7 +280,8 @@ describe("doctor --watch: the monitor", () => {
       } as unknown as GraphClient;
       const lines: string[] = [];
       let skipped!: () => void;
-      const twoSkipped = new Promise<void>((resolve) => (skipped = resolve));
+      let failed!: (error: Error) => void;
+      const twoSkipped = new Promise<void>((resolve, reject) => ((skipped = resolve), (failed = reject)));
       const facts = healthyEstate();
       const monitor = await startMonitor({
         config: {
@@ -289,6 +290,7 @@ describe("doctor --watch: the monitor", () => {
           npsServers: [],
           vpnServers: [],
           radiusProxies: [],
+          extension: {},
         } as never,
         graph,
         runnerFor: () => ({ runPowerShell: () => Promise.reject(new Error("no servers")) }),
@@ -297,6 +299,7 @@ describe("doctor --watch: the monitor", () => {
         log: (line) => {
           lines.push(line);
           if (lines.filter((entry) => entry.includes("skipped")).length === 2) skipped();
+          if (line.includes("incomplete")) failed(new Error(line));
         },
       });
       try {
