@@ -1,6 +1,7 @@
 // `npm run doctor -- [--stack <name> | --lab <dir>] [--user <upn>] [--since <ISO time | hours>] [--json]` (--help)
 // Why does MFA sign-in for VPN fail right now? Reads the tenant and every server (read-only), prints the
 // findings with the first failing one first, exits 0 when nothing fails, 1 when something does, 2 on bad input.
+// With `--watch --listen <host:port> [--interval <seconds>]` it runs as a Prometheus exporter (watch.ts).
 import { CommandHelp, parseCommandLine, runCommand, UsageError, usageText } from "../cli/commandLine";
 import type { StackConfig } from "../config/schema";
 import { graphClientFor } from "../remote/graph/client";
@@ -9,10 +10,14 @@ import { labStackConfig, pulumiStackConfig } from "./config";
 import { diagnose } from "./diagnose";
 import { gatherFacts } from "./gather";
 import { doctorReport, renderTable } from "./report";
+import { parseListen, startMonitor } from "./watch";
 
 const doctorCommand: CommandHelp = {
   name: "npm run doctor",
-  synopsis: ["(--stack <name> | --lab <dir>) [--user <upn>] [options]"],
+  synopsis: [
+    "(--stack <name> | --lab <dir>) [--user <upn>] [options]",
+    "--watch --listen <host:port> [options]",
+  ],
   description:
     "Why does MFA sign-in for VPN fail right now? Reads the tenant and every server (nothing is written), " +
     "prints the cause first, then every check. Exits 0 when nothing fails, 1 when something does, 2 on bad input.",
@@ -31,8 +36,27 @@ const doctorCommand: CommandHelp = {
       default: false,
       help: "the report as JSON (npm run --silent doctor -- ... --json)",
     },
+    watch: {
+      type: "boolean",
+      default: false,
+      help: "run the checks every interval and serve them to Prometheus on /metrics (README: Monitor it)",
+    },
+    listen: {
+      type: "string",
+      value: "<host:port>",
+      help: "with --watch: where to serve /metrics and /healthz",
+    },
+    interval: {
+      type: "string",
+      value: "<seconds>",
+      default: "300",
+      help: "with --watch: seconds between rounds",
+    },
   },
-  examples: ["npm run doctor -- --lab .lab --user alice@lab.example.com"],
+  examples: [
+    "npm run doctor -- --lab .lab --user alice@lab.example.com",
+    "npm run doctor -- --lab .lab --watch --listen 127.0.0.1:9464",
+  ],
 };
 
 function sinceFrom(text: string | undefined, now: Date): Date {
@@ -50,7 +74,16 @@ async function main(): Promise<number> {
     console.log(usageText(doctorCommand));
     return 0;
   }
-  const values = parsed as { stack?: string; lab?: string; since?: string; user?: string; json: boolean };
+  const values = parsed as {
+    stack?: string;
+    lab?: string;
+    since?: string;
+    user?: string;
+    json: boolean;
+    watch: boolean;
+    listen?: string;
+    interval?: string;
+  };
   if ((values.stack === undefined) === (values.lab === undefined))
     throw new UsageError("expected one of --stack <name> or --lab <dir>");
   const now = new Date();
@@ -62,6 +95,11 @@ async function main(): Promise<number> {
   const config: StackConfig =
     values.lab !== undefined ? labStackConfig(values.lab) : pulumiStackConfig(values.stack!, process.cwd());
   const progress = (line: string) => process.stderr.write(`doctor: ${line}\n`);
+  if (values.watch) {
+    const once = (["user", "json"] as const).filter((name) => values[name]);
+    if (once.length > 0) throw new UsageError(`--watch: --${once.join(", --")} apply to one run only`);
+    return watch(config, values.listen, values.interval, progress);
+  }
   const facts = await gatherFacts(config, {
     graph: graphClientFor(config, { maxRetries: 3 }),
     runnerFor: winrmRunner,
@@ -78,6 +116,37 @@ async function main(): Promise<number> {
         renderTable(report, process.stdout.columns ?? (Number(process.env.COLUMNS) || 80)),
   );
   return report.cause === null ? 0 : 1;
+}
+
+/** --watch: serves /metrics until SIGINT or SIGTERM, then exits 0. */
+async function watch(
+  config: StackConfig,
+  listen: string | undefined,
+  interval: string | undefined,
+  log: (line: string) => void,
+): Promise<number> {
+  if (listen === undefined)
+    throw new UsageError("--watch needs --listen <host:port>, such as 127.0.0.1:9464");
+  const intervalSeconds = Number(interval ?? 300);
+  if (!Number.isFinite(intervalSeconds) || intervalSeconds < 1)
+    throw new UsageError(
+      `--interval: expected a number of seconds, 1 or more, found ${JSON.stringify(interval)}`,
+    );
+  const monitor = await startMonitor({
+    config,
+    graph: graphClientFor(config, { maxRetries: 3 }),
+    runnerFor: winrmRunner,
+    intervalSeconds,
+    listen: parseListen(listen),
+    log,
+  });
+  log(`serving ${monitor.url}/metrics and /healthz, a round every ${intervalSeconds} s`);
+  await new Promise((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await monitor.stop();
+  return 0;
 }
 
 runCommand("npm run doctor", main, 2);

@@ -2,7 +2,7 @@
 // sign-in fails. Sources for each rule are cited at the rule; docs/doctor.md lists them together.
 import { cloudExtensionSettings, extensionHosts } from "../config/clouds";
 import { clientCertIdentifierMinimumVersion, compareVersions } from "../config/extensionVersions";
-import { GraphKeyCredential, thumbprintOfKey } from "../providers/entra/keyCredentials";
+import { thumbprintOfKey } from "../providers/entra/keyCredentials";
 import { CheckId, checkOrder, Finding, FindingStatus, fixes } from "./checks";
 import { methodRetirementFinding } from "./methodRetirement";
 import { challengeRequestedText, numberMatchingFinding } from "./numberMatching";
@@ -268,14 +268,29 @@ function endpointFindings(host: NpsHostFacts, tenant: TenantFacts): Finding[] {
 /**
  * AADSTS codes the extension logs with ESTS_TOKEN_ERROR whose cause is one check whatever the host:
  * 7000112 the Azure Multi-Factor Auth Client application is disabled, 500014 the Connector resource is.
- * AADSTS700027 (the key IAS signs with is not on the Client) depends on the host: see tokenErrorFinding.
+ * AADSTS700027 (the key IAS signs with is not on the Client) depends on the host: see checkForAadsts.
  */
 const aadstsChecks: Record<string, CheckId> = {
   "7000112": "client-sp-disabled",
   "500014": "connector-sp-disabled",
 };
 
-function reasonCode(message: string): string | undefined {
+/** The check that explains an AADSTS code (digits only) on this host; undefined for a code none explains. */
+export function checkForAadsts(code: string, host: NpsHostFacts, now: Date): CheckId | undefined {
+  if (code !== "700027") return aadstsChecks[code];
+  // AADSTS700027: the key IAS signs with is not on the Client; which check explains it depends on the host.
+  const inUse = certificateInUse(host, now);
+  if (inUse !== undefined && Date.parse(inUse.notAfter) <= now.getTime()) return "certificate-expired";
+  return host.iasRestartPending ? "ias-restart-pending" : "certificate-not-registered";
+}
+
+/** The AADSTS code in an AuthZ event's text, digits only, or "" without one. */
+export function aadstsCode(message: string): string {
+  return /AADSTS(\d+)/.exec(message)?.[1] ?? "";
+}
+
+/** An NPS Security event's reason code (6273/6274 "Reason Code: 21"). */
+export function reasonCode(message: string): string | undefined {
   return /Reason Code:\s*(\d+)/i.exec(message)?.[1];
 }
 
@@ -306,19 +321,11 @@ export function tokenErrorFinding(
     );
   const codes = new Map<string, number>();
   for (const event of authz) {
-    const code = /AADSTS(\d+)/.exec(event.message)?.[1] ?? "unknown";
+    const code = aadstsCode(event.message) || "unknown";
     codes.set(code, (codes.get(code) ?? 0) + 1);
   }
-  const inUse = certificateInUse(host, now);
-  const certificateExpired = inUse !== undefined && Date.parse(inUse.notAfter) <= now.getTime();
-  // AADSTS700027: the key IAS signs with is not on the Client; which check explains it depends on the host.
-  const keyNotFound: CheckId = certificateExpired
-    ? "certificate-expired"
-    : host.iasRestartPending
-      ? "ias-restart-pending"
-      : "certificate-not-registered";
   const parts = [...codes].map(([code, count]) => {
-    const check = code === "700027" ? keyNotFound : aadstsChecks[code];
+    const check = checkForAadsts(code, host, now);
     const explained = check ? ` -> ${check}${failingNow.has(check) ? "" : " (passes now)"}` : "";
     return `${count} x ESTS_TOKEN_ERROR${code === "unknown" ? "" : ` AADSTS${code}`}${explained}`;
   });
@@ -503,32 +510,55 @@ function userFindings(facts: EstateFacts): Finding[] {
   return findings;
 }
 
-/** Every key on the Client service principal: which server uses it, or expired / orphaned / foreign. */
-export function credentialLedger(facts: EstateFacts, now: Date): Finding {
+/** Who owns a key on the Client service principal, by the credential ledger. */
+export type KeyOwner = "server" | "foreign" | "orphaned" | "expired";
+
+export interface LedgerEntry {
+  keyId: string;
+  thumbprint: string;
+  owner: KeyOwner;
+  /** The server that signs with it (owner "server"), else "". */
+  host: string;
+  expired: boolean;
+  /** npsmfa registered it (its displayName starts with "npsmfa "). */
+  ours: boolean;
+}
+
+/**
+ * Every key on the Client service principal: used by a server, foreign (not npsmfa's), orphaned (npsmfa's,
+ * no server uses it) or expired (npsmfa's, unused and past its end).
+ */
+export function ledgerEntries(facts: EstateFacts, now: Date): LedgerEntry[] {
   const inUse = new Map<string, string>();
   for (const host of facts.npsHosts) {
     const certificate = certificateInUse(host, now);
     if (certificate) inUse.set(certificate.thumbprint.toUpperCase(), host.hostname);
   }
-  const ours = (key: GraphKeyCredential) => (key.displayName ?? "").toLowerCase().startsWith("npsmfa ");
-  const lines: string[] = [];
-  let attention = false;
-  for (const key of facts.tenant.client.keyCredentials) {
+  return facts.tenant.client.keyCredentials.map((key) => {
     const thumbprint = thumbprintOfKey(key) ?? "?";
     const expired = Date.parse(key.endDateTime) <= now.getTime();
-    const user = inUse.get(thumbprint);
-    let role: string;
-    if (user) role = `used by ${user}`;
-    else if (!ours(key)) role = "foreign (not npsmfa's: keep it)";
-    else {
-      role = "orphaned (no server uses it)";
-      attention = true;
-    }
-    if (expired && ours(key)) attention = true;
-    lines.push(`${thumbprint.slice(0, 8)}… ${role}${expired ? ", expired" : ""}`);
-  }
-  if (lines.length === 0)
+    const ours = (key.displayName ?? "").toLowerCase().startsWith("npsmfa ");
+    const host = inUse.get(thumbprint) ?? "";
+    const owner: KeyOwner = host ? "server" : !ours ? "foreign" : expired ? "expired" : "orphaned";
+    return { keyId: key.keyId, thumbprint, owner, host, expired, ours };
+  });
+}
+
+/** Every key on the Client service principal: which server uses it, or expired / orphaned / foreign. */
+export function credentialLedger(facts: EstateFacts, now: Date): Finding {
+  const entries = ledgerEntries(facts, now);
+  if (entries.length === 0)
     return finding("credential-ledger", "pass", "tenant", "no keys on the Client service principal");
+  const role = (entry: LedgerEntry) =>
+    entry.host
+      ? `used by ${entry.host}`
+      : entry.ours
+        ? "orphaned (no server uses it)"
+        : "foreign (not npsmfa's: keep it)";
+  const lines = entries.map(
+    (entry) => `${entry.thumbprint.slice(0, 8)}… ${role(entry)}${entry.expired ? ", expired" : ""}`,
+  );
+  const attention = entries.some((entry) => entry.ours && (!entry.host || entry.expired));
   return finding("credential-ledger", attention ? "warn" : "pass", "tenant", lines.join("; "));
 }
 

@@ -119,6 +119,17 @@ export interface Tls12Facts {
   strongCryptoWow6432: number | null;
 }
 
+/** The synthetic probe: the token request the extension makes, made on the server (HostFacts.ps1). */
+export interface TokenProbeFacts {
+  ok: boolean;
+  /** The certificate it signed with; empty when none was found. */
+  thumbprint: string;
+  /** The AADSTS code Entra answered with; empty on success or without one. */
+  aadsts: string;
+  problem: string;
+  milliseconds: number;
+}
+
 export interface NpsHostFacts {
   hostname: string;
   /** Why the host could not be read; the other fields are then empty. */
@@ -144,6 +155,8 @@ export interface NpsHostFacts {
   endpoints: EndpointProbe[];
   /** AuthZ and Security (6273/6274) events since the doctor's `since`. */
   events: HostEventFacts[];
+  /** With the probe asked for (the monitor); null otherwise. */
+  tokenProbe: TokenProbeFacts | null;
 }
 
 export interface RadiusServerFacts {

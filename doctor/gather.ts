@@ -29,6 +29,8 @@ export interface GatherOptions {
   user?: string;
   /** One line per event worth showing while it runs (a host read started or done). */
   progress?(line: string): void;
+  /** Each NPS server also makes the extension's token request in the same script run (the monitor). */
+  probeToken?: boolean;
 }
 
 const displayNames: Record<string, string> = {
@@ -164,6 +166,7 @@ const emptyNpsHost: Omit<NpsHostFacts, "hostname"> = {
   },
   endpoints: [],
   events: [],
+  tokenProbe: null,
 };
 
 function readNpsHost(
@@ -177,6 +180,7 @@ function readNpsHost(
     since: options.since.toISOString(),
     authzLogNames,
     endpoints: extensionHosts(config.cloud),
+    probeToken: options.probeToken ?? false,
   };
   return readHost(options, server, data, emptyNpsHost);
 }

@@ -5,6 +5,8 @@
 //     and 50 hosts (NPS and VPN together, two NPS to one VPN), each case 3 times, medians reported.
 //   - The lab's memory with 50 NPS + 25 VPN hosts, every host having run a command.
 //   - The size of the lab stack's state and of its largest serialized provider.
+//   - The monitor (`npm run doctor -- --watch`): one round at N = 10 and 50 hosts, and its resident memory
+//     after 100 rounds at N = 10 (bench/monitorRound.ts).
 // Both sides of the comparison pay the same per-command start-up delay on the lab hosts, standing in for
 // Windows PowerShell 5.1 starting for each WinRM command (NPSMFA_BENCH_STARTUP_MS, default 1000 ms).
 // Figures, not tests: a slow or busy machine prints slow numbers. bench/results.json keeps the medians.
@@ -21,6 +23,7 @@ import { labStack } from "../lab/stackFiles";
 import { WinrmClient } from "../remote/winrm";
 import { npsSettingCommands, vpnSettingCommands } from "../bench/baselineCommands";
 import { readFleet } from "../bench/fleetRead";
+import { monitorMemory, monitorRoundCost, type MonitorRoundCost } from "../bench/monitorRound";
 import { cpuSeconds, parentPid } from "../lab/processStats";
 import { runPywinrmScript, writeLegacyOpensslConfig } from "../tests/winrm/pywinrmRunner";
 
@@ -106,13 +109,13 @@ function split(hosts: number): { nps: number; vpn: number } {
 async function withLab<T>(
   dir: string,
   counts: { nps: number; vpn: number },
-  work: (lab: RunningLab) => Promise<T>,
+  work: (lab: RunningLab, labDir: string) => Promise<T>,
 ): Promise<T> {
   const labDir = fs.mkdtempSync(path.join(dir, "lab-"));
   const projectDir = fs.mkdtempSync(path.join(dir, "project-"));
   const lab = await startLab({ dir: labDir, projectDir, ...counts, seed: "healthy" });
   try {
-    return await work(lab);
+    return await work(lab, labDir);
   } finally {
     await closeHostConnections();
     await lab.stop();
@@ -252,6 +255,10 @@ async function main(): Promise<void> {
     }
     const memoryMiB = await benchLabMemory(dir);
     const state = await benchState(dir);
+    const monitorRounds: MonitorRoundCost[] = [];
+    for (const hosts of [10, 50])
+      monitorRounds.push(await withLab(dir, split(hosts), (lab, labDir) => monitorRoundCost(lab, labDir)));
+    const monitorRss = await withLab(dir, split(10), (_lab, labDir) => monitorMemory(labDir, 100));
 
     const header = [
       "hosts",
@@ -310,6 +317,20 @@ async function main(): Promise<void> {
       `  largest serialized provider <= 8 KiB: ${state.providerKiB} KiB (${verdict(state.providerKiB <= 8)})`,
     );
 
+    console.log("Monitor (npm run doctor -- --watch), one round:");
+    for (const cost of monitorRounds)
+      console.log(
+        `  N=${cost.hosts}: ${cost.roundSeconds} s, ${cost.exchangesPerHost} exchanges/host, ` +
+          `${cost.scriptRunsPerHost} script run/host (${verdict(cost.scriptRunsPerHost === 1)}: 1), ` +
+          `${cost.graphRequests} Graph request (${verdict(cost.graphRequests === 1)}: 1), ` +
+          `${cost.tokenRequests} token requests (the probes and the monitor's Graph token)`,
+      );
+    const growth = monitorRss.afterLastMiB - monitorRss.afterRound10MiB;
+    console.log(
+      `  memory at N=10: ${monitorRss.afterRound10MiB} MiB after 10 rounds, ${monitorRss.afterLastMiB} MiB after ` +
+        `${monitorRss.rounds} (${verdict(growth <= 0.1 * monitorRss.afterRound10MiB)}: flat, within 10 %)`,
+    );
+
     fs.mkdirSync(path.join(repoRoot, "bench"), { recursive: true });
     fs.writeFileSync(
       path.join(repoRoot, "bench", "results.json"),
@@ -321,6 +342,8 @@ async function main(): Promise<void> {
           cases,
           labMemoryMiB50x25: Math.round(memoryMiB),
           ...state,
+          monitorRounds,
+          monitorMemory: monitorRss,
         },
         null,
         2,

@@ -1,10 +1,14 @@
 # Read-only facts for `npm run doctor`: everything on one NPS or VPN server that decides whether an MFA
 # sign-in can work, in one run. Writes nothing: only Get-* cmdlets, Test-Path and Test-NetConnection.
-# Input:  { role: "nps" | "vpn" | "proxy", tenantId, since (ISO time), authzLogNames: [..], endpoints: [host names] }
+# Input:  { role: "nps" | "vpn" | "proxy", tenantId, since (ISO time), authzLogNames: [..], endpoints: [host names],
+#           probeToken?: bool }
 # Result (nps): { certificates, extensionSettings, authorizationDlls, extensionDlls, extensionVersion,
-#                 iasStatus, iasRestartPending, networkPolicies, tls12, endpoints, events }
+#                 iasStatus, iasRestartPending, networkPolicies, tls12, endpoints, events,
+#                 tokenProbe: null | { ok, thumbprint, aadsts, problem, milliseconds } }
 # Result (vpn): { radiusServers: [{ serverName, purpose, timeoutSeconds }] }
 # Result (proxy): { remoteServers: [{ group, address, timeoutSeconds }] }
+# probeToken: the synthetic probe (the monitor's, `npm run doctor -- --watch`) is the token request IAS's extension makes: it writes
+# nothing on the server, and Entra only issues a token.
 
 $AzureMfaKey = 'HKLM:\SOFTWARE\Microsoft\AzureMfa'
 # Learn, "Transport Layer Security (TLS) registry settings" and ".NET Framework TLS best practices".
@@ -149,6 +153,13 @@ function Get-NpsFacts {
         })
     Set-Step 'read events'
     $events = @(Get-EventFacts -LogNames @(Get-InputValue $Data 'authzLogNames' @('AuthZAdminCh')) -Since $since)
+    $tokenProbe = $null
+    if ([bool](Get-InputValue $Data 'probeToken' $false)) {
+        Set-Step 'probe the extension token'
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        $tokenProbe = Test-ExtensionToken
+        $tokenProbe.milliseconds = [int]$watch.ElapsedMilliseconds
+    }
     @{
         certificates = $certificates
         extensionSettings = $settings
@@ -161,6 +172,7 @@ function Get-NpsFacts {
         tls12 = $tls12
         endpoints = $endpoints
         events = $events
+        tokenProbe = $tokenProbe
     }
 }
 

@@ -1,7 +1,8 @@
 # Reads shared by the host scripts (NpsCertificate, NpsExtensionSettings, RadiusTimeout) and the doctor
 # (Doctor.ps1): which file holds a certificate's private key and whether NETWORK SERVICE may read it, the
-# installed NPS extension's version, RRAS's RADIUS authentication servers and a RADIUS proxy's remote RADIUS
-# servers. One definition, so the doctor judges a server exactly as the providers do.
+# installed NPS extension's version, RRAS's RADIUS authentication servers, a RADIUS proxy's remote RADIUS
+# servers and the extension's token request (IasRestart.ps1's health check, the doctor's probe). One
+# definition, so the doctor judges a server exactly as the providers do.
 # Composed by remote/hostScripts.ts after Prelude.ps1; Windows PowerShell 5.1 compatible.
 
 $NetworkServiceSid = 'S-1-5-20'
@@ -169,5 +170,104 @@ function Get-RemoteRadiusServer {
                 timeout = [int]$server.GetProperty($SdoServerTimeout); blackout = [int]$server.GetProperty($SdoServerBlackout); sdo = $server
             }
         }
+    }
+}
+
+# ---------------------------------------------------------------- the extension's token
+# IasRestart.ps1's health check after a restart and Doctor.ps1's synthetic probe (npm run doctor -- --watch).
+# Proves the extension works instead of waiting for silence: a token request made exactly as the extension
+# makes it (ADAL, v1 endpoint `<STS_URL><TENANT_ID>/oauth2/token`, client_credentials, a JWT client
+# assertion signed by the certificate IAS loads, for the Azure Multi-Factor Auth Connector), to the cloud's
+# real login endpoint: on a real server that also proves TLS 1.2 (which the session enables first, Enable-Tls12),
+# proxy and firewall. docs/lab.md has the sources (Learn: certificate credentials, howto-mfa-nps-extension,
+# howto-mfa-nps-extension-errors).
+
+$ExtensionConnectorAppId = '1f5530b3-261a-47a9-b357-ded261e17918'
+$ExtensionClientAppId = '981f26a1-7f43-403b-a875-f8b09b8cd720'
+
+# What the extension reads; STS_URL and CLIENT_ID default to the public cloud's as the extension's do.
+function Get-ExtensionSetting {
+    $values = Get-ItemProperty -Path 'HKLM:\SOFTWARE\Microsoft\AzureMfa' -ErrorAction SilentlyContinue
+    $read = { param($Name) if ($null -ne $values -and $values.PSObject.Properties[$Name]) { [string]$values.$Name } else { '' } }
+    $sts = & $read 'STS_URL'
+    if (-not $sts) { $sts = 'https://login.microsoftonline.com/' }
+    if (-not $sts.EndsWith('/')) { $sts += '/' }
+    $client = & $read 'CLIENT_ID'
+    if (-not $client) { $client = $ExtensionClientAppId }
+    @{ tenantId = (& $read 'TENANT_ID'); clientId = $client; stsUrl = $sts; pinned = (& $read 'CLIENT_CERT_IDENTIFIER').ToUpperInvariant() }
+}
+
+# The certificate the extension signs with: the pinned one, else the valid one with its subject lasting longest.
+function Select-ExtensionCertificate {
+    param([hashtable] $Settings)
+    if ($Settings.pinned) {
+        return @(Get-ChildItem -Path 'Cert:\LocalMachine\My' | Where-Object { $_.Thumbprint -eq $Settings.pinned }) | Select-Object -First 1
+    }
+    $subject = "CN=$($Settings.tenantId), OU=Microsoft NPS Extension"
+    $now = Get-Date
+    @(Get-ChildItem -Path 'Cert:\LocalMachine\My' | Where-Object { $_.Subject -eq $subject -and $_.NotAfter -gt $now } |
+            Sort-Object -Property NotAfter -Descending) | Select-Object -First 1
+}
+
+function ConvertTo-Base64Url {
+    param([byte[]] $Bytes)
+    [Convert]::ToBase64String($Bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_')
+}
+
+# Learn "certificate credentials": header alg RS256, typ JWT, x5t; claims aud (token endpoint), iss = sub =
+# client id, jti, nbf, iat, exp. GetRSAPrivateKey works for CAPI and CNG keys (.NET Framework 4.6+).
+function New-ExtensionClientAssertion {
+    param($Certificate, [string] $ClientId, [string] $Audience)
+    $now = [long][Math]::Floor(([DateTime]::UtcNow - (New-Object DateTime 1970, 1, 1, 0, 0, 0, ([DateTimeKind]::Utc))).TotalSeconds)
+    $header = ConvertTo-Json -Compress -InputObject @{ alg = 'RS256'; typ = 'JWT'; x5t = (ConvertTo-Base64Url $Certificate.GetCertHash()) }
+    $claims = ConvertTo-Json -Compress -InputObject @{ aud = $Audience; iss = $ClientId; sub = $ClientId; jti = [guid]::NewGuid().ToString(); nbf = $now; iat = $now; exp = $now + 600 }
+    $unsigned = (ConvertTo-Base64Url ([Text.Encoding]::UTF8.GetBytes($header))) + '.' + (ConvertTo-Base64Url ([Text.Encoding]::UTF8.GetBytes($claims)))
+    $rsa = [System.Security.Cryptography.X509Certificates.RSACertificateExtensions]::GetRSAPrivateKey($Certificate)
+    if ($null -eq $rsa) { throw "certificate $($Certificate.Thumbprint) has no RSA private key this account can use" }
+    $signature = $rsa.SignData([Text.Encoding]::ASCII.GetBytes($unsigned), [Security.Cryptography.HashAlgorithmName]::SHA256, [Security.Cryptography.RSASignaturePadding]::Pkcs1)
+    "$unsigned.$(ConvertTo-Base64Url $signature)"
+}
+
+# What an AADSTS code seen with ESTS_TOKEN_ERROR means for this extension (howto-mfa-nps-extension-errors).
+function Get-AadstsMeaning {
+    param([string] $Code)
+    switch ($Code) {
+        'AADSTS7000112' { 'the Azure Multi-Factor Auth Client service principal is disabled in the tenant' }
+        'AADSTS500014' { 'the Azure Multi-Factor Auth Connector service principal is disabled in the tenant' }
+        'AADSTS700027' { 'the certificate IAS loaded is not registered on the Client service principal, or its key expired' }
+        'AADSTS700016' { 'the Azure Multi-Factor Auth Client service principal is missing from the tenant' }
+        'AADSTS90002' { 'TENANT_ID names no tenant in this cloud' }
+        default { 'see https://login.microsoftonline.com/error?code=' + ($Code -replace '^AADSTS', '') }
+    }
+}
+
+# @{ ok; thumbprint; aadsts; problem }: one token request as the extension makes it.
+function Test-ExtensionToken {
+    $settings = Get-ExtensionSetting
+    $certificate = Select-ExtensionCertificate $settings
+    if ($null -eq $certificate) {
+        $wanted = if ($settings.pinned) { "the certificate $($settings.pinned) CLIENT_CERT_IDENTIFIER pins" } else { 'a valid NPS certificate' }
+        return @{ ok = $false; thumbprint = ''; aadsts = ''; problem = "$wanted is not in LocalMachine\My" }
+    }
+    $endpoint = "$($settings.stsUrl)$($settings.tenantId)/oauth2/token"
+    try {
+        $form = @{
+            grant_type = 'client_credentials'; client_id = $settings.clientId; resource = $ExtensionConnectorAppId
+            client_assertion_type = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+            client_assertion = (New-ExtensionClientAssertion $certificate $settings.clientId $endpoint)
+        }
+        Enable-Tls12
+        [void](Invoke-WebRequest -Uri $endpoint -Method Post -Body $form -ContentType 'application/x-www-form-urlencoded' -UseBasicParsing)
+        return @{ ok = $true; thumbprint = $certificate.Thumbprint; aadsts = ''; problem = '' }
+    } catch {
+        $text = [string]$_.Exception.Message
+        if ($_.ErrorDetails -and $_.ErrorDetails.Message) { $text = [string]$_.ErrorDetails.Message }
+        $description = $text
+        try { $description = [string](ConvertFrom-Json $text).error_description } catch { $description = $text }
+        $description = ($description -split "`r`n")[0]
+        $code = ''
+        if ($description -match '(AADSTS\d+)') { $code = $Matches[1] }
+        $problem = if ($code) { "token request failed with $code ($(Get-AadstsMeaning $code)): $description" } else { "token request to $endpoint failed: $description" }
+        return @{ ok = $false; thumbprint = $certificate.Thumbprint; aadsts = $code; problem = $problem }
     }
 }

@@ -1,6 +1,7 @@
 // The doctor against the lab: each cause the lab can seed is put alone into a healthy lab and must come
 // back as the doctor's `cause`; the article's lab through `npm run doctor` as a person runs it, which must
-// leave every host's state and the tenant byte for byte as they were.
+// leave every host's state and the tenant byte for byte as they were; and the monitor (--watch) scraped by a
+// real Prometheus while the lab breaks and is repaired.
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -19,6 +20,8 @@ import { winrmRunner } from "../../remote/windows/winrmRunner";
 import { labHostRunner } from "../../lab/windows/localRunner";
 import { eventLogFile } from "../../lab/windows/eventLog";
 import { radiusProxyHost, writeHostState } from "../../lab/windows/hostState";
+import { startMonitor } from "../../doctor/watch";
+import { Sample, startPrometheus } from "./prometheus";
 
 const repoRoot = path.resolve(__dirname, "../..");
 const tenantId = "5f2b8a61-7c1e-4d0a-9b7e-2c6f1a3d9e40";
@@ -188,6 +191,121 @@ describe("doctor: against the lab", function () {
         } else assert.equal(found, cause, `findings not passing: ${ids.join(", ")}`);
       });
     }
+
+    it("watch: a real Prometheus scraping the monitor sees the breaks, the alerts, and the repair; the lab stays byte for byte", async () => {
+      restoreHealthy();
+      const lines: string[] = [];
+      const monitor = await startMonitor({
+        config: labStackConfig(dir),
+        graph: graphClientFor(labStackConfig(dir)),
+        runnerFor: winrmRunner,
+        intervalSeconds: 2,
+        // A loaded 2-core machine: a lab read can take seconds; a round that overruns skips the next tick.
+        hostTimeoutSeconds: 120,
+        listen: { host: "127.0.0.1", port: 0 },
+        log: (line) => lines.push(line),
+      });
+      const prometheus = await startPrometheus(
+        monitor.url.replace(/^http:\/\//, ""),
+        path.join(repoRoot, "monitoring", "npsmfa.rules.yml"),
+      ).catch(async (error: unknown) => {
+        await monitor.stop();
+        throw error;
+      });
+      const value = (samples: Sample[]) => samples[0]?.value;
+      const alert = (name: string, labels = "") => `ALERTS{alertname="${name}"${labels ? `,${labels}` : ""}}`;
+      try {
+        await prometheus.waitFor(
+          "a healthy round",
+          'npsmfa_check_status{check="client-sp-disabled"}',
+          (samples) => value(samples) === 0,
+        );
+        assert.equal(value(await prometheus.query('npsmfa_probe_success{host="nps01"}')), 1);
+        const timeout = value(
+          await prometheus.query('npsmfa_radius_timeout_seconds{host="vpn01",server="nps01"}'),
+        );
+        assert.ok(timeout >= 60, `the healthy lab's RADIUS timeout: ${timeout}`);
+        const renewal = await prometheus.query(
+          'npsmfa_certificate_renewal_in_seconds{host="nps01",in_use="true"}',
+        );
+        assert.ok(
+          value(renewal) > 0,
+          `a fresh lab certificate is outside its renewal window: ${JSON.stringify(renewal)}`,
+        );
+        assert.deepEqual(
+          await prometheus.query(`ALERTS{alertname=~"NpsMfa.*",alertname!="NpsMfaMonitorStale"}`),
+          [],
+        );
+        // The monitor's rounds read only: every host and the tenant as they were.
+        for (const [file, bytes] of snapshot(stateFiles(lab)))
+          assert.ok(bytes.equals(healthy.get(file)!), `${path.basename(file)} changed under the monitor`);
+
+        // Behind the monitor's back, as an administrator or time would.
+        for (const cause of ["client-sp-disabled", "certificate-expired", "radius-timeout-short"] as const)
+          await applyCause(cause, causeContext());
+        await prometheus.waitFor(
+          "client-sp-disabled failing for two rounds",
+          alert("NpsMfaCheckFailing", 'check="client-sp-disabled",host="tenant"'),
+          (samples) => samples.length === 1,
+        );
+        const probe = await prometheus.waitFor(
+          "the probe failing",
+          'npsmfa_probe_success{host="nps01"}',
+          (samples) => value(samples) === 0,
+        );
+        assert.match(probe[0].metric.aadsts, /^AADSTS\d+$/);
+        await prometheus.waitFor(
+          "the probe alert pending",
+          alert("NpsMfaTokenProbeFailing", 'alertstate="pending",host="nps01"'),
+          (samples) => samples.length === 1,
+        );
+        const expiry = await prometheus.query(
+          'npsmfa_certificate_expires_in_seconds{host="nps01",in_use="true"}',
+        );
+        assert.ok(value(expiry) < 0, `the expired certificate: ${JSON.stringify(expiry)}`);
+        await prometheus.waitFor(
+          "the expiry alert pending",
+          alert("NpsMfaCertificateExpiringSoon", 'alertstate="pending",host="nps01"'),
+          (samples) => samples.length === 1,
+        );
+        assert.equal(
+          value(await prometheus.query('npsmfa_radius_timeout_seconds{host="vpn01",server="nps01"}')),
+          5,
+        );
+        assert.equal(
+          value(
+            await prometheus.query('npsmfa_check_status{check="radius-timeout-short",host="vpn01 -> nps01"}'),
+          ),
+          2,
+        );
+        const cause = await prometheus.query("npsmfa_cause");
+        assert.equal(cause[0]?.metric.check, "client-sp-disabled");
+
+        // The repair: the lab's healthy files back (an engine `up` would cost the suite a minute).
+        restoreHealthy();
+        await prometheus.waitFor(
+          "the alerts cleared",
+          'ALERTS{alertname=~"NpsMfaCheckFailing|NpsMfaTokenProbeFailing|NpsMfaCertificateExpiringSoon"}',
+          (samples) => samples.length === 0,
+        );
+        assert.equal(value(await prometheus.query('npsmfa_probe_success{host="nps01"}')), 1);
+        assert.deepEqual(await prometheus.query("npsmfa_cause"), []);
+        assert.equal(
+          value(await prometheus.query('npsmfa_radius_timeout_seconds{host="vpn01",server="nps01"}')),
+          timeout,
+        );
+        assert.ok(value(await prometheus.query('npsmfa_rounds_total{result="complete"}')) >= 3);
+      } finally {
+        await prometheus.stop();
+        await monitor.stop();
+      }
+      for (const [file, bytes] of snapshot(stateFiles(lab)))
+        assert.ok(bytes.equals(healthy.get(file)!), `${path.basename(file)} changed under the monitor`);
+      assert.ok(
+        lines.every((line) => /^round \d+ (complete|skipped)/.test(line)),
+        lines.join("\n"),
+      );
+    });
   });
 
   describe("npm run doctor on the article's lab", () => {
