@@ -131,3 +131,8 @@ export const fixes: Record<CheckId, (where: string) => string> = {
 };
 
 export const checkOrder = (id: CheckId): number => checkIds.indexOf(id);
+
+/** A finding, with the check's fix unless it passes. */
+export function finding(id: CheckId, status: FindingStatus, where: string, evidence: string): Finding {
+  return { id, status, where, evidence, fix: status === "pass" ? "" : fixes[id](where) };
+}

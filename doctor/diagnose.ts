@@ -3,7 +3,7 @@
 import { cloudExtensionSettings, extensionHosts } from "../config/clouds";
 import { clientCertIdentifierMinimumVersion, compareVersions } from "../config/extensionVersions";
 import { thumbprintOfKey } from "../providers/entra/keyCredentials";
-import { CheckId, checkOrder, Finding, FindingStatus, fixes } from "./checks";
+import { CheckId, checkOrder, Finding, FindingStatus, finding } from "./checks";
 import { methodRetirementFinding } from "./methodRetirement";
 import { challengeRequestedText, numberMatchingFinding } from "./numberMatching";
 import {
@@ -22,10 +22,6 @@ import {
 export const minimumRadiusTimeoutSeconds = 60;
 
 const day = 86_400_000;
-
-function finding(id: CheckId, status: FindingStatus, where: string, evidence: string): Finding {
-  return { id, status, where, evidence, fix: status === "pass" ? "" : fixes[id](where) };
-}
 
 function servicePrincipalFinding(id: CheckId, sp: ServicePrincipalFacts): Finding {
   if (!sp.found)

@@ -3,7 +3,7 @@
 // with a TOTP method is asked for a code, which only PAP carries back. Under MS-CHAPv2 or EAP, what Windows'
 // VPN client sends, that user's sign-in fails unless OVERRIDE_NUMBER_MATCHING_WITH_OTP is FALSE (Approve/Deny).
 import { atLeast, totpPromptMinimumVersion } from "../config/extensionVersions";
-import { Finding, fixes } from "./checks";
+import { Finding, finding } from "./checks";
 import {
   authenticationTypeNames,
   authenticationTypes,
@@ -14,16 +14,6 @@ import {
 
 /** The text of the AuthZOptCh event the extension logs when it asks for a TOTP. */
 export const challengeRequestedText = "Challenge requested in Authentication Ext";
-
-function finding(status: Finding["status"], where: string, evidence: string): Finding {
-  return {
-    id: "number-matching-totp",
-    status,
-    where,
-    evidence,
-    fix: status === "pass" ? "" : fixes["number-matching-totp"](where),
-  };
-}
 
 /** The enabled network policies that do not allow PAP, described; null when they could not be read. */
 function policiesWithoutPap(host: NpsHostFacts): string[] | null {
@@ -41,6 +31,7 @@ export function numberMatchingFinding(host: NpsHostFacts, facts: EstateFacts): F
   const version = host.extensionVersion;
   if (!atLeast(version, totpPromptMinimumVersion))
     return finding(
+      "number-matching-totp",
       "pass",
       where,
       version === null
@@ -49,10 +40,20 @@ export function numberMatchingFinding(host: NpsHostFacts, facts: EstateFacts): F
     );
   const override = (host.extensionSettings?.OVERRIDE_NUMBER_MATCHING_WITH_OTP ?? "").trim().toUpperCase();
   if (override === "FALSE")
-    return finding("pass", where, "OVERRIDE_NUMBER_MATCHING_WITH_OTP = FALSE: users get Approve/Deny");
+    return finding(
+      "number-matching-totp",
+      "pass",
+      where,
+      "OVERRIDE_NUMBER_MATCHING_WITH_OTP = FALSE: users get Approve/Deny",
+    );
   const withoutPap = policiesWithoutPap(host);
   if (withoutPap !== null && withoutPap.length === 0)
-    return finding("pass", where, "every enabled network policy allows PAP, which carries a TOTP");
+    return finding(
+      "number-matching-totp",
+      "pass",
+      where,
+      "every enabled network policy allows PAP, which carries a TOTP",
+    );
   const challenges = host.events.filter(
     (event) => event.logName === "AuthZOptCh" && event.message.includes(challengeRequestedText),
   ).length;
@@ -71,6 +72,7 @@ export function numberMatchingFinding(host: NpsHostFacts, facts: EstateFacts): F
     const totp = user.methods.filter((method) => totpMethodTypes.includes(method));
     if (totp.length === 0)
       return finding(
+        "number-matching-totp",
         "warn",
         where,
         `${evidence.join("; ")}: ${user.upn} has no TOTP method and gets Approve/Deny, but every user with one fails`,
@@ -78,6 +80,7 @@ export function numberMatchingFinding(host: NpsHostFacts, facts: EstateFacts): F
     evidence.push(`${user.upn} has ${totp.join(", ")}`);
   }
   return finding(
+    "number-matching-totp",
     "fail",
     where,
     `${evidence.join("; ")}: a user with a TOTP method is asked for a code MS-CHAPv2 and EAP cannot carry`,

@@ -15,6 +15,7 @@ import { smsVoiceRetirement } from "../../doctor/methodRetirement";
 import { gatherFacts } from "../../doctor/gather";
 import type { DoctorReport } from "../../doctor/report";
 import type { Finding } from "../../doctor/checks";
+import { labFindings } from "./labDoctor";
 import { graphClientFor } from "../../remote/graph/client";
 import { winrmRunner } from "../../remote/windows/winrmRunner";
 import { labHostRunner } from "../../lab/windows/localRunner";
@@ -73,16 +74,7 @@ describe("doctor: against the lab", function () {
     async function doctorCause(
       user?: string,
     ): Promise<{ cause: string | null; ids: string[]; findings: Finding[] }> {
-      const config = labStackConfig(dir);
-      const now = new Date();
-      const facts = await gatherFacts(config, {
-        graph: graphClientFor(config),
-        runnerFor: winrmRunner,
-        since: new Date(now.getTime() - 3_600_000),
-        now,
-        ...(user === undefined ? {} : { user }),
-      });
-      const findings = diagnose(facts);
+      const findings = await labFindings(dir, user);
       return {
         cause: causeOf(findings),
         ids: findings.filter((entry) => entry.status !== "pass").map((entry) => entry.id),

@@ -5,17 +5,14 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { mfaClientAppId } from "../../config/clouds";
-import { labStackConfig } from "../../doctor/config";
-import { causeOf, diagnose } from "../../doctor/diagnose";
-import { gatherFacts } from "../../doctor/gather";
+import { causeOf } from "../../doctor/diagnose";
+import { labFindings } from "../doctor/labDoctor";
 import { applyCause, causeUser } from "../../lab/causes";
 import { RunningLab } from "../../lab/cli";
 import { dialInLab } from "../../lab/radius/vpnDial";
 import { hostEvents } from "../../lab/windows/eventLog";
 import { azureMfaKey, iasLoadedKey, iasRestarts, readHostState } from "../../lab/windows/hostState";
 import { emptyState, Engine, EngineState } from "../../engine";
-import { graphClientFor } from "../../remote/graph/client";
-import { winrmRunner } from "../../remote/windows/winrmRunner";
 import { ScenarioLab, startScenarioLab, stopScenarioLab } from "./support";
 
 describe("scenario: adopting a healthy lab", function () {
@@ -83,18 +80,7 @@ describe("scenario: adopting a healthy lab", function () {
     await applyCause("number-matching-totp", context);
     lab.setApprovalSeconds(1);
     const upn = causeUser(context);
-    const doctor = async () => {
-      const config = labStackConfig(scenario.labDir);
-      const now = new Date();
-      const facts = await gatherFacts(config, {
-        graph: graphClientFor(config),
-        runnerFor: winrmRunner,
-        since: new Date(now.getTime() - 3_600_000),
-        now,
-        user: upn,
-      });
-      return diagnose(facts);
-    };
+    const doctor = () => labFindings(scenario.labDir, upn);
     const nps01 = lab.description.hosts.find((host) => host.name === "nps01")!.stateFile;
     const challenges = () =>
       hostEvents(nps01, [], { logName: "AuthZOptCh" }).filter((event) =>
