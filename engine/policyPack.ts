@@ -52,6 +52,19 @@ const levels: Record<string, analyzerProto.EnforcementLevel> = {
 };
 
 /** The running analyzer of one pack. */
+/** The fields an Analyze request and a stack's resource share: what the resource is, its inputs, no options. */
+function withResource<T extends analyzerProto.AnalyzeRequest | analyzerProto.AnalyzerResource>(
+  message: T,
+  resource: AnalyzedResource,
+): T {
+  message.setType(resource.type);
+  message.setName(resource.name);
+  message.setUrn(resource.urn);
+  message.setProperties(struct(resource.properties));
+  message.setOptions(new analyzerProto.AnalyzerResourceOptions());
+  return message;
+}
+
 export class PolicyAnalyzer {
   private constructor(
     private readonly child: ChildProcess,
@@ -83,12 +96,7 @@ export class PolicyAnalyzer {
   }
 
   async analyze(resource: AnalyzedResource): Promise<PolicyDiagnostic[]> {
-    const request = new analyzerProto.AnalyzeRequest();
-    request.setType(resource.type);
-    request.setName(resource.name);
-    request.setUrn(resource.urn);
-    request.setProperties(struct(resource.properties));
-    request.setOptions(new analyzerProto.AnalyzerResourceOptions());
+    const request = withResource(new analyzerProto.AnalyzeRequest(), resource);
     const response = await call<analyzerProto.AnalyzeResponse>(this.client, this.client.analyze, request);
     return this.diagnostics(response, resource.urn);
   }
@@ -97,12 +105,7 @@ export class PolicyAnalyzer {
     const request = new analyzerProto.AnalyzeStackRequest();
     request.setResourcesList(
       resources.map((resource) => {
-        const entry = new analyzerProto.AnalyzerResource();
-        entry.setType(resource.type);
-        entry.setName(resource.name);
-        entry.setUrn(resource.urn);
-        entry.setProperties(struct(resource.properties));
-        entry.setOptions(new analyzerProto.AnalyzerResourceOptions());
+        const entry = withResource(new analyzerProto.AnalyzerResource(), resource);
         if (resource.parent) entry.setParent(resource.parent);
         entry.setDependenciesList(resource.dependencies);
         return entry;
