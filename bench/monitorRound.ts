@@ -22,6 +22,8 @@ interface MonitorProcess {
   url: string;
   /** Resolves with the round's seconds when the monitor logs round `number` complete. */
   roundComplete(number: number): Promise<number>;
+  /** The complete rounds so far in which every server answered (its log names none as not answering). */
+  roundsReadingEveryHost(): number;
   stop(): Promise<void>;
 }
 
@@ -73,6 +75,9 @@ function startMonitorProcess(labDir: string, intervalSeconds: number): Promise<M
     url: match[1],
     roundComplete: async (number) =>
       Number((await waitFor(new RegExp(`^doctor: round ${number} complete in ([\\d.]+) s`)))[1]),
+    roundsReadingEveryHost: () =>
+      lines.filter((line) => /^doctor: round \d+ complete/.test(line) && !line.includes("not answering"))
+        .length,
     async stop() {
       child.kill("SIGTERM");
       await exited;
@@ -111,12 +116,25 @@ export async function monitorRoundCost(lab: RunningLab, labDir: string): Promise
   }
 }
 
-/** The monitor's resident memory (MiB) after round 10 and after round `rounds`, a round every second. */
+export interface MonitorMemory {
+  afterRound10MiB: number;
+  afterLastMiB: number;
+  rounds: number;
+  intervalSeconds: number;
+  /** Of those rounds, the ones in which every server answered: a round of timeouts holds no facts. */
+  roundsReadingEveryHost: number;
+}
+
+/**
+ * The monitor's resident memory (MiB) after 10 complete rounds and after `rounds`, a round every
+ * `intervalSeconds`: long enough for a round to read every server (each server's timeout is 80 % of it).
+ */
 export async function monitorMemory(
   labDir: string,
   rounds: number,
-): Promise<{ afterRound10MiB: number; afterLastMiB: number; rounds: number }> {
-  const monitor = await startMonitorProcess(labDir, 1);
+  intervalSeconds: number,
+): Promise<MonitorMemory> {
+  const monitor = await startMonitorProcess(labDir, intervalSeconds);
   const rss = async () =>
     Math.round((await metricValue(monitor.url, "process_resident_memory_bytes")) / 1024 / 1024);
   // Rounds that would overlap are skipped, so round numbers count ticks: count complete rounds instead.
@@ -128,7 +146,14 @@ export async function monitorMemory(
     await completeRounds(10);
     const afterRound10MiB = await rss();
     await completeRounds(rounds);
-    return { afterRound10MiB, afterLastMiB: await rss(), rounds };
+    const afterLastMiB = await rss();
+    return {
+      afterRound10MiB,
+      afterLastMiB,
+      rounds,
+      intervalSeconds,
+      roundsReadingEveryHost: monitor.roundsReadingEveryHost(),
+    };
   } finally {
     await monitor.stop();
   }
