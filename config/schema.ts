@@ -222,6 +222,46 @@ const radiusProxySchema = z.object({ hostname, winrm: winrmEndpointSchema, radiu
 /** A dotted file version as Windows shows it (1.2.2893.1); two to four parts. */
 const versionPattern = /^\d+(\.\d+){1,3}$/;
 
+const sha256Pattern = /^[0-9a-f]{64}$/i;
+
+/**
+ * Where the NPS servers fetch the extension's installer: an HTTPS URL, a UNC path (\\server\share\...) or a
+ * local path (C:\...), naming an .exe. Plain HTTP is refused: the hash check would catch a swapped file, but
+ * only after the download, and Microsoft's own download is HTTPS.
+ */
+export function installerSourceProblem(source: string): string | undefined {
+  const exe = /\.exe$/i;
+  if (/^https:\/\//i.test(source)) {
+    if (!URL.canParse(source)) return "a valid https:// URL";
+    return exe.test(new URL(source).pathname) ? undefined : "a URL whose path names the installer's .exe";
+  }
+  if (/^(\\\\[^\\/]+\\[^\\/]+\\|[A-Za-z]:\\)[^/]*$/.test(source)) {
+    return exe.test(source) ? undefined : "a path that names the installer's .exe";
+  }
+  return "an https:// URL, a UNC path such as \\\\files\\share\\NpsExtnForAzureMfaInstaller.exe or a local path such as C:\\Installers\\NpsExtnForAzureMfaInstaller.exe";
+}
+
+const installerSchema = z
+  .object({
+    source: z
+      .string({ error: expected("where the NPS servers fetch NpsExtnForAzureMfaInstaller.exe") })
+      .superRefine((source, context) => {
+        const problem = installerSourceProblem(source);
+        if (problem)
+          context.addIssue({
+            code: "custom",
+            message: `expected ${problem}, found ${describeFound(source)}`,
+          });
+      }),
+    sha256: z.string({ error: expected("the installer's SHA-256 as 64 hex digits") }).regex(sha256Pattern, {
+      error: expected(
+        "the installer's SHA-256 as 64 hex digits",
+        "Get-FileHash -Algorithm SHA256 on the file you tested prints it",
+      ),
+    }),
+  })
+  .strict();
+
 const extensionSchema = z
   .object({
     requireUserMatch: z.boolean({ error: expected("true or false") }).optional(),
@@ -239,6 +279,7 @@ const extensionSchema = z
         },
       )
       .optional(),
+    installer: installerSchema.optional(),
     ipWhitelist: z
       .array(
         z.string({ error: expected("an IPv4 address") }).regex(ipv4Pattern, {

@@ -18,6 +18,7 @@ const runBy: Record<string, string> = {
   "lab-first-run": "article.test.ts",
   "lab-drift": "article.test.ts",
   "lab-destroy": "article.test.ts",
+  "upgrade-extension": "extensionUpgrade.test.ts",
 };
 
 const markdownFiles = [
