@@ -83,11 +83,17 @@ function Assert-InstallerHash {
 }
 
 # Runs a program to its end and returns its exit code. Start-Process, not the call operator: an .exe built as a
-# Windows (GUI) application would otherwise return at once, before it has installed anything.
+# Windows (GUI) application would otherwise return at once, before it has installed anything. Start-Process
+# joins -ArgumentList with spaces into one command line (reference 5.1), so a path is passed in double quotes.
 function Invoke-InstallerProcess {
     param([string] $FilePath, [string[]] $Arguments)
     $process = Start-Process -FilePath $FilePath -ArgumentList $Arguments -Wait -PassThru -NoNewWindow
     [int]$process.ExitCode
+}
+
+function ConvertTo-QuotedArgument {
+    param([string] $Text)
+    '"' + $Text + '"'
 }
 
 function Get-ExitCodeMeaning {
@@ -134,7 +140,7 @@ function Invoke-NpsExtensionInstall {
         $old = $before.product
         if ($null -ne $old) {
             Set-Step "uninstall version $($old.version) ($($old.productCode))"
-            $code = Invoke-InstallerProcess -FilePath 'msiexec.exe' -Arguments @('/x', $old.productCode, '/quiet', '/norestart', '/l*v', $uninstallLog)
+            $code = Invoke-InstallerProcess -FilePath 'msiexec.exe' -Arguments @('/x', $old.productCode, '/quiet', '/norestart', '/l*v', (ConvertTo-QuotedArgument $uninstallLog))
             if ($code -ne 0) {
                 Stop-HostScript -Code 'UninstallFailed' -Message ("uninstalling the NPS extension $($old.version) (msiexec /x $($old.productCode)) failed with " +
                     "$(Get-ExitCodeMeaning $code). Its log: $uninstallLog. The new installer was not run; the extension is as it was. " +
@@ -148,7 +154,7 @@ function Invoke-NpsExtensionInstall {
         }
 
         Set-Step 'run the installer'
-        $code = Invoke-InstallerProcess -FilePath $file -Arguments @('/install', '/quiet', '/norestart', '/log', $installLog)
+        $code = Invoke-InstallerProcess -FilePath $file -Arguments @('/install', '/quiet', '/norestart', '/log', (ConvertTo-QuotedArgument $installLog))
         $removed = ''
         if ($null -ne $old) {
             $removed = (" The old version $($old.version) was uninstalled first (Learn's upgrade steps): IAS keeps running it until IAS restarts. " +

@@ -1,0 +1,179 @@
+// Issue 26's proof on a version-true lab: three NPS servers on an old extension, users dialling from another
+// process, and the README's upgrade block. A wrong SHA-256 runs nothing anywhere; an install failing on the
+// second server stops the rollout with the first upgraded and the third untouched, users still signing in;
+// the next `up --refresh` finishes it one server at a time; and one `up --refresh` with a newer installer
+// declared upgrades all three, with 0 failed dials and 0 failed token acquisitions, after which nothing drifts.
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { RunningLab } from "../../lab/cli";
+import { writeLabInstaller } from "../../lab/extensionInstaller";
+import { iasRestarts, readHostState, updateHostState } from "../../lab/windows/hostState";
+import { EngineError } from "../../engine";
+import { documentedBlock } from "./documentedCommands";
+import { PulumiCli } from "./pulumiCli";
+import { DialLoop, npsHosts, rotateWhileDialling, TimedDial, tokenFailures } from "./rotationSupport";
+import { resourceNamed, ScenarioLab, startScenarioLab, stopScenarioLab } from "./support";
+
+const oldVersion = "1.2.2677.2";
+
+describe("scenario: the NPS extension upgraded one server at a time while users dial", function () {
+  this.timeout(900_000);
+  let scenario: ScenarioLab;
+  let lab: RunningLab;
+  let cli: PulumiCli;
+  const loops: DialLoop[] = [];
+  const file = (name: string) => lab.description.hosts.find((host) => host.name === name)!.stateFile;
+  const version = (name: string) => readHostState(file(name)).npsExtensionVersion;
+  const loadedVersion = (name: string) => readHostState(file(name)).services.IAS.loaded?.extensionVersion;
+  const restarts = (name: string) => iasRestarts(readHostState(file(name))).length;
+
+  /** The README's block, with the lab's installer and the version declared. */
+  const upgradeBlock = (sha256: string, declaredVersion: string) =>
+    documentedBlock("README.md", "upgrade-extension").map((line) =>
+      line.startsWith("pulumi config set --path extension.installer.source ")
+        ? // The block's UNC path, quoted again: documentedBlock gives lines with their quotes removed.
+          `pulumi config set --path extension.installer.source '${lab.description.extensionInstaller!.uncPath}'`
+        : line.replace("<sha256>", sha256).replace("<version>", declaredVersion),
+    );
+
+  /** Runs `work` while a user dials the lab's VPN again and again from another process. */
+  const whileDialling = (work: () => Promise<void>): Promise<TimedDial[]> =>
+    rotateWhileDialling({ dir: scenario.labDir, lab, engine: scenario.engine, loops }, work);
+
+  before(async () => {
+    scenario = await startScenarioLab("upgrade", {
+      nps: 3,
+      vpn: 1,
+      seed: "healthy",
+      extensionVersion: oldVersion,
+    });
+    lab = scenario.lab;
+    cli = new PulumiCli(scenario.engine, { labDir: scenario.labDir });
+  });
+
+  after(async () => {
+    for (const loop of loops) loop.kill();
+    await stopScenarioLab(scenario);
+  });
+
+  it("a wrong sha256 stops the rollout before anything runs on any server, naming the server and both hashes", async () => {
+    const installer = lab.description.extensionInstaller!;
+    const before = npsHosts(lab).map((host) => fs.readFileSync(host.stateFile, "utf8"));
+    const wrong = "0".repeat(64);
+    const lines = upgradeBlock(wrong, installer.version);
+    await cli.runAll(lines.slice(0, 4));
+    const failure = await cli.run(lines[4]).then(
+      () => assert.fail("up succeeded with a wrong sha256"),
+      (error: unknown) => error,
+    );
+    assert.ok(failure instanceof EngineError);
+    assert.match(
+      failure.message,
+      new RegExp(
+        `nps01-extension-install: .*nps01[^\\n]*NpsExtensionInstall\\.ps1 failed at "verify the installer's SHA-256" ` +
+          `\\(InstallerHashMismatch\\): the installer fetched from .* has SHA-256 ${installer.sha256}, but ` +
+          `extension\\.installer\\.sha256 declares ${wrong}\\. Nothing was run`,
+      ),
+    );
+    assert.deepEqual(
+      npsHosts(lab).map((host) => fs.readFileSync(host.stateFile, "utf8")),
+      before,
+      "an NPS server was changed",
+    );
+    const saved = cli.state.resources.map((resource) => resource.name);
+    assert.ok(!saved.some((name) => /^nps0[123]-(certificate|extension|ias-restart)$/.test(name)));
+    assert.ok(!saved.some((name) => name.startsWith("nps02-") || name.startsWith("nps03-")));
+  });
+
+  it("an install failing on the second server stops the rollout: the first upgraded, the third untouched, nobody's sign-in fails", async () => {
+    const installer = lab.description.extensionInstaller!;
+    updateHostState(file("nps02"), (host) => (host.faults = { extensionInstallExitCode: 1603 }));
+    const nps03Before = fs.readFileSync(file("nps03"), "utf8");
+    let failure: unknown;
+    const dials = await whileDialling(async () => {
+      const lines = upgradeBlock(installer.sha256, installer.version);
+      await cli.runAll(lines.slice(0, 4));
+      failure = await cli.run(lines[4]).then(
+        () => assert.fail("up succeeded although the installer fails on nps02"),
+        (error: unknown) => error,
+      );
+    });
+    assert.ok(failure instanceof EngineError);
+    assert.match(
+      failure.message,
+      /nps02-extension-install: [^\n]*nps02[^\n]*\(InstallFailed\): NpsExtnForAzureMfaInstaller\.exe failed with exit code 1603, ERROR_INSTALL_FAILURE/,
+    );
+    assert.match(failure.message, /The old version 1\.2\.2677\.2 was uninstalled first/);
+    assert.doesNotMatch(failure.message, /nps0[13]-/);
+
+    assert.equal(version("nps01"), installer.version);
+    assert.equal(loadedVersion("nps01"), installer.version, "nps01's IAS does not run the new version");
+    assert.equal(restarts("nps01"), 1);
+    // nps02: the old version is gone from disk, and IAS still runs it until its next start.
+    assert.equal(loadedVersion("nps02"), oldVersion);
+    assert.equal(restarts("nps02"), 0);
+    assert.equal(fs.readFileSync(file("nps03"), "utf8"), nps03Before, "nps03 was touched");
+
+    assert.ok(dials.length >= 2, `only ${dials.length} dials ran during the rollout`);
+    assert.deepEqual(
+      dials.filter((dial) => dial.outcome !== "connected"),
+      [],
+    );
+    assert.deepEqual(tokenFailures(lab), []);
+  });
+
+  it("the next up --refresh finishes it, one server at a time, and then nothing drifts", async () => {
+    const installer = lab.description.extensionInstaller!;
+    updateHostState(file("nps02"), (host) => delete host.faults);
+    const lines = upgradeBlock(installer.sha256, installer.version);
+    const dials = await whileDialling(async () => {
+      await cli.run(lines[4]);
+    });
+    await cli.run(lines[5]);
+    for (const name of ["nps01", "nps02", "nps03"]) {
+      assert.equal(version(name), installer.version, name);
+      assert.equal(loadedVersion(name), installer.version, name);
+      assert.equal(restarts(name), 1, `${name}: IAS restarted once in all`);
+    }
+    const outputs = (name: string) => resourceNamed(cli.state, name).outputs as Record<string, string>;
+    assert.ok(
+      outputs("nps02-ias-restart").restartedAt < outputs("nps03-extension-install").installedAt,
+      "nps03 was upgraded before nps02's restart passed its health check",
+    );
+    assert.deepEqual(
+      dials.filter((dial) => dial.outcome !== "connected"),
+      [],
+    );
+    assert.deepEqual(tokenFailures(lab), []);
+  });
+
+  it("one up --refresh with a newer installer declared upgrades all three in turn: 0 failed dials, 0 failed tokens", async () => {
+    const newer = writeLabInstaller(path.join(scenario.labDir, "installers"), "1.2.3000.1");
+    const restartsBefore = ["nps01", "nps02", "nps03"].map(restarts);
+    const lines = upgradeBlock(newer.sha256, newer.version);
+    const dials = await whileDialling(async () => {
+      await cli.runAll(lines.slice(0, 5));
+    });
+    await cli.run(lines[5]);
+    ["nps01", "nps02", "nps03"].forEach((name, index) => {
+      assert.equal(loadedVersion(name), newer.version, name);
+      assert.equal(restarts(name), restartsBefore[index] + 1, `${name}: IAS restarted once`);
+    });
+    const outputs = (name: string) => resourceNamed(cli.state, name).outputs as Record<string, string>;
+    for (const [previous, next] of [
+      ["nps01", "nps02"],
+      ["nps02", "nps03"],
+    ])
+      assert.ok(
+        outputs(`${previous}-ias-restart`).restartedAt < outputs(`${next}-extension-install`).installedAt,
+        `${next} was upgraded before ${previous}'s restart passed its health check`,
+      );
+    assert.ok(dials.length >= 3, `only ${dials.length} dials ran during the rollout`);
+    assert.deepEqual(
+      dials.filter((dial) => dial.outcome !== "connected"),
+      [],
+    );
+    assert.deepEqual(tokenFailures(lab), []);
+  });
+});
