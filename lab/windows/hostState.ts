@@ -222,6 +222,79 @@ export function completeExtensionSettings(
   };
 }
 
+export const extensionProductName = "NPS Extension For Azure MFA";
+export const uninstallKey = "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall";
+
+/** An extension release as its installer declares it (a lab installer's manifest) and Windows Installer records it. */
+export interface ExtensionProduct extends InstalledProduct {
+  productCode: string;
+  publisher: string;
+}
+
+/**
+ * The lab's product code for an extension version, in braces as MSI writes it: a name-based GUID (RFC 9562
+ * version 5) of the product and version, so each release has its own code and every lab derives the same one.
+ * Microsoft's real codes are not published; nothing may rely on these values.
+ */
+export function extensionProductCode(version: string): string {
+  const hash = crypto.createHash("sha1").update(`${extensionProductName} ${version}`).digest();
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString("hex").toUpperCase();
+  return `{${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}}`;
+}
+
+export function extensionProduct(version: string): ExtensionProduct {
+  return {
+    productName: extensionProductName,
+    version,
+    productCode: extensionProductCode(version),
+    publisher: "Microsoft Corporation",
+    authSrvParameters: extensionDllRegistration() as Record<string, string[]>,
+  };
+}
+
+/**
+ * Puts extension `version` on an NPS host as its installer leaves it (the shim's Invoke-ShimLabInstaller):
+ * files, AuthSrv registration, uninstall entry, Windows Installer's record; any other version goes first.
+ * null: no extension at all, its settings gone too. IAS keeps what it loaded: startIas to load it.
+ */
+export function installExtension(host: HostState, version: string | null): void {
+  const products = host.installedProducts ?? {};
+  for (const [code, product] of Object.entries(products)) {
+    if (product.productName !== extensionProductName) continue;
+    delete products[code];
+    delete host.registry[`${uninstallKey}\\${code}`];
+  }
+  const authSrv = host.registry[authSrvParametersKey] ?? {};
+  for (const name of Object.keys(extensionDllRegistration())) delete authSrv[name];
+  delete host.npsExtensionVersion;
+  if (version === null) {
+    delete host.registry[azureMfaKey];
+    return;
+  }
+  const product = extensionProduct(version);
+  host.installedProducts = {
+    ...products,
+    [product.productCode]: {
+      productName: product.productName,
+      version,
+      authSrvParameters: product.authSrvParameters,
+    },
+  };
+  host.registry[authSrvParametersKey] = { ...authSrv, ...product.authSrvParameters };
+  host.npsExtensionVersion = version;
+  // The entry Windows Installer writes for an MSI product (Learn: windows/win32/msi/uninstall-registry-key).
+  host.registry[uninstallKey] ??= {};
+  host.registry[`${uninstallKey}\\${product.productCode}`] = {
+    DisplayName: product.productName,
+    DisplayVersion: version,
+    Publisher: product.publisher,
+    WindowsInstaller: 1,
+    UninstallString: `MsiExec.exe /X${product.productCode}`,
+  };
+}
+
 function iasService(): HostService {
   return { displayName: "Network Policy Server", status: "Running", history: [] };
 }
@@ -254,7 +327,8 @@ export function registeredExtensionVersion(host: HostState): string | null {
 function emptyHost(hostname: string): HostState {
   return {
     hostname,
-    registry: { "HKLM:\\SOFTWARE\\Microsoft": {} },
+    // Every Windows has the uninstall key, an empty one here.
+    registry: { "HKLM:\\SOFTWARE\\Microsoft": {}, [uninstallKey]: {} },
     certificates: [],
     services: {},
     events: [],
@@ -271,8 +345,7 @@ function emptyHost(hostname: string): HostState {
 export function articleNpsHost(hostname: string, tenantId: string, cloud: CloudName = "public"): HostState {
   const host = emptyHost(hostname);
   host.network.tcpReachable = cloudEndpointsReachable(cloud);
-  host.registry[authSrvParametersKey] = extensionDllRegistration();
-  host.npsExtensionVersion = currentExtensionVersion;
+  installExtension(host, currentExtensionVersion);
   host.registry[azureMfaKey] = { TENANT_ID: tenantId };
   // PAP: what the lab's VPN dials send (a User-Password attribute), and the one protocol that carries every
   // MFA method (Learn: howto-mfa-nps-extension, "Authentication methods"; doctor/diagnose.ts keeps the table).
