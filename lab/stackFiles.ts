@@ -49,6 +49,20 @@ export interface LabDescription {
   users: LabUserAccount[];
   /** How long a user takes to approve the MFA prompt on the phone. */
   mfaApprovalSeconds: number;
+  /**
+   * The current NPS extension release's lab installer: its version and SHA-256 (upper-case hex, as
+   * Get-FileHash shows it), the file here, and where NPS hosts reach it (a UNC path, an HTTPS URL).
+   * Absent in a lab.json written before the lab had one.
+   */
+  extensionInstaller?: LabExtensionInstaller;
+}
+
+export interface LabExtensionInstaller {
+  version: string;
+  sha256: string;
+  file: string;
+  uncPath: string;
+  url: string;
 }
 
 const labFileSchema = z.object({
@@ -76,6 +90,15 @@ const labFileSchema = z.object({
       .transform((user) => ({ ...user, upn: user.upn ?? labUserPrincipalName(user.name) })),
   ),
   mfaApprovalSeconds: z.number(),
+  extensionInstaller: z
+    .object({
+      version: z.string(),
+      sha256: z.string(),
+      file: z.string(),
+      uncPath: z.string(),
+      url: z.string(),
+    })
+    .optional(),
 });
 
 /**
