@@ -13,7 +13,7 @@
 # Its uninstall entry is read instead: querying Win32_Product makes Windows Installer check, and possibly
 # reconfigure, every installed product (Microsoft Support KB974524).
 $ExtensionProductName = 'NPS Extension For Azure MFA'
-$UninstallEntries = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\*'
+$UninstallKey = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall'
 
 # What the codes msiexec and the installer return mean (Learn: windows/win32/msi/error-codes).
 $InstallerExitCodes = @{
@@ -28,7 +28,8 @@ $InstallerExitCodes = @{
 
 # The MSI product's uninstall entry: its key name is its ProductCode (Learn: windows/win32/msi/uninstall-registry-key).
 function Get-ExtensionProduct {
-    foreach ($entry in @(Get-ItemProperty -Path $UninstallEntries)) {
+    if (-not (Test-Path -Path $UninstallKey)) { return $null }
+    foreach ($entry in @(Get-ItemProperty -Path "$UninstallKey\*")) {
         if ([string](Get-InputValue $entry 'DisplayName' '') -ne $ExtensionProductName) { continue }
         $code = [string](Get-InputValue $entry 'PSChildName' '')
         if ($code -notmatch '^\{[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}\}$') { continue }

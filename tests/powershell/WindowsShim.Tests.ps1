@@ -67,20 +67,6 @@ Describe 'WindowsShim: the extension''s installation' {
         $script:UninstallKey = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall'
         $script:ProductName = 'NPS Extension For Azure MFA'
         # A lab installer as lab/extensionInstaller.ts writes one: the marker line, then the manifest.
-        function New-LabInstallerFile {
-            param([string] $Version, [string] $ProductCode, [string] $Folder = (Join-Path $env:ProgramData 'installers'))
-            New-Item -ItemType Directory -Path $Folder -Force | Out-Null
-            $file = Join-Path $Folder "NpsExtnForAzureMfaInstaller-$Version.exe"
-            $manifest = @{
-                productName = $script:ProductName; version = $Version; productCode = $ProductCode; publisher = 'Microsoft Corporation'
-                authSrvParameters = @{
-                    AuthorizationDLLs = @('%ProgramFiles%\Microsoft\AzureMfa\Extensions\MfaNpsAuthzExt.dll')
-                    ExtensionDLLs = @('%ProgramFiles%\Microsoft\AzureMfa\Extensions\MfaNpsAuthnExt.dll')
-                }
-            }
-            [System.IO.File]::WriteAllText($file, "NPSMFA-LAB-INSTALLER 1`n" + ($manifest | ConvertTo-Json -Depth 5))
-            $file
-        }
         function Install-Lab {
             param([string] $File, [string[]] $Switches = @('/install', '/quiet', '/norestart'))
             $log = Join-Path $env:ProgramData 'install.log'

@@ -1,14 +1,17 @@
-// Issue 26's proof on a version-true lab: three NPS servers on an old extension, users dialling from another
-// process, and the README's upgrade block. A wrong SHA-256 runs nothing anywhere; an install failing on the
-// second server stops the rollout with the first upgraded and the third untouched, users still signing in;
-// the next `up --refresh` finishes it one server at a time; and one `up --refresh` with a newer installer
-// declared upgrades all three, with 0 failed dials and 0 failed token acquisitions, after which nothing drifts.
+// Rollouts across three NPS servers, one lab for all of them. Issue 26's proof on a version-true lab: three
+// servers on an old extension, users dialling from another process, and the README's upgrade block. A wrong
+// SHA-256 runs nothing anywhere; an install failing on the second server stops the rollout with the first
+// upgraded and the third untouched, users still signing in; the next `up --refresh` finishes it one server at
+// a time; and one `up --refresh` with a newer installer declared upgrades all three, with 0 failed dials and 0
+// failed token acquisitions, after which nothing drifts. Last, IAS failing to restart on the second server:
+// the README's repair must end with that server's error (not hang, as it did when a dependent waited on the
+// failed restart), the first repaired and the third untouched.
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { RunningLab } from "../../lab/cli";
-import { writeLabInstaller } from "../../lab/extensionInstaller";
-import { iasRestarts, readHostState, updateHostState } from "../../lab/windows/hostState";
+import { labInstallerLocations, writeLabInstaller } from "../../lab/extensionInstaller";
+import { azureMfaKey, iasRestarts, readHostState, updateHostState } from "../../lab/windows/hostState";
 import { EngineError } from "../../engine";
 import { documentedBlock } from "./documentedCommands";
 import { PulumiCli } from "./pulumiCli";
@@ -17,7 +20,7 @@ import { resourceNamed, ScenarioLab, startScenarioLab, stopScenarioLab } from ".
 
 const oldVersion = "1.2.2677.2";
 
-describe("scenario: the NPS extension upgraded one server at a time while users dial", function () {
+describe("scenario: rollouts across three NPS servers (the extension upgraded while users dial; a failed restart)", function () {
   this.timeout(900_000);
   let scenario: ScenarioLab;
   let lab: RunningLab;
@@ -29,11 +32,15 @@ describe("scenario: the NPS extension upgraded one server at a time while users 
   const restarts = (name: string) => iasRestarts(readHostState(file(name))).length;
 
   /** The README's block, with the lab's installer and the version declared. */
-  const upgradeBlock = (sha256: string, declaredVersion: string) =>
+  const upgradeBlock = (
+    sha256: string,
+    declaredVersion: string,
+    source = lab.description.extensionInstaller!.uncPath,
+  ) =>
     documentedBlock("README.md", "upgrade-extension").map((line) =>
       line.startsWith("pulumi config set --path extension.installer.source ")
-        ? // The block's UNC path, quoted again: documentedBlock gives lines with their quotes removed.
-          `pulumi config set --path extension.installer.source '${lab.description.extensionInstaller!.uncPath}'`
+        ? // The lab's source, quoted: documentedBlock gives lines with their quotes removed.
+          `pulumi config set --path extension.installer.source '${source}'`
         : line.replace("<sha256>", sha256).replace("<version>", declaredVersion),
     );
 
@@ -148,10 +155,12 @@ describe("scenario: the NPS extension upgraded one server at a time while users 
     assert.deepEqual(tokenFailures(lab), []);
   });
 
-  it("one up --refresh with a newer installer declared upgrades all three in turn: 0 failed dials, 0 failed tokens", async () => {
-    const newer = writeLabInstaller(path.join(scenario.labDir, "installers"), "1.2.3000.1");
+  it("one up --refresh with a newer installer declared, over HTTPS, upgrades all three in turn: 0 failed dials, 0 failed tokens", async () => {
+    // A later release the lab serves from its installers folder, fetched over the lab's HTTPS this time.
+    const fileName = "NpsExtnForAzureMfaInstaller-1.2.3000.1.exe";
+    const newer = writeLabInstaller(path.join(scenario.labDir, "installers"), "1.2.3000.1", fileName);
     const restartsBefore = ["nps01", "nps02", "nps03"].map(restarts);
-    const lines = upgradeBlock(newer.sha256, newer.version);
+    const lines = upgradeBlock(newer.sha256, newer.version, labInstallerLocations(fileName).url);
     const dials = await whileDialling(async () => {
       await cli.runAll(lines.slice(0, 5));
     });
@@ -175,5 +184,31 @@ describe("scenario: the NPS extension upgraded one server at a time while users 
       [],
     );
     assert.deepEqual(tokenFailures(lab), []);
+  });
+
+  it("IAS failing to start on the second server: the README's repair fails with nps02's error, nps01 is repaired, nps03 is not touched", async () => {
+    updateHostState(file("nps02"), (host) => {
+      host.services.IAS.faults = { failsToStart: true };
+    });
+    // Drift on every server that only an IAS restart puts in force.
+    for (const name of ["nps01", "nps02", "nps03"])
+      updateHostState(file(name), (host) => delete host.registry[azureMfaKey].STS_URL);
+    const nps03Before = fs.readFileSync(file("nps03"), "utf8");
+    const restartsBefore = restarts("nps01");
+    const [preview, up] = documentedBlock("README.md", "repair");
+    await cli.run(preview);
+    const failure = await cli.run(up).then(
+      () => assert.fail("up succeeded although IAS does not start on nps02"),
+      (error: unknown) => error,
+    );
+    assert.ok(failure instanceof EngineError);
+    assert.match(
+      failure.message,
+      /nps02-ias-restart: dynamic-provider host: nps02[^\n]*IasRestart\.ps1 failed/,
+    );
+    assert.doesNotMatch(failure.message, /nps01-ias-restart:/);
+    assert.equal(restarts("nps01"), restartsBefore + 1, "nps01 was not repaired first");
+    assert.ok(readHostState(file("nps01")).registry[azureMfaKey].STS_URL, "nps01's STS_URL was not restored");
+    assert.equal(fs.readFileSync(file("nps03"), "utf8"), nps03Before, "nps03 was touched");
   });
 });
