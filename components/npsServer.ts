@@ -205,7 +205,7 @@ export function npsRollout(config: StackConfig, options: NpsRolloutOptions = {})
         radiusAuthentication: config.radiusAuthentication,
         previousRestart: previous && { hostname: previous.hostname, restart: previous.restart },
         tenantReady: options.tenantReady,
-        healthCheckSeconds: options.healthCheckSeconds,
+        healthCheckSeconds: options.healthCheckSeconds ?? config.iasHealthCheckSeconds,
         providerOptions: options.providerOptions,
       }),
     );

@@ -52,6 +52,8 @@ export const settingDescriptions: Record<string, string> = {
   "extension.ipWhitelist": "`IP_WHITELIST`: RADIUS client IPv4 addresses that skip MFA.",
   radiusAuthentication:
     "The authentication method the NPS servers' network policy allows: `mschapv2` or `eap` (Windows' VPN client; what is assumed when unset), or `pap` (a RADIUS client that can send a TOTP code). Decides the default of `extension.overrideNumberMatchingWithOtp`.",
+  iasHealthCheckSeconds:
+    "How long IAS must stay healthy after each restart (running, listening on UDP 1812, no new AuthZ errors, a token acquired as the extension does) before the next NPS server's work starts. Default 10.",
   graph: "Optional Microsoft Graph sign-in overrides; by default the Azure SDK's usual sign-in is used.",
   "graph.endpoint": "Graph root including the version (default: the cloud's, with `/v1.0`).",
   "graph.authorityHost": "Entra authority (default: the cloud's login host).",

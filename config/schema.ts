@@ -242,24 +242,27 @@ export function installerSourceProblem(source: string): string | undefined {
 }
 
 const installerSchema = z
-  .object({
-    source: z
-      .string({ error: expected("where the NPS servers fetch NpsExtnForAzureMfaInstaller.exe") })
-      .superRefine((source, context) => {
-        const problem = installerSourceProblem(source);
-        if (problem)
-          context.addIssue({
-            code: "custom",
-            message: `expected ${problem}, found ${describeFound(source)}`,
-          });
+  .object(
+    {
+      source: z
+        .string({ error: expected("where the NPS servers fetch NpsExtnForAzureMfaInstaller.exe") })
+        .superRefine((source, context) => {
+          const problem = installerSourceProblem(source);
+          if (problem)
+            context.addIssue({
+              code: "custom",
+              message: `expected ${problem}, found ${describeFound(source)}`,
+            });
+        }),
+      sha256: z.string({ error: expected("the installer's SHA-256 as 64 hex digits") }).regex(sha256Pattern, {
+        error: expected(
+          "the installer's SHA-256 as 64 hex digits",
+          "Get-FileHash -Algorithm SHA256 on the file you tested prints it",
+        ),
       }),
-    sha256: z.string({ error: expected("the installer's SHA-256 as 64 hex digits") }).regex(sha256Pattern, {
-      error: expected(
-        "the installer's SHA-256 as 64 hex digits",
-        "Get-FileHash -Algorithm SHA256 on the file you tested prints it",
-      ),
-    }),
-  })
+    },
+    { error: expected("an object with source and sha256") },
+  )
   .strict();
 
 const extensionSchema = z
@@ -351,6 +354,12 @@ const stackConfigSchema = z
         ),
       })
       .optional(),
+    iasHealthCheckSeconds: z
+      .number({ error: expected("a whole number of seconds") })
+      .int({ error: expected("a whole number of seconds") })
+      .min(0, { error: expected("0 seconds or more") })
+      .max(300, { error: expected("at most 300 seconds") })
+      .default(configDefaults.iasHealthCheckSeconds),
     graph: graphSchema.default({}),
     tenantOnly: z.boolean({ error: expected("true or false") }).default(false),
   })
@@ -475,8 +484,9 @@ export class ConfigError extends RunError {
 }
 
 const objectKeys: ReadonlySet<ConfigKey> = new Set([...serverLists, "extension", "graph"]);
-/** Pulumi hands booleans over as text. */
+/** Pulumi hands booleans and numbers over as text. */
 const booleanKeys: ReadonlySet<ConfigKey> = new Set(["tenantOnly"]);
+const numberKeys: ReadonlySet<ConfigKey> = new Set(["iasHealthCheckSeconds"]);
 
 /** Validates raw stack config; throws one ConfigError naming every problem. */
 export function parseStackConfig(raw: RawStackConfig): StackConfig {
@@ -488,6 +498,10 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     if (text === undefined) continue;
     if (booleanKeys.has(key)) {
       input[key] = text === "true" ? true : text === "false" ? false : text;
+      continue;
+    }
+    if (numberKeys.has(key)) {
+      input[key] = /^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text;
       continue;
     }
     if (!objectKeys.has(key)) {

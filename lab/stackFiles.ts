@@ -129,6 +129,9 @@ export function readLabDescription(file: string): LabDescription | undefined {
 
 export const labStackName = "lab";
 
+/** How long the lab's stack checks IAS after each restart (a real estate keeps the default, 10 s). */
+export const labIasHealthCheckSeconds = 3;
+
 /** The cloud the lab's tenant lives in: what lab hosts are seeded for and what the doctor is told. */
 export const labCloud: CloudName = "public";
 
@@ -155,6 +158,8 @@ export function labStackSettings(lab: LabDescription, withSecrets = false): Reco
       ...(withSecrets ? { clientSecret: lab.graph.clientSecret } : {}),
       caFile: lab.caFile,
     },
+    // The lab's IAS starts at once and its faults show at start: a short window keeps its rollouts quick.
+    "npsmfa:iasHealthCheckSeconds": labIasHealthCheckSeconds,
     "npsmfa:npsServers": nps.map((host) => ({ hostname: host.name, winrm: winrm(host) })),
     "npsmfa:vpnServers": lab.hosts
       .filter((host) => host.role === "vpn")

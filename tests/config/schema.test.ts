@@ -282,6 +282,22 @@ describe("stack configuration", () => {
     );
   });
 
+  it("takes iasHealthCheckSeconds as Pulumi hands a number over (text), 10 when unset, and names it when wrong", () => {
+    assert.equal(parseStackConfig(raw(validInput())).iasHealthCheckSeconds, 10);
+    assert.equal(
+      parseStackConfig(raw({ ...validInput(), iasHealthCheckSeconds: "30" })).iasHealthCheckSeconds,
+      30,
+    );
+    assert.match(
+      onlyProblem({ ...validInput(), iasHealthCheckSeconds: "ten" }),
+      /^npsmfa:iasHealthCheckSeconds: expected a whole number of seconds, found "ten"/,
+    );
+    assert.match(
+      onlyProblem({ ...validInput(), iasHealthCheckSeconds: "301" }),
+      /^npsmfa:iasHealthCheckSeconds: expected at most 300 seconds, found 301/,
+    );
+  });
+
   it("rejects a renewal window as long as the certificate's life", () => {
     const input = validInput();
     input.npsServers[0].certificateRenewalDays = 730;
