@@ -85,14 +85,7 @@ export class NpsExtensionInstallProvider extends HostStateProvider<
       extensionVersion: result.extensionVersion,
       productVersion: result.product?.version ?? null,
     };
-    const {
-      extensionVersion: _version,
-      productVersion: _product,
-      installedAt: _at,
-      lastInstall: _last,
-      ...liveInputs
-    } = live;
-    return { id, props: live, inputs: liveInputs };
+    return this.readResult(id, live, ["extensionVersion", "productVersion", "installedAt", "lastInstall"]);
   }
 
   // delete forgets: uninstalling the extension would let IAS grant access without MFA at its next start.

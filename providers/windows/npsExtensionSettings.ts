@@ -108,14 +108,7 @@ export class NpsExtensionSettingsProvider extends HostStateProvider<
       ...stateFrom(props, managedNames, result, props.changedAt ?? ""),
       changedValues: props.changedValues ?? [],
     };
-    const {
-      managedNames: _names,
-      changedAt: _at,
-      changedValues: _values,
-      extensionVersion: _version,
-      ...liveInputs
-    } = live;
-    return { id, props: live, inputs: liveInputs };
+    return this.readResult(id, live, ["managedNames", "changedAt", "changedValues", "extensionVersion"]);
   }
 
   // delete forgets: removing the values would break MFA on a server that is still in use.
