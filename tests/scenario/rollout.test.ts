@@ -1,9 +1,9 @@
 // Rollouts across three NPS servers, one lab for all of them. Issue 26's proof on a version-true lab: three
 // servers on an old extension, users dialling from another process, and the README's upgrade block. A wrong
-// SHA-256 runs nothing anywhere; an install failing on the second server stops the rollout with the first
-// upgraded and the third untouched, users still signing in; the next `up --refresh` finishes it one server at
-// a time; and one `up --refresh` with a newer installer declared upgrades all three, with 0 failed dials and 0
-// failed token acquisitions, after which nothing drifts. Last, IAS failing to restart on the second server:
+// SHA-256 runs nothing anywhere; one `up --refresh` upgrades all three in turn, with 0 failed dials and 0
+// failed token acquisitions, after which nothing drifts; with a later release declared, an install failing on
+// the second server stops the rollout with the first upgraded and the third untouched, users still signing
+// in, and the next `up --refresh` finishes it. Last, IAS failing to restart on the second server:
 // the README's repair must end with that server's error (not hang, as it did when a dependent waited on the
 // failed restart), the first repaired and the third untouched.
 import * as assert from "node:assert/strict";
@@ -19,6 +19,10 @@ import { DialLoop, npsHosts, rotateWhileDialling, TimedDial, tokenFailures } fro
 import { resourceNamed, ScenarioLab, startScenarioLab, stopScenarioLab } from "./support";
 
 const oldVersion = "1.2.2677.2";
+/** A later release than the lab's current one, for the second rollout. */
+const newerVersion = "1.2.3000.1";
+const newerFile = `NpsExtnForAzureMfaInstaller-${newerVersion}.exe`;
+const nps = ["nps01", "nps02", "nps03"];
 
 describe("scenario: rollouts across three NPS servers (the extension upgraded while users dial; a failed restart)", function () {
   this.timeout(900_000);
@@ -47,6 +51,33 @@ describe("scenario: rollouts across three NPS servers (the extension upgraded wh
   /** Runs `work` while a user dials the lab's VPN again and again from another process. */
   const whileDialling = (work: () => Promise<void>): Promise<TimedDial[]> =>
     rotateWhileDialling({ dir: scenario.labDir, lab, engine: scenario.engine, loops }, work);
+
+  /** Every server runs `expected` and IAS restarted once more than `before`, each after the previous one's restart. */
+  const assertUpgradedInTurn = (expected: string, before: number[]) => {
+    nps.forEach((name, index) => {
+      assert.equal(version(name), expected, name);
+      assert.equal(loadedVersion(name), expected, `${name}: IAS does not run ${expected}`);
+      assert.equal(restarts(name), before[index] + 1, `${name}: IAS restarted other than once`);
+    });
+    const outputs = (name: string) => resourceNamed(cli.state, name).outputs as Record<string, string>;
+    for (const [previous, next] of [
+      ["nps01", "nps02"],
+      ["nps02", "nps03"],
+    ])
+      assert.ok(
+        outputs(`${previous}-ias-restart`).restartedAt < outputs(`${next}-extension-install`).installedAt,
+        `${next} was upgraded before ${previous}'s restart passed its health check`,
+      );
+  };
+
+  const assertEveryoneSignedIn = (dials: TimedDial[], atLeast: number) => {
+    assert.ok(dials.length >= atLeast, `only ${dials.length} dials ran during the rollout`);
+    assert.deepEqual(
+      dials.filter((dial) => dial.outcome !== "connected"),
+      [],
+    );
+    assert.deepEqual(tokenFailures(lab), [], "a token acquisition failed");
+  };
 
   before(async () => {
     scenario = await startScenarioLab("upgrade", {
@@ -93,13 +124,26 @@ describe("scenario: rollouts across three NPS servers (the extension upgraded wh
     assert.ok(!saved.some((name) => name.startsWith("nps02-") || name.startsWith("nps03-")));
   });
 
-  it("an install failing on the second server stops the rollout: the first upgraded, the third untouched, nobody's sign-in fails", async () => {
+  it("one up --refresh with the installer declared upgrades all three in turn while users dial: 0 failed dials, 0 failed tokens; then nothing drifts", async () => {
     const installer = lab.description.extensionInstaller!;
+    const lines = upgradeBlock(installer.sha256, installer.version);
+    const dials = await whileDialling(async () => {
+      await cli.runAll(lines.slice(0, 5));
+    });
+    await cli.run(lines[5]);
+    assertUpgradedInTurn(installer.version, [0, 0, 0]);
+    assertEveryoneSignedIn(dials, 3);
+  });
+
+  it("an install failing on the second server stops the rollout: the first upgraded, the third untouched, nobody's sign-in fails", async () => {
+    // A later release the lab serves from its installers folder, fetched over the lab's HTTPS this time.
+    const newer = writeLabInstaller(path.join(scenario.labDir, "installers"), newerVersion, newerFile);
     updateHostState(file("nps02"), (host) => (host.faults = { extensionInstallExitCode: 1603 }));
     const nps03Before = fs.readFileSync(file("nps03"), "utf8");
+    const restartsBefore = nps.map(restarts);
     let failure: unknown;
     const dials = await whileDialling(async () => {
-      const lines = upgradeBlock(installer.sha256, installer.version);
+      const lines = upgradeBlock(newer.sha256, newer.version, labInstallerLocations(newerFile).url);
       await cli.runAll(lines.slice(0, 4));
       failure = await cli.run(lines[4]).then(
         () => assert.fail("up succeeded although the installer fails on nps02"),
@@ -111,79 +155,34 @@ describe("scenario: rollouts across three NPS servers (the extension upgraded wh
       failure.message,
       /nps02-extension-install: [^\n]*nps02[^\n]*\(InstallFailed\): NpsExtnForAzureMfaInstaller\.exe failed with exit code 1603, ERROR_INSTALL_FAILURE/,
     );
-    assert.match(failure.message, /The old version 1\.2\.2677\.2 was uninstalled first/);
+    const current = lab.description.extensionInstaller!.version;
+    assert.match(
+      failure.message,
+      new RegExp(`The old version ${current.replace(/\./g, "\\.")} was uninstalled first`),
+    );
     assert.doesNotMatch(failure.message, /nps0[13]-/);
 
-    assert.equal(version("nps01"), installer.version);
-    assert.equal(loadedVersion("nps01"), installer.version, "nps01's IAS does not run the new version");
-    assert.equal(restarts("nps01"), 1);
+    assert.equal(loadedVersion("nps01"), newerVersion, "nps01's IAS does not run the new version");
+    assert.equal(restarts("nps01"), restartsBefore[0] + 1);
     // nps02: the old version is gone from disk, and IAS still runs it until its next start.
-    assert.equal(loadedVersion("nps02"), oldVersion);
-    assert.equal(restarts("nps02"), 0);
+    assert.equal(version("nps02"), undefined);
+    assert.equal(loadedVersion("nps02"), current);
+    assert.equal(restarts("nps02"), restartsBefore[1]);
     assert.equal(fs.readFileSync(file("nps03"), "utf8"), nps03Before, "nps03 was touched");
-
-    assert.ok(dials.length >= 2, `only ${dials.length} dials ran during the rollout`);
-    assert.deepEqual(
-      dials.filter((dial) => dial.outcome !== "connected"),
-      [],
-    );
-    assert.deepEqual(tokenFailures(lab), []);
+    assertEveryoneSignedIn(dials, 2);
   });
 
   it("the next up --refresh finishes it, one server at a time, and then nothing drifts", async () => {
-    const installer = lab.description.extensionInstaller!;
     updateHostState(file("nps02"), (host) => delete host.faults);
-    const lines = upgradeBlock(installer.sha256, installer.version);
+    const restartsBefore = nps.map(restarts);
+    const lines = documentedBlock("README.md", "upgrade-extension");
     const dials = await whileDialling(async () => {
       await cli.run(lines[4]);
     });
     await cli.run(lines[5]);
-    for (const name of ["nps01", "nps02", "nps03"]) {
-      assert.equal(version(name), installer.version, name);
-      assert.equal(loadedVersion(name), installer.version, name);
-      assert.equal(restarts(name), 1, `${name}: IAS restarted once in all`);
-    }
-    const outputs = (name: string) => resourceNamed(cli.state, name).outputs as Record<string, string>;
-    assert.ok(
-      outputs("nps02-ias-restart").restartedAt < outputs("nps03-extension-install").installedAt,
-      "nps03 was upgraded before nps02's restart passed its health check",
-    );
-    assert.deepEqual(
-      dials.filter((dial) => dial.outcome !== "connected"),
-      [],
-    );
-    assert.deepEqual(tokenFailures(lab), []);
-  });
-
-  it("one up --refresh with a newer installer declared, over HTTPS, upgrades all three in turn: 0 failed dials, 0 failed tokens", async () => {
-    // A later release the lab serves from its installers folder, fetched over the lab's HTTPS this time.
-    const fileName = "NpsExtnForAzureMfaInstaller-1.2.3000.1.exe";
-    const newer = writeLabInstaller(path.join(scenario.labDir, "installers"), "1.2.3000.1", fileName);
-    const restartsBefore = ["nps01", "nps02", "nps03"].map(restarts);
-    const lines = upgradeBlock(newer.sha256, newer.version, labInstallerLocations(fileName).url);
-    const dials = await whileDialling(async () => {
-      await cli.runAll(lines.slice(0, 5));
-    });
-    await cli.run(lines[5]);
-    ["nps01", "nps02", "nps03"].forEach((name, index) => {
-      assert.equal(loadedVersion(name), newer.version, name);
-      assert.equal(restarts(name), restartsBefore[index] + 1, `${name}: IAS restarted once`);
-    });
-    const outputs = (name: string) => resourceNamed(cli.state, name).outputs as Record<string, string>;
-    for (const [previous, next] of [
-      ["nps01", "nps02"],
-      ["nps02", "nps03"],
-    ])
-      assert.ok(
-        outputs(`${previous}-ias-restart`).restartedAt < outputs(`${next}-extension-install`).installedAt,
-        `${next} was upgraded before ${previous}'s restart passed its health check`,
-      );
-    assert.ok(dials.length >= 3, `only ${dials.length} dials ran during the rollout`);
-    assert.deepEqual(
-      dials.filter((dial) => dial.outcome !== "connected"),
-      [],
-    );
-    assert.deepEqual(tokenFailures(lab), []);
+    // nps01 was upgraded by the run that stopped: it is not restarted again.
+    assertUpgradedInTurn(newerVersion, [restartsBefore[0] - 1, restartsBefore[1], restartsBefore[2]]);
+    assertEveryoneSignedIn(dials, 1);
   });
 
   it("IAS failing to start on the second server: the README's repair fails with nps02's error, nps01 is repaired, nps03 is not touched", async () => {
