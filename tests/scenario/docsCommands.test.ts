@@ -11,7 +11,7 @@ import { shellWords } from "./pulumiCli";
 /** Each marked block and the scenario test that runs it. */
 const runBy: Record<string, string> = {
   nightly: "article.test.ts, lifecycle.test.ts",
-  "nightly-policy": "article.test.ts",
+  "nightly-policy": "article.test.ts, rollout.test.ts",
   repair: "article.test.ts, lifecycle.test.ts, rollout.test.ts",
   "remove-server": "lifecycle.test.ts",
   "rotate-secret": "lifecycle.test.ts",

@@ -133,6 +133,8 @@ describe("scenario: rollouts across three NPS servers (the extension upgraded wh
     await cli.run(lines[5]);
     assertUpgradedInTurn(installer.version, [0, 0, 0]);
     assertEveryoneSignedIn(dials, 3);
+    // The pipeline's check on the stack as built: the installs are ordered one server at a time.
+    await cli.runAll(documentedBlock("README.md", "nightly-policy"));
   });
 
   it("an install failing on the second server stops the rollout: the first upgraded, the third untouched, nobody's sign-in fails", async () => {
