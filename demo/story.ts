@@ -1,11 +1,15 @@
 // The article's story, told against a running lab by either engine. The tool takes over a working estate
 // (a first `up` that writes nothing); then what the article describes happens behind its back; a dial
-// fails as the article's did; `preview --refresh` shows every drifted setting, live and declared; `up
-// --refresh` repairs it (IAS restarted one server at a time); the dial succeeds; two more changes behind
-// the tool's back are found and repaired without an IAS restart. Each step is checked as it happens; the
-// first check that fails ends the story with its reason.
+// fails as the article's did; the doctor names the cause and its fix; `preview --refresh` shows every
+// drifted setting, live and declared; `up --refresh` repairs it (IAS restarted one server at a time); the
+// dial succeeds and the doctor finds nothing failing; two more changes behind the tool's back are found and
+// repaired without an IAS restart. Each step is checked as it happens; the first check that fails ends the
+// story with its reason.
 import { performance } from "node:perf_hooks";
 import { mfaConnectorAppId } from "../config/clouds";
+import { labStackConfig } from "../doctor/config";
+import { examine } from "../doctor/examine";
+import { causeLines, doctorReport } from "../doctor/report";
 import type { RunningLab } from "../lab/cli";
 import { dialInLab, DialResult } from "../lab/radius/vpnDial";
 import {
@@ -42,6 +46,8 @@ export interface DemoReport {
   /** What the second preview found changed behind the tool's back, and the second up repaired. */
   drift: string[];
   dials: { before?: DialResult["outcome"]; after?: DialResult["outcome"] };
+  /** The doctor's cause (a check id) after the failed dial, and after the repair (null: no check fails). */
+  doctor: { before?: string | null; after?: string | null };
 }
 
 /** The resources that must notice the story's two changes behind the tool's back. */
@@ -68,6 +74,7 @@ export async function tellStory(
     iasRestarts: [],
     drift: [],
     dials: {},
+    doctor: {},
   };
   const vpn = lab.description.hosts.find((host) => host.role === "vpn");
   const user = lab.description.users[0];
@@ -94,6 +101,18 @@ export async function tellStory(
     say(`${vpn.name}: ${user.name} ${result.outcome}`);
     return { result, events: result.events };
   };
+  /** `npm run doctor -- --lab <dir>` as a person would run it next: the cause and its fix, not the table. */
+  const doctor = async (since?: Date) => {
+    say(`npm run doctor -- --lab ${lab.dir}${since ? ` --since ${since.toISOString()}` : ""}`);
+    const findings = await examine(labStackConfig(lab.dir), {
+      // The command's default: the events of the last 24 hours.
+      since: since ?? new Date(Date.now() - 24 * 3_600_000),
+    });
+    const report = doctorReport(findings);
+    for (const line of causeLines(report)) say(`  ${line}`);
+    return report.cause;
+  };
+  let repairedAt = new Date();
 
   try {
     await step("The tool takes over a working estate: pulumi up", async () => {
@@ -116,6 +135,11 @@ export async function tellStory(
       for (const line of lines) say(`  ${line}`);
       report.wrong.push(...lines.filter((line) => line.includes("ESTS_TOKEN_ERROR")));
       expect(result.outcome === "failed", `the first dial was expected to fail, it ${result.outcome}`);
+    });
+
+    await step("npm run doctor: why, read-only", async () => {
+      report.doctor.before = await doctor();
+      expect(report.doctor.before !== null, "the doctor found no check failing after the failed dial");
     });
 
     await step(
@@ -147,6 +171,7 @@ export async function tellStory(
       expect(report.iasRestarts.length > 0, "the repair restarted IAS on no NPS server");
       expect(oneAtATime(lab), "IAS was down on two NPS servers at once");
       say(`IAS restarted on ${report.iasRestarts.join(", ")}, one server at a time.`);
+      repairedAt = new Date();
     });
 
     await step("The dial again", async () => {
@@ -156,6 +181,14 @@ export async function tellStory(
       expect(
         result.outcome === "connected",
         `the dial after the repair was expected to connect, it ${result.outcome}`,
+      );
+    });
+
+    await step("npm run doctor again, on the events since the repair", async () => {
+      report.doctor.after = await doctor(repairedAt);
+      expect(
+        report.doctor.after === null,
+        `the doctor still finds ${report.doctor.after} failing after the repair`,
       );
     });
 

@@ -22,9 +22,18 @@ export function summaryLines(report: DemoReport): string[] {
     lines.push(
       `VPN dial: ${report.dials.before ?? "not tried"} before the repair, ${report.dials.after ?? "not tried"} after`,
     );
+  if (report.doctor.before !== undefined || report.doctor.after !== undefined)
+    lines.push(
+      `Doctor: ${doctorSaid(report.doctor.before)} before the repair, ${doctorSaid(report.doctor.after)} after`,
+    );
   lines.push("How long each step took:");
   for (const step of report.steps) lines.push(`  ${step.seconds.toFixed(1).padStart(6)} s  ${step.title}`);
   const total = report.steps.reduce((sum, step) => sum + step.seconds, 0);
   lines.push(`  ${total.toFixed(1).padStart(6)} s  in all`);
   return lines;
+}
+
+function doctorSaid(cause: string | null | undefined): string {
+  if (cause === undefined) return "not run";
+  return cause === null ? "no check failing" : `cause ${cause}`;
 }

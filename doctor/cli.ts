@@ -7,8 +7,7 @@ import type { StackConfig } from "../config/schema";
 import { graphClientFor } from "../remote/graph/client";
 import { winrmRunner } from "../remote/windows/winrmRunner";
 import { labStackConfig, pulumiStackConfig } from "./config";
-import { diagnose } from "./diagnose";
-import { gatherFacts } from "./gather";
+import { examine } from "./examine";
 import { doctorReport, renderTable } from "./report";
 import { parseListen, startMonitor } from "./watch";
 
@@ -100,15 +99,7 @@ async function main(): Promise<number> {
     if (once.length > 0) throw new UsageError(`--watch: --${once.join(", --")} apply to one run only`);
     return watch(config, values.listen, values.interval, progress);
   }
-  const facts = await gatherFacts(config, {
-    graph: graphClientFor(config, { maxRetries: 3 }),
-    runnerFor: winrmRunner,
-    since,
-    now,
-    progress,
-    ...(values.user === undefined ? {} : { user: values.user }),
-  });
-  const report = doctorReport(diagnose(facts));
+  const report = doctorReport(await examine(config, { since, now, progress, user: values.user }));
   console.log(
     values.json
       ? JSON.stringify(report, null, 2)

@@ -33,12 +33,21 @@ function wrap(text: string, size: number): string[] {
   return [...lines, line];
 }
 
+const nothingFails = "No check fails: the tenant and servers are as MFA for VPN needs them.";
+
 /** The report's first line: the cause and how many checks fail, or that none does. */
 export function summaryLine(report: DoctorReport): string {
   const failing = report.findings.filter((entry) => entry.status === "fail").length;
   return report.cause
     ? `Sign-in fails: ${report.cause} (the first FAIL below); ${failing} check${failing === 1 ? "" : "s"} fail.`
-    : "No check fails: the tenant and servers are as MFA for VPN needs them.";
+    : nothingFails;
+}
+
+/** The cause without the table (the demo shows it): its check id, where, evidence, then its fix. */
+export function causeLines(report: DoctorReport): string[] {
+  const cause = report.findings.find((entry) => entry.status === "fail");
+  if (!cause) return [nothingFails];
+  return [`Sign-in fails: ${cause.id} at ${cause.where}: ${cause.evidence}`, `Fix: ${cause.fix}`];
 }
 
 /** Evidence and fix each get at least this much room in the table, or each finding becomes a block. */

@@ -89,6 +89,27 @@ describe("npm run demo: the article's lab, broken then fixed", function () {
     assert.ok(granted[0].timeCreated > readEvents(clientEventLog(run.lab.dir))[0].timeCreated);
   });
 
+  it("the doctor named the disabled Client and its fix after the failed dial, and nothing failing after the repair", () => {
+    assert.equal(run.report.doctor.before, "client-sp-disabled");
+    assert.equal(run.report.doctor.after, null);
+    const at = (pattern: RegExp, after = -1) =>
+      printed.findIndex((line, index) => index > after && pattern.test(line));
+    const failed = at(/^vpn01: alice failed$/);
+    const cause = at(
+      /^ {2}Sign-in fails: client-sp-disabled at tenant: .* has accountEnabled = false$/,
+      failed,
+    );
+    assert.ok(failed >= 0 && cause > failed, "no doctor's cause after the failed dial");
+    assert.match(
+      printed[cause + 1],
+      new RegExp(`^ {2}Fix: .*Update-MgServicePrincipal .*'${mfaClientAppId}'`),
+    );
+    const connected = at(/^vpn01: alice connected$/, cause);
+    const passed = at(/^ {2}No check fails/, connected);
+    assert.ok(connected > cause && passed > connected, "no passing doctor after the dial that connected");
+    assert.match(printed[passed - 1], /^npm run doctor -- --lab .* --since \d{4}-/);
+  });
+
   it("the Connector disabled behind the tool's back was enabled again, and the 5 s timeout is 60 s again", () => {
     const connectorPath = `/servicePrincipals/${sp(mfaConnectorAppId).id}`;
     const patches = run.lab.graph

@@ -4,6 +4,7 @@ import { compareVersions } from "../../config/extensionVersions";
 import { causeOf, certificateInUse, diagnose } from "../../doctor/diagnose";
 import type { EstateFacts, UserFacts } from "../../doctor/facts";
 import { userFacts } from "../../doctor/gather";
+import { causeLines, doctorReport } from "../../doctor/report";
 import { certificate, healthyEstate, key, now } from "./estate";
 
 function failing(facts: EstateFacts): string[] {
@@ -51,6 +52,14 @@ describe("doctor: diagnose", () => {
     ]);
     assert.match(findings[1].evidence, /no service principal for Azure Multi-Factor Auth Connector/);
     assert.equal(findings[0].fix.startsWith("`pulumi up --refresh`"), true);
+    // The demo's two lines: the first failing check, not the Connector behind it.
+    const [cause, fix, ...rest] = causeLines(doctorReport(findings));
+    assert.match(cause, /^Sign-in fails: client-sp-disabled at tenant: .* has accountEnabled = false$/);
+    assert.equal(fix, `Fix: ${findings[0].fix}`);
+    assert.deepEqual(rest, []);
+    assert.deepEqual(causeLines(doctorReport(diagnose(healthyEstate()))), [
+      "No check fails: the tenant and servers are as MFA for VPN needs them.",
+    ]);
   });
 
   it("fails an expired certificate, never passes it (unlike a check that compares the wrong way round)", () => {

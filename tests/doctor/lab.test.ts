@@ -1,7 +1,7 @@
 // The doctor against the lab: each cause the lab can seed is put alone into a healthy lab and must come
 // back as the doctor's `cause`; the article's lab through `npm run doctor` as a person runs it, which must
 // leave every host's state and the tenant byte for byte as they were; and the monitor (--watch) scraped by a
-// real Prometheus while the lab breaks and is repaired.
+// real Prometheus while the lab breaks and the engine's `up --refresh` repairs it.
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -10,6 +10,9 @@ import * as path from "node:path";
 import { applyCause, causeUser, labCauses, signInOnce } from "../../lab/causes";
 import { RunningLab, startLab } from "../../lab/cli";
 import { labStackConfig } from "../../doctor/config";
+import { emptyState } from "../../engine";
+import { startProjectEngine } from "../../engine/projectEngine";
+import { labStack } from "../../lab/stackFiles";
 import { causeOf, diagnose } from "../../doctor/diagnose";
 import { smsVoiceRetirement } from "../../doctor/methodRetirement";
 import { gatherFacts } from "../../doctor/gather";
@@ -20,9 +23,9 @@ import { graphClientFor } from "../../remote/graph/client";
 import { winrmRunner } from "../../remote/windows/winrmRunner";
 import { labHostRunner } from "../../lab/windows/localRunner";
 import { eventLogFile } from "../../lab/windows/eventLog";
-import { radiusProxyHost, writeHostState } from "../../lab/windows/hostState";
-import { startMonitor } from "../../doctor/watch";
-import { Sample, startPrometheus } from "./prometheus";
+import { iasRestarts, radiusProxyHost, readHostState, writeHostState } from "../../lab/windows/hostState";
+import { RunningMonitor, startMonitor } from "../../doctor/watch";
+import { RunningPrometheus, Sample, startPrometheus } from "./prometheus";
 
 const repoRoot = path.resolve(__dirname, "../..");
 const tenantId = "5f2b8a61-7c1e-4d0a-9b7e-2c6f1a3d9e40";
@@ -184,29 +187,34 @@ describe("doctor: against the lab", function () {
       });
     }
 
-    it("watch: a real Prometheus scraping the monitor sees the breaks, the alerts, and the repair; the lab stays byte for byte", async () => {
+    it("watch: a real Prometheus scraping the monitor sees the breaks, the alerts, and the engine's repair; the lab stays byte for byte", async () => {
       restoreHealthy();
+      // The stack takes the lab over first (a first up writes only npsmfa's record of what IAS loaded), so
+      // that the repair below is `pulumi up --refresh` on a stack that manages the lab.
+      const engine = await startProjectEngine(labStack(lab.description));
+      let monitor: RunningMonitor | undefined;
+      let prometheus: RunningPrometheus | undefined;
+      let managed = new Map<string, Buffer>();
       const lines: string[] = [];
-      const monitor = await startMonitor({
-        config: labStackConfig(dir),
-        graph: graphClientFor(labStackConfig(dir)),
-        runnerFor: winrmRunner,
-        intervalSeconds: 2,
-        // A loaded 2-core machine: a lab read can take seconds; a round that overruns skips the next tick.
-        hostTimeoutSeconds: 120,
-        listen: { host: "127.0.0.1", port: 0 },
-        log: (line) => lines.push(line),
-      });
-      const prometheus = await startPrometheus(
-        monitor.url.replace(/^http:\/\//, ""),
-        path.join(repoRoot, "monitoring", "npsmfa.rules.yml"),
-      ).catch(async (error: unknown) => {
-        await monitor.stop();
-        throw error;
-      });
       const value = (samples: Sample[]) => samples[0]?.value;
       const alert = (name: string, labels = "") => `ALERTS{alertname="${name}"${labels ? `,${labels}` : ""}}`;
       try {
+        const adopted = await engine.up(emptyState());
+        managed = snapshot(stateFiles(lab));
+        monitor = await startMonitor({
+          config: labStackConfig(dir),
+          graph: graphClientFor(labStackConfig(dir)),
+          runnerFor: winrmRunner,
+          intervalSeconds: 2,
+          // A loaded 2-core machine: a lab read can take seconds; a round that overruns skips the next tick.
+          hostTimeoutSeconds: 120,
+          listen: { host: "127.0.0.1", port: 0 },
+          log: (line) => lines.push(line),
+        });
+        prometheus = await startPrometheus(
+          monitor.url.replace(/^http:\/\//, ""),
+          path.join(repoRoot, "monitoring", "npsmfa.rules.yml"),
+        );
         await prometheus.waitFor(
           "a healthy round",
           'npsmfa_check_status{check="client-sp-disabled"}',
@@ -230,7 +238,7 @@ describe("doctor: against the lab", function () {
         );
         // The monitor's rounds read only: every host and the tenant as they were.
         for (const [file, bytes] of snapshot(stateFiles(lab)))
-          assert.ok(bytes.equals(healthy.get(file)!), `${path.basename(file)} changed under the monitor`);
+          assert.ok(bytes.equals(managed.get(file)!), `${path.basename(file)} changed under the monitor`);
 
         // Behind the monitor's back, as an administrator or time would.
         for (const cause of ["client-sp-disabled", "certificate-expired", "radius-timeout-short"] as const)
@@ -273,8 +281,19 @@ describe("doctor: against the lab", function () {
         const cause = await prometheus.query("npsmfa_cause");
         assert.equal(cause[0]?.metric.check, "client-sp-disabled");
 
-        // The repair: the lab's healthy files back (an engine `up` would cost the suite a minute).
-        restoreHealthy();
+        // The repair: one IAS restart for the new certificate, the Client enabled, the timeout back to 60 s.
+        const { steps } = await engine.up(adopted.state, { refresh: true });
+        const repaired = steps.filter((step) => step.op !== "same").map((step) => step.name);
+        for (const name of [
+          "tenant-mfa-client",
+          "nps01-certificate",
+          "nps01-ias-restart",
+          "vpn01-radius-timeout",
+        ])
+          assert.ok(repaired.includes(name), `the up left ${name} alone; it changed ${repaired.join(", ")}`);
+        const nps01 = lab.description.hosts.find((host) => host.name === "nps01")!;
+        assert.equal(iasRestarts(readHostState(nps01.stateFile)).length, 1, "IAS restarted other than once");
+        managed = snapshot(stateFiles(lab));
         await prometheus.waitFor(
           "the alerts cleared",
           'ALERTS{alertname=~"NpsMfaCheckFailing|NpsMfaTokenProbeFailing|NpsMfaCertificateExpiringSoon"}',
@@ -284,15 +303,16 @@ describe("doctor: against the lab", function () {
         assert.deepEqual(await prometheus.query("npsmfa_cause"), []);
         assert.equal(
           value(await prometheus.query('npsmfa_radius_timeout_seconds{host="vpn01",server="nps01"}')),
-          timeout,
+          labStackConfig(dir).vpnServers[0].radiusTimeoutSeconds,
         );
         assert.ok(value(await prometheus.query('npsmfa_rounds_total{result="complete"}')) >= 3);
       } finally {
-        await prometheus.stop();
-        await monitor.stop();
+        await prometheus?.stop();
+        await monitor?.stop();
+        await engine.stop();
       }
       for (const [file, bytes] of snapshot(stateFiles(lab)))
-        assert.ok(bytes.equals(healthy.get(file)!), `${path.basename(file)} changed under the monitor`);
+        assert.ok(bytes.equals(managed.get(file)!), `${path.basename(file)} changed under the monitor`);
       assert.ok(
         lines.every((line) => /^round \d+ (complete|skipped)/.test(line)),
         lines.join("\n"),
