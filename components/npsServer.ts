@@ -1,6 +1,7 @@
-// One NPS server with the Entra MFA extension: its certificate on the host, registered on the MFA Client
-// service principal, pinned in the extension's settings, then IAS restarted (only when one of those
-// changed) after the previous server's restart passed its health check.
+// One NPS server with the Entra MFA extension: the extension itself when an installer is declared, its
+// certificate on the host, registered on the MFA Client service principal, pinned in the extension's settings,
+// then IAS restarted (only when one of those changed) after the previous server's restart passed its health
+// check. Nothing on a server starts before the previous server's restart: one server at a time.
 import * as pulumi from "@pulumi/pulumi";
 import { cloudExtensionSettings, CloudName, mfaClientAppId } from "../config/clouds";
 import type { RadiusAuthentication } from "../config/keys";
@@ -11,6 +12,7 @@ import { componentTypes, WinrmEndpointInputs } from "../providers/resourceTypes"
 import {
   IasRestart,
   NpsCertificate,
+  NpsExtensionInstall,
   NpsExtensionSettings,
   WindowsProviderOptions,
 } from "../providers/windows";
@@ -78,6 +80,8 @@ export interface NpsServerArgs {
 
 export class NpsServer extends pulumi.ComponentResource {
   readonly hostname: string;
+  /** Only with extension.installer declared. */
+  readonly install?: NpsExtensionInstall;
   readonly certificate: NpsCertificate;
   readonly credential: NpsCertificateCredential;
   readonly settings: NpsExtensionSettings;
@@ -91,11 +95,21 @@ export class NpsServer extends pulumi.ComponentResource {
     const host = { hostname, winrm: winrmInputs(args.server.winrm) };
     const options = args.providerOptions;
     const afterPrevious = args.previousRestart ? [args.previousRestart.restart] : [];
+    const { installer, minimumVersion } = args.extension;
 
+    this.install = installer
+      ? new NpsExtensionInstall(
+          `${name}-extension-install`,
+          { ...host, installer, ...(minimumVersion ? { minimumVersion } : {}) },
+          { parent: this, dependsOn: afterPrevious },
+          options,
+        )
+      : undefined;
+    const installedAt = this.install?.installedAt;
     this.certificate = new NpsCertificate(
       `${name}-certificate`,
       { ...host, tenantId: args.tenantId, renewalDays: args.server.certificateRenewalDays },
-      { parent: this, dependsOn: afterPrevious },
+      { parent: this, dependsOn: [...afterPrevious, ...(this.install ? [this.install] : [])] },
       options,
     );
     this.credential = new NpsCertificateCredential(
@@ -122,7 +136,8 @@ export class NpsServer extends pulumi.ComponentResource {
           ),
         ),
         ...(args.radiusAuthentication ? { radiusAuthentication: args.radiusAuthentication } : {}),
-        ...(args.extension.minimumVersion ? { minimumExtensionVersion: args.extension.minimumVersion } : {}),
+        ...(minimumVersion ? { minimumExtensionVersion: minimumVersion } : {}),
+        ...(installedAt ? { extensionInstalledAt: installedAt } : {}),
       },
       { parent: this, dependsOn: [this.credential] },
       options,
@@ -133,6 +148,7 @@ export class NpsServer extends pulumi.ComponentResource {
         ...host,
         ...(args.previousRestart ? { previousHostname: args.previousRestart.hostname } : {}),
         triggers: {
+          ...(installedAt ? { extension: installedAt } : {}),
           certificate: this.certificate.changedAt,
           settings: this.settings.changedAt,
         },
@@ -189,7 +205,7 @@ export function npsRollout(config: StackConfig, options: NpsRolloutOptions = {})
         radiusAuthentication: config.radiusAuthentication,
         previousRestart: previous && { hostname: previous.hostname, restart: previous.restart },
         tenantReady: options.tenantReady,
-        healthCheckSeconds: options.healthCheckSeconds,
+        healthCheckSeconds: options.healthCheckSeconds ?? config.iasHealthCheckSeconds,
         providerOptions: options.providerOptions,
       }),
     );

@@ -13,6 +13,7 @@ export const configKeys = [
   "radiusProxies",
   "extension",
   "radiusAuthentication",
+  "iasHealthCheckSeconds",
   "graph",
   "tenantOnly",
 ] as const;
@@ -24,6 +25,7 @@ export const configDefaults = {
   winrmOperationTimeoutSeconds: 60,
   certificateRenewalDays: 60,
   radiusTimeoutSeconds: 60,
+  iasHealthCheckSeconds: 10,
 } as const;
 
 /**

@@ -66,6 +66,9 @@ export function readProviderConfig(source: ProviderConfigSource): StackConfig {
     vpnServers,
     radiusProxies,
     extension: jsonSetting(source, "extension", {}),
+    iasHealthCheckSeconds: Number(
+      source.get(`${configNamespace}:iasHealthCheckSeconds`) ?? configDefaults.iasHealthCheckSeconds,
+    ),
     graph: jsonSetting(source, "graph", {}),
     tenantOnly: source.get(`${configNamespace}:tenantOnly`) === "true",
   };

@@ -42,10 +42,18 @@ export const settingDescriptions: Record<string, string> = {
   "extension.overrideNumberMatchingWithOtp":
     "`OVERRIDE_NUMBER_MATCHING_WITH_OTP` (extension 1.2.2216.1 and later). `false`: users get Approve/Deny on the Authenticator instead of a code prompt, which MS-CHAPv2 and EAP cannot carry (Learn's VPN page asks for it). `true`: users with a TOTP method (Authenticator codes, an OATH token) are asked for a code, which works over PAP only. Default: `false`, unless `radiusAuthentication` is `pap` (then not managed). Changing it restarts IAS.",
   "extension.minimumVersion":
-    "The oldest NPS extension version accepted on the NPS servers (at least 1.2.2893.1, which reads the thumbprint npsmfa pins). An older server shows as drift on `<nps>-extension` and `up` refuses to change it; the doctor's `extension-version` fails. npsmfa does not install the extension.",
+    "The oldest NPS extension version accepted on the NPS servers (at least 1.2.2893.1, which reads the thumbprint npsmfa pins). An older server shows as drift on `<nps>-extension` and `up` refuses to change it, unless `installer` is declared: then `up` upgrades it. The doctor's `extension-version` fails below it.",
+  "extension.installer":
+    "Optional. The extension's installer for `up` to install or upgrade with: each NPS server below `minimumVersion` (or without the extension) fetches it, checks its SHA-256, uninstalls the old version, installs silently and restarts IAS, one server at a time, each health-checked before the next. Without it the version is only read and reported.",
+  "extension.installer.source":
+    "Where the NPS servers fetch `NpsExtnForAzureMfaInstaller.exe`: an `https://` URL, a UNC path (`\\\\files\\share\\...`) the servers' computer accounts can read, or a local path. Microsoft publishes no stable download link: download it once, test it, and host it yourself.",
+  "extension.installer.sha256":
+    "The installer's SHA-256 (`Get-FileHash -Algorithm SHA256`). A server whose fetched file has another hash runs nothing, and the rollout stops there.",
   "extension.ipWhitelist": "`IP_WHITELIST`: RADIUS client IPv4 addresses that skip MFA.",
   radiusAuthentication:
     "The authentication method the NPS servers' network policy allows: `mschapv2` or `eap` (Windows' VPN client; what is assumed when unset), or `pap` (a RADIUS client that can send a TOTP code). Decides the default of `extension.overrideNumberMatchingWithOtp`.",
+  iasHealthCheckSeconds:
+    "How long IAS must stay healthy after each restart (running, listening on UDP 1812, no new AuthZ errors, a token acquired as the extension does) before the next NPS server's work starts. Default 10.",
   graph: "Optional Microsoft Graph sign-in overrides; by default the Azure SDK's usual sign-in is used.",
   "graph.endpoint": "Graph root including the version (default: the cloud's, with `/v1.0`).",
   "graph.authorityHost": "Entra authority (default: the cloud's login host).",

@@ -222,6 +222,49 @@ const radiusProxySchema = z.object({ hostname, winrm: winrmEndpointSchema, radiu
 /** A dotted file version as Windows shows it (1.2.2893.1); two to four parts. */
 const versionPattern = /^\d+(\.\d+){1,3}$/;
 
+const sha256Pattern = /^[0-9a-f]{64}$/i;
+
+/**
+ * Where the NPS servers fetch the extension's installer: an HTTPS URL, a UNC path (\\server\share\...) or a
+ * local path (C:\...), naming an .exe. Plain HTTP is refused: the hash check would catch a swapped file, but
+ * only after the download, and Microsoft's own download is HTTPS.
+ */
+export function installerSourceProblem(source: string): string | undefined {
+  const exe = /\.exe$/i;
+  if (/^https:\/\//i.test(source)) {
+    if (!URL.canParse(source)) return "a valid https:// URL";
+    return exe.test(new URL(source).pathname) ? undefined : "a URL whose path names the installer's .exe";
+  }
+  if (/^(\\\\[^\\/]+\\[^\\/]+\\|[A-Za-z]:\\)[^/]*$/.test(source)) {
+    return exe.test(source) ? undefined : "a path that names the installer's .exe";
+  }
+  return "an https:// URL, a UNC path such as \\\\files\\share\\NpsExtnForAzureMfaInstaller.exe or a local path such as C:\\Installers\\NpsExtnForAzureMfaInstaller.exe";
+}
+
+const installerSchema = z
+  .object(
+    {
+      source: z
+        .string({ error: expected("where the NPS servers fetch NpsExtnForAzureMfaInstaller.exe") })
+        .superRefine((source, context) => {
+          const problem = installerSourceProblem(source);
+          if (problem)
+            context.addIssue({
+              code: "custom",
+              message: `expected ${problem}, found ${describeFound(source)}`,
+            });
+        }),
+      sha256: z.string({ error: expected("the installer's SHA-256 as 64 hex digits") }).regex(sha256Pattern, {
+        error: expected(
+          "the installer's SHA-256 as 64 hex digits",
+          "Get-FileHash -Algorithm SHA256 on the file you tested prints it",
+        ),
+      }),
+    },
+    { error: expected("an object with source and sha256") },
+  )
+  .strict();
+
 const extensionSchema = z
   .object({
     requireUserMatch: z.boolean({ error: expected("true or false") }).optional(),
@@ -239,6 +282,7 @@ const extensionSchema = z
         },
       )
       .optional(),
+    installer: installerSchema.optional(),
     ipWhitelist: z
       .array(
         z.string({ error: expected("an IPv4 address") }).regex(ipv4Pattern, {
@@ -310,6 +354,12 @@ const stackConfigSchema = z
         ),
       })
       .optional(),
+    iasHealthCheckSeconds: z
+      .number({ error: expected("a whole number of seconds") })
+      .int({ error: expected("a whole number of seconds") })
+      .min(0, { error: expected("0 seconds or more") })
+      .max(300, { error: expected("at most 300 seconds") })
+      .default(configDefaults.iasHealthCheckSeconds),
     graph: graphSchema.default({}),
     tenantOnly: z.boolean({ error: expected("true or false") }).default(false),
   })
@@ -434,8 +484,9 @@ export class ConfigError extends RunError {
 }
 
 const objectKeys: ReadonlySet<ConfigKey> = new Set([...serverLists, "extension", "graph"]);
-/** Pulumi hands booleans over as text. */
+/** Pulumi hands booleans and numbers over as text. */
 const booleanKeys: ReadonlySet<ConfigKey> = new Set(["tenantOnly"]);
+const numberKeys: ReadonlySet<ConfigKey> = new Set(["iasHealthCheckSeconds"]);
 
 /** Validates raw stack config; throws one ConfigError naming every problem. */
 export function parseStackConfig(raw: RawStackConfig): StackConfig {
@@ -447,6 +498,10 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     if (text === undefined) continue;
     if (booleanKeys.has(key)) {
       input[key] = text === "true" ? true : text === "false" ? false : text;
+      continue;
+    }
+    if (numberKeys.has(key)) {
+      input[key] = /^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text;
       continue;
     }
     if (!objectKeys.has(key)) {

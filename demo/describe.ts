@@ -45,6 +45,8 @@ export function declaredSummary(change: ResourceChange): string {
       return typeof inputs.settings === "object" && inputs.settings !== null
         ? `${host}: AzureMfa registry ${Object.keys(inputs.settings).join(", ")}`
         : `${host}: the extension's registry values under HKLM\\SOFTWARE\\Microsoft\\AzureMfa (known once its certificate is)`;
+    case dynamicTypeNames.npsExtensionInstall:
+      return `${host}: the NPS extension ${inputs.minimumVersion ? `${inputs.minimumVersion} or later` : "installed"}, from ${(inputs.installer as { source?: string } | undefined)?.source}`;
     case dynamicTypeNames.npsCertificate:
       return `${host}: a certificate for CN=${inputs.tenantId}, its key readable by NETWORK SERVICE`;
     case dynamicTypeNames.npsCertificateCredential:

@@ -65,7 +65,9 @@ export const fixes: Record<CheckId, (where: string) => string> = {
     `on ${where}: reinstall the NPS Extension for Microsoft Entra multifactor authentication ` +
     "(its installer registers MfaNpsAuthzExt.dll and MfaNpsAuthnExt.dll with NPS), then restart IAS",
   "extension-version": (where) =>
-    `on ${where}: install the current NPS extension from Microsoft's download center, then restart IAS`,
+    "declare extension.installer (source and sha256) and extension.minimumVersion, then `pulumi up --refresh` " +
+    `upgrades one server at a time; by hand: on ${where}, uninstall the extension, run the current ` +
+    "NpsExtnForAzureMfaInstaller.exe (aka.ms/npsmfa), then Restart-Service IAS",
   "extension-settings": (where) =>
     `${stackRepairs}; by hand: run AzureMfaNpsExtnConfigSetup.ps1 on ${where}, then Restart-Service IAS`,
   "certificate-missing": (where) =>

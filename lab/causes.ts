@@ -20,6 +20,7 @@ import {
   networkServiceSid,
   rrasDefaultTimeoutSeconds,
   iasLoadedKey,
+  installExtension,
   selfSignedNpsCertificate,
   startIas,
   updateHostState,
@@ -150,9 +151,11 @@ export async function applyCause(cause: LabCause, context: CauseContext): Promis
       });
       return;
     case "extension-version":
-      // A release from before CLIENT_CERT_IDENTIFIER was read, with the thumbprint pinned all the same.
+      // A release from before CLIENT_CERT_IDENTIFIER was read, with the thumbprint pinned all the same;
+      // IAS runs it (installed, then restarted).
       updateHostState(nps().stateFile, (state) => {
-        state.npsExtensionVersion = "1.0.1.40";
+        installExtension(state, "1.0.1.40");
+        startIas(state);
       });
       return;
     case "extension-settings":

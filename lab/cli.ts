@@ -1,4 +1,5 @@
-// `npm run lab -- --dir <folder> [--nps <n>] [--vpn <n>] [--seed article|healthy|<check id>]` (--help lists all)
+// `npm run lab -- --dir <folder> [--nps <n>] [--vpn <n>] [--seed article|healthy|<check id>]
+// [--extension-version <version|none>]` (--help lists all)
 // Starts the Graph emulator and lab Windows hosts on loopback, writes lab.json, Pulumi.lab.yaml and
 // set-lab-secrets.sh, and runs until SIGINT or SIGTERM. Everything lives in <folder>: a restart keeps
 // the tenant, the hosts, their ports and credentials, so a Pulumi stack pointed at the lab stays valid.
@@ -23,11 +24,22 @@ import {
   articleLabNpsHost,
   articleVpnHost,
   certificateDerBase64,
+  currentExtensionVersion,
   healthyNpsHost,
+  HostState,
+  installExtension,
   rrasDefaultTimeoutSeconds,
+  startIas,
   updateHostState,
   writeHostState,
 } from "./windows/hostState";
+import {
+  labDownloadHost,
+  labDownloadPath,
+  labInstallerLocations,
+  labInstallerShare,
+  writeLabInstaller,
+} from "./extensionInstaller";
 import { LabWinrmHosts } from "./winrm";
 import { applyCause, LabCause, labCauses } from "./causes";
 import { NpsRadiusServer } from "./radius/npsRadius";
@@ -64,6 +76,8 @@ export interface LabOptions {
   projectDir: string;
   /** Seconds a user takes to approve MFA; default what the lab had, else 20. */
   approvalSeconds?: number;
+  /** The NPS extension version seeded NPS hosts run ("none": no extension); default currentExtensionVersion. */
+  extensionVersion?: string;
 }
 
 export interface RunningLab {
@@ -115,8 +129,17 @@ export const labCommand: CommandHelp = {
       value: "<s>",
       help: `seconds to approve MFA, 0 to 600 (default: the lab's, else ${defaultApprovalSeconds})`,
     },
+    "extension-version": {
+      type: "string",
+      value: "<v>",
+      help: `NPS extension the seeded NPS hosts run, a version or none (default ${currentExtensionVersion})`,
+    },
   },
-  examples: ["npm run lab -- --dir .lab --nps 2 --vpn 1", "npm run lab -- dial vpn01 alice --dir .lab"],
+  examples: [
+    "npm run lab -- --dir .lab --nps 2 --vpn 1",
+    "npm run lab -- --dir .lab --seed healthy --extension-version 1.2.2677.2",
+    "npm run lab -- dial vpn01 alice --dir .lab",
+  ],
 };
 
 /** undefined: the person asked for --help. */
@@ -151,12 +174,23 @@ export function parseLabArguments(argv: string[]): Omit<LabOptions, "projectDir"
       `expected --approval-seconds to be a whole number from 0 to 600, found ${JSON.stringify(approval)}`,
     );
   }
+  const extensionVersion = text("extension-version");
+  if (
+    extensionVersion !== undefined &&
+    extensionVersion !== "none" &&
+    !/^\d+(\.\d+){3}$/.test(extensionVersion)
+  ) {
+    throw new UsageError(
+      `expected --extension-version to be a version such as ${currentExtensionVersion}, or none, found ${JSON.stringify(extensionVersion)}`,
+    );
+  }
   return {
     dir: path.resolve(dir),
     nps: count("nps", 1),
     vpn: count("vpn", 0),
     seed: seed as LabSeed | undefined,
     ...(approval === undefined ? {} : { approvalSeconds: Number(approval) }),
+    ...(extensionVersion === undefined ? {} : { extensionVersion }),
   };
 }
 
@@ -169,8 +203,22 @@ function randomSecret(): string {
     .slice(0, 24);
 }
 
-/** Seeds every host's state file; for "healthy", also registers each NPS certificate in the tenant. */
-async function seedHosts(hosts: LabHost[], seed: LabSeed, graph: GraphEmulator): Promise<void> {
+/**
+ * Seeds every host's state file, each NPS host running the extension version given ("none": without one);
+ * for "healthy", also registers each NPS certificate in the tenant.
+ */
+async function seedHosts(
+  hosts: LabHost[],
+  seed: LabSeed,
+  graph: GraphEmulator,
+  extensionVersion: string,
+): Promise<void> {
+  const withExtension = (state: HostState) => {
+    if (extensionVersion === currentExtensionVersion) return state;
+    installExtension(state, extensionVersion === "none" ? null : extensionVersion);
+    startIas(state);
+    return state;
+  };
   const npsNames = hosts.filter((host) => host.role === "nps").map((host) => host.name);
   const keys: ReturnType<typeof desiredKeyCredential>[] = [];
   for (const host of hosts) {
@@ -182,10 +230,10 @@ async function seedHosts(hosts: LabHost[], seed: LabSeed, graph: GraphEmulator):
       continue;
     }
     if (seed === "article") {
-      writeHostState(host.stateFile, articleLabNpsHost(host.name, tenantId));
+      writeHostState(host.stateFile, withExtension(articleLabNpsHost(host.name, tenantId)));
       continue;
     }
-    const state = healthyNpsHost(host.name, tenantId);
+    const state = withExtension(healthyNpsHost(host.name, tenantId));
     writeHostState(host.stateFile, state);
     const certificate = state.certificates[0];
     keys.push(
@@ -209,6 +257,15 @@ export async function startLab(options: LabOptions): Promise<RunningLab> {
   const previous = options.seed === undefined ? readLabDescription(labFile) : readLabOrNothing(labFile);
   const stackFileDir = await stackFileFolder(options.projectDir, options.dir);
   const reseed = options.seed !== undefined || previous === undefined;
+  if (options.extensionVersion !== undefined && !reseed)
+    throw new UsageError(
+      `expected --seed with --extension-version (the version is seeded), found a lab in ${options.dir} ` +
+        "that keeps its hosts as they were left. Add --seed to start it over",
+    );
+  const extensionVersion = options.extensionVersion ?? currentExtensionVersion;
+  // The current release's installer, served on the lab's file share and download host.
+  const installersDir = path.join(options.dir, "installers");
+  const installer = writeLabInstaller(installersDir, currentExtensionVersion);
   const seed: LabSeed = options.seed ?? (previous?.seed as LabSeed | undefined) ?? "article";
   const ca = loadOrCreateLabCa(options.dir);
   const graphStateFile = path.join(options.dir, "graph-tenant.json");
@@ -219,6 +276,7 @@ export async function startLab(options: LabOptions): Promise<RunningLab> {
     seed: reseed ? (seed === "article" ? "article" : "healthy") : undefined,
     stateFile: graphStateFile,
     port: previous ? Number(new URL(previous.graph.authority).port) : 0,
+    downloads: { host: labDownloadHost, pathPrefix: labDownloadPath, dir: installersDir },
   });
   let hosts: LabWinrmHosts | undefined;
   const radius = new Map<string, NpsRadiusServer>();
@@ -296,17 +354,22 @@ export async function startLab(options: LabOptions): Promise<RunningLab> {
         users.map((user) => syncedUser(user.upn, { withCodes: user.name === "bob" })),
       );
     if (reseed) {
-      await seedHosts(labHosts, seed, graph);
+      await seedHosts(labHosts, seed, graph, extensionVersion);
       if (isCause(seed)) await applyCause(seed, { hosts: labHosts, graph, tenantId, radius, users });
-    } else if (stale.length > 0) await seedHosts(stale, seed, graph);
+    } else if (stale.length > 0) await seedHosts(stale, seed, graph, extensionVersion);
     // The NPS hosts reach the cloud's login hosts at the lab's Entra (its port may be new).
     const loginRoute = {
       origin: graph.url,
       caFile: ca.certFile,
       hosts: Object.values(cloudEndpoints).map((cloud) => new URL(cloud.loginUrl).hostname),
     };
+    const downloadRoute = { origin: graph.url, caFile: ca.certFile, hosts: [labDownloadHost] };
     for (const host of labHosts.filter((entry) => entry.role === "nps")) {
-      updateHostState(host.stateFile, (state) => (state.network.loginRoute = loginRoute));
+      updateHostState(host.stateFile, (state) => {
+        state.network.loginRoute = loginRoute;
+        state.network.downloadRoute = downloadRoute;
+        state.network.shares = { ...state.network.shares, [labInstallerShare]: installersDir };
+      });
     }
 
     const description: LabDescription = {
@@ -318,6 +381,12 @@ export async function startLab(options: LabOptions): Promise<RunningLab> {
       graphStateFile,
       users,
       mfaApprovalSeconds: approvalSeconds,
+      extensionInstaller: {
+        version: installer.version,
+        sha256: installer.sha256,
+        file: installer.file,
+        ...labInstallerLocations(),
+      },
     };
     fs.writeFileSync(labFile, JSON.stringify(description, null, 2) + "\n", { mode: 0o600 });
     fs.writeFileSync(
@@ -485,6 +554,13 @@ function startUpLines(options: LabOptions, lab: RunningLab): string[] {
       (host) => `  ${host.role} ${host.name}: ${host.winrmUrl} (or ${host.winrmHttpUrl}, NTLM, encrypted)`,
     ),
     `  users: ${description.users.map((entry) => entry.upn).join(", ")} (passwords in lab.json)`,
+    ...(description.extensionInstaller
+      ? [
+          `  NPS extension installer ${description.extensionInstaller.version}, sha256 ${description.extensionInstaller.sha256}:`,
+          `    ${description.extensionInstaller.uncPath}`,
+          `    ${description.extensionInstaller.url}`,
+        ]
+      : []),
     `  lab.json, set-lab-secrets.sh: ${options.dir}; Pulumi.lab.yaml: ${lab.stackFileDir}`,
     ...(lab.stackFileDir === options.projectDir
       ? []

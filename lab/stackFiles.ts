@@ -49,6 +49,20 @@ export interface LabDescription {
   users: LabUserAccount[];
   /** How long a user takes to approve the MFA prompt on the phone. */
   mfaApprovalSeconds: number;
+  /**
+   * The current NPS extension release's lab installer: its version and SHA-256 (upper-case hex, as
+   * Get-FileHash shows it), the file here, and where NPS hosts reach it (a UNC path, an HTTPS URL).
+   * Absent in a lab.json written before the lab had one.
+   */
+  extensionInstaller?: LabExtensionInstaller;
+}
+
+export interface LabExtensionInstaller {
+  version: string;
+  sha256: string;
+  file: string;
+  uncPath: string;
+  url: string;
 }
 
 const labFileSchema = z.object({
@@ -76,6 +90,15 @@ const labFileSchema = z.object({
       .transform((user) => ({ ...user, upn: user.upn ?? labUserPrincipalName(user.name) })),
   ),
   mfaApprovalSeconds: z.number(),
+  extensionInstaller: z
+    .object({
+      version: z.string(),
+      sha256: z.string(),
+      file: z.string(),
+      uncPath: z.string(),
+      url: z.string(),
+    })
+    .optional(),
 });
 
 /**
@@ -106,6 +129,9 @@ export function readLabDescription(file: string): LabDescription | undefined {
 
 export const labStackName = "lab";
 
+/** How long the lab's stack checks IAS after each restart (a real estate keeps the default, 10 s). */
+export const labIasHealthCheckSeconds = 3;
+
 /** The cloud the lab's tenant lives in: what lab hosts are seeded for and what the doctor is told. */
 export const labCloud: CloudName = "public";
 
@@ -132,6 +158,8 @@ export function labStackSettings(lab: LabDescription, withSecrets = false): Reco
       ...(withSecrets ? { clientSecret: lab.graph.clientSecret } : {}),
       caFile: lab.caFile,
     },
+    // The lab's IAS starts at once and its faults show at start: a short window keeps its rollouts quick.
+    "npsmfa:iasHealthCheckSeconds": labIasHealthCheckSeconds,
     "npsmfa:npsServers": nps.map((host) => ({ hostname: host.name, winrm: winrm(host) })),
     "npsmfa:vpnServers": lab.hosts
       .filter((host) => host.role === "vpn")

@@ -1,6 +1,7 @@
 // Every rule of the pack, in the order the pack lists them: this pack's entry (index.ts) and a user's own
 // pack (`import { npsmfaPolicies } from "npsmfa/policies"`) assemble the same list.
 import type { Policies } from "@pulumi/policy";
+import { extensionInstallsOneAtATime } from "./rules/extensionInstallsOneAtATime";
 import { extensionNpsNotProxy } from "./rules/extensionNpsNotProxy";
 import { iasRestartsSerialised } from "./rules/iasRestartsSerialised";
 import { mfaServicePrincipalsEnabled } from "./rules/mfaServicePrincipalsEnabled";
@@ -14,6 +15,7 @@ import { thumbprintPinningNeedsExtensionVersion } from "./rules/thumbprintPinnin
 import { winrmHttpsVerified } from "./rules/winrmHttpsVerified";
 
 export {
+  extensionInstallsOneAtATime,
   extensionNpsNotProxy,
   iasRestartsSerialised,
   mfaServicePrincipalsEnabled,
@@ -39,4 +41,5 @@ export const npsmfaPolicies: Policies = [
   extensionNpsNotProxy,
   numberMatchingApproveDeny,
   thumbprintPinningNeedsExtensionVersion,
+  extensionInstallsOneAtATime,
 ];

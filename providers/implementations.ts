@@ -8,6 +8,7 @@ import { ServicePrincipalEnabledProvider } from "./entra/servicePrincipalEnabled
 import { DynamicTypeName } from "./resourceTypes";
 import { IasRestartProvider } from "./windows/iasRestart";
 import { NpsCertificateProvider } from "./windows/npsCertificate";
+import { NpsExtensionInstallProvider } from "./windows/npsExtensionInstall";
 import { NpsExtensionSettingsProvider } from "./windows/npsExtensionSettings";
 import { RadiusTimeoutProvider } from "./windows/radiusTimeout";
 
@@ -25,6 +26,8 @@ function newProvider(kind: DynamicTypeName): pulumi.dynamic.ResourceProvider {
       return new NpsCertificateProvider();
     case "NpsExtensionSettings":
       return new NpsExtensionSettingsProvider();
+    case "NpsExtensionInstall":
+      return new NpsExtensionInstallProvider();
     case "RadiusTimeout":
       return new RadiusTimeoutProvider();
     case "IasRestart":

@@ -12,6 +12,7 @@ export const dynamicTypeNames = {
   npsSupersededKeys: "NpsSupersededKeys",
   npsCertificate: "NpsCertificate",
   npsExtensionSettings: "NpsExtensionSettings",
+  npsExtensionInstall: "NpsExtensionInstall",
   radiusTimeout: "RadiusTimeout",
   iasRestart: "IasRestart",
 } as const;
@@ -116,8 +117,30 @@ export interface NpsExtensionSettingsInputs {
   radiusAuthentication?: RadiusAuthentication;
   /** The oldest extension version the stack accepts (extension.minimumVersion): older is drift, and apply refuses. */
   minimumExtensionVersion?: string;
-  /** Declared true: the extension's DLLs are registered with NPS (AuthSrv\Parameters). Never installed by us. */
+  /** Declared true: the extension's DLLs are registered with NPS (AuthSrv\Parameters). */
   extensionInstalled?: boolean;
+  /**
+   * When `<nps>-extension-install` last installed the extension ("" never): an install may reset the values, so
+   * a new time here applies them all again, in the same `up`.
+   */
+  extensionInstalledAt?: string;
+}
+
+/** Where an NPS server fetches the extension's installer, and the hash the file must have. */
+export interface ExtensionInstallerInputs {
+  source: string;
+  sha256: string;
+}
+
+/** The NPS extension on one NPS server, installed or upgraded from the declared installer when below the minimum. */
+export interface NpsExtensionInstallInputs {
+  hostname: string;
+  winrm: WinrmEndpointInputs;
+  installer: ExtensionInstallerInputs;
+  /** extension.minimumVersion; absent: only a server without the extension gets it. */
+  minimumVersion?: string;
+  /** Declared true: the extension is installed, at or above minimumVersion. Read from the host. */
+  versionSatisfied?: boolean;
 }
 
 /** RADIUS authentication timeout on a VPN (RRAS) server for each NPS server it uses. */

@@ -9,6 +9,7 @@ export const hostScriptNames = [
   "NpsExtensionSettings",
   "RadiusTimeout",
   "IasRestart",
+  "NpsExtensionInstall",
   "Doctor",
 ] as const;
 export type HostScriptName = (typeof hostScriptNames)[number];
@@ -34,6 +35,7 @@ const scriptSources: Record<HostScriptName, string> = {
   NpsExtensionSettings: fs.readFileSync(path.join(scriptsDir, "NpsExtensionSettings.ps1"), "utf8"),
   RadiusTimeout: fs.readFileSync(path.join(scriptsDir, "RadiusTimeout.ps1"), "utf8"),
   IasRestart: fs.readFileSync(path.join(scriptsDir, "IasRestart.ps1"), "utf8"),
+  NpsExtensionInstall: fs.readFileSync(path.join(scriptsDir, "NpsExtensionInstall.ps1"), "utf8"),
   Doctor: fs.readFileSync(path.join(scriptsDir, "Doctor.ps1"), "utf8"),
 };
 
@@ -42,7 +44,7 @@ const scriptSources: Record<HostScriptName, string> = {
  * server npsmfa manages with it.
  */
 export function iasLoadedRecordCommand(): string {
-  return `${iasLoaded}\nSet-IasLoadedMarker\n`;
+  return `${iasLoaded}\n${hostFacts}\nSet-IasLoadedMarker\n`;
 }
 
 /** The structured error a host script prints when it fails. */

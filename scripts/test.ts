@@ -41,6 +41,7 @@ function runCheck(title: string, command: string, args: string[]): Promise<{ ok:
 const slowestFirst = [
   "tests/package/installed.test.ts",
   "tests/scenario/article.test.ts",
+  "tests/scenario/rollout.test.ts",
   "tests/scenario/rotation.test.ts",
   "tests/scenario/lifecycle.test.ts",
   "tests/engine/engine.test.ts",
@@ -48,7 +49,6 @@ const slowestFirst = [
   "tests/demo/demo.test.ts",
   "tests/lab/radius.test.ts",
   "tests/entra/npsCertificateCredential.test.ts",
-  "tests/scenario/failedRestart.test.ts",
   "tests/scenario/healthy.test.ts",
   "tests/doctor/lab.test.ts",
   "tests/scenario/badInput.test.ts",

@@ -19,6 +19,7 @@ import {
   ServicePrincipal,
   TenantState,
 } from "./directory";
+import { DownloadSite, serveDownload } from "./downloads";
 import { FaultPlan, faultError, FaultTarget, GraphFault } from "./faults";
 import { FileStore, MemoryStore, TenantStore } from "./store";
 import { servicePrincipalToken } from "./servicePrincipalTokens";
@@ -54,6 +55,8 @@ export interface GraphEmulatorOptions {
   port?: number;
   /** Lifetime of issued access tokens; default 3600. */
   tokenLifetimeSeconds?: number;
+  /** A download host the same server answers for (lab installers). */
+  downloads?: DownloadSite;
 }
 
 export interface ClientRegistration {
@@ -189,7 +192,12 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
   // The lab's hosts reach the cloud's login host here (lab/radius/npsExtension.ts LoginRoute), so the
   // certificate names those hosts too, as the real login host's certificate does.
   const loginHosts = Object.values(cloudEndpoints).map((cloud) => new URL(cloud.loginUrl).hostname);
-  const tls = issueServerCertificate(options.ca, ["127.0.0.1", "localhost", ...loginHosts]);
+  const tls = issueServerCertificate(options.ca, [
+    "127.0.0.1",
+    "localhost",
+    ...loginHosts,
+    ...(options.downloads ? [options.downloads.host] : []),
+  ]);
   let origin = "";
 
   const issueToken = (clientId: string, roles: string[], lifetime: number): string => {
@@ -530,6 +538,8 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
   }
 
   const server = https.createServer({ cert: tls.certPem, key: tls.keyPem }, (request, response) => {
+    // Downloads are no Graph or token call: neither faults nor the request log apply to them.
+    if (options.downloads && serveDownload(options.downloads, request, response)) return;
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     const receivedAt = Date.now();

@@ -13,6 +13,7 @@ import {
 import { totpMethodTypes } from "../../doctor/facts";
 import {
   HostCertificate,
+  HostState,
   IasLoadedConfiguration,
   networkServiceCanReadKey,
   RegistryValue,
@@ -55,12 +56,24 @@ export function extensionSettings(settings: Record<string, RegistryValue>) {
 }
 
 /**
+ * The extension version the running IAS uses: the one it loaded at its last start, null when it loaded none
+ * (an install or uninstall while IAS runs takes effect at its next start). A record written before the lab
+ * kept the version falls back to the installed files' version.
+ */
+export function loadedExtensionVersion(
+  state: HostState,
+  loaded: IasLoadedConfiguration,
+): string | null | undefined {
+  return loaded.extensionVersion !== undefined ? loaded.extensionVersion : state.npsExtensionVersion;
+}
+
+/**
  * Whether the extension asks this user for a TOTP instead of Approve/Deny (Learn, how-to-mfa-number-match
  * "NPS extension"; howto-mfa-nps-extension-vpn): from 1.2.2216.1, for a user with a TOTP method, unless
  * OVERRIDE_NUMBER_MATCHING_WITH_OTP was FALSE when IAS started (TRUE or absent: the TOTP prompt).
  */
 export function totpPromptApplies(
-  version: string | undefined,
+  version: string | null | undefined,
   loaded: IasLoadedConfiguration,
   userMethods: string[],
 ): boolean {
@@ -80,7 +93,7 @@ export function totpPromptApplies(
 export function extensionCertificate(
   loaded: IasLoadedConfiguration,
   now = new Date(),
-  version: string | undefined = clientCertIdentifierMinimumVersion,
+  version: string | null | undefined = clientCertIdentifierMinimumVersion,
 ): { certificate: HostCertificate } | { problem: string } {
   const { tenantId } = extensionSettings(loaded.settings);
   const pinnedThumbprint = atLeast(version, clientCertIdentifierMinimumVersion)
@@ -181,7 +194,7 @@ function post(url: URL, route: LoginRoute, form: URLSearchParams): Promise<{ sta
 export async function acquireExtensionToken(
   loaded: IasLoadedConfiguration,
   route: LoginRoute,
-  version: string | undefined,
+  version: string | null | undefined,
   now = new Date(),
 ): Promise<TokenOutcome> {
   const settings = extensionSettings(loaded.settings);

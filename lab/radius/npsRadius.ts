@@ -18,7 +18,13 @@ import {
   microsoftVendorId,
   ntResponseMatches,
 } from "./mschapv2";
-import { acquireExtensionToken, LoginRoute, TokenOutcome, totpPromptApplies } from "./npsExtension";
+import {
+  acquireExtensionToken,
+  loadedExtensionVersion,
+  LoginRoute,
+  TokenOutcome,
+  totpPromptApplies,
+} from "./npsExtension";
 import {
   accessAnswer,
   attributeOf,
@@ -59,7 +65,13 @@ export type RequestOutcome = "accepted" | "rejected" | "discarded" | "challenged
 const authzProvider = "Microsoft-AzureMfa-AuthZ";
 const securityProvider = "Microsoft-Windows-Security-Auditing";
 
-export type HandledRequest = { user: string; outcome: RequestOutcome; reason?: string };
+export type HandledRequest = {
+  user: string;
+  outcome: RequestOutcome;
+  reason?: string;
+  /** Accepted requests: whether the extension had the user do MFA (false: IAS loaded no extension). */
+  mfa?: boolean;
+};
 
 /**
  * A Security 6272/6273/6274 message in the layout of Windows' template (Learn, "Event ID 6273 — NPS
@@ -215,8 +227,8 @@ export class NpsRadiusServer {
     return new Promise((resolve) => this.handledListeners.push(resolve));
   }
 
-  private record(user: string, outcome: RequestOutcome, reason?: string): void {
-    const request = { user, outcome, ...(reason ? { reason } : {}) };
+  private record(user: string, outcome: RequestOutcome, reason?: string, mfa?: boolean): void {
+    const request = { user, outcome, ...(reason ? { reason } : {}), ...(mfa === undefined ? {} : { mfa }) };
     this.handled.push(request);
     for (const listener of this.handledListeners.splice(0)) listener(request);
   }
@@ -271,8 +283,30 @@ export class NpsRadiusServer {
     if (!known || !passwordProven(request, secret, known))
       return deny("credentialsMismatch", "unknown user or wrong password");
 
+    const granted = (mfa: boolean, why?: string) => {
+      logHostEvent(stateFile, {
+        logName: "Security",
+        id: 6272,
+        level: 0,
+        providerName: securityProvider,
+        message: npsAuditMessage(
+          "Network Policy Server granted access to a user.",
+          user,
+          nas,
+          reasons.granted,
+        ),
+      });
+      this.record(user, "accepted", why, mfa);
+      answer(radiusCodes.accessAccept, protocol === "mschapv2" ? msChap2Success(request, known) : []);
+    };
+    // NPS passes a request to the extensions it loaded only after primary authentication succeeds (Learn,
+    // howto-mfa-nps-extension, "How the NPS extension works"): with none loaded, that is the whole answer.
+    const version = ias.loaded ? loadedExtensionVersion(state, ias.loaded) : undefined;
+    if (ias.loaded && version === null)
+      return granted(false, "no NPS extension loaded: granted after primary authentication, no MFA");
+
     const token: TokenOutcome = ias.loaded
-      ? await acquireExtensionToken(ias.loaded, this.options.login, state.npsExtensionVersion)
+      ? await acquireExtensionToken(ias.loaded, this.options.login, version)
       : { ok: false, reason: "IAS started without the extension's settings" };
     if (!token.ok) {
       const correlation = crypto.randomUUID();
@@ -306,10 +340,7 @@ export class NpsRadiusServer {
     // method is asked for a code unless OVERRIDE_NUMBER_MATCHING_WITH_OTP was FALSE when IAS started. Only PAP
     // can carry the code back (an Access-Challenge); under MS-CHAPv2 or EAP the sign-in fails, with "Challenge
     // requested in Authentication Ext" in AuthZOptCh (Learn, howto-mfa-nps-extension-errors).
-    if (
-      ias.loaded &&
-      totpPromptApplies(state.npsExtensionVersion, ias.loaded, this.options.methodsOf(user))
-    ) {
+    if (ias.loaded && totpPromptApplies(version, ias.loaded, this.options.methodsOf(user))) {
       logHostEvent(stateFile, {
         logName: "AuthZOptCh",
         id: 1,
@@ -336,14 +367,6 @@ export class NpsRadiusServer {
       }, this.options.approvalMs());
       this.pending.add(timer);
     });
-    logHostEvent(stateFile, {
-      logName: "Security",
-      id: 6272,
-      level: 0,
-      providerName: securityProvider,
-      message: npsAuditMessage("Network Policy Server granted access to a user.", user, nas, reasons.granted),
-    });
-    this.record(user, "accepted");
-    answer(radiusCodes.accessAccept, protocol === "mschapv2" ? msChap2Success(request, known) : []);
+    granted(true);
   }
 }

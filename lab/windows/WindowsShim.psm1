@@ -86,6 +86,10 @@ function Resolve-ShimPath {
         return [pscustomobject]@{ Kind = 'Cert'; Thumbprint = $Matches[1].ToUpperInvariant() }
     }
     if ($text -match '^(?i)Cert:') { return [pscustomobject]@{ Kind = 'CertOther'; Path = $text } }
+    # A UNC path (\\server\share\rest): a file share the host reaches over SMB.
+    if ($text -match '^\\\\([^\\]+)\\([^\\]+)(\\.*)?$') {
+        return [pscustomobject]@{ Kind = 'Unc'; Share = "\\$($Matches[1])\$($Matches[2])"; Rest = "$($Matches[3])".Trim('\'); Path = $text }
+    }
     # Machine keys: a CAPI (CSP) key's container file under Crypto\RSA\MachineKeys, a CNG (KSP) key's file under
     # Crypto\Keys, both in %ProgramData% ("Key Storage and Retrieval", Learn: windows/win32/seccng/key-storage-and-retrieval).
     if ($text -match '(?i)\\Microsoft\\Crypto\\RSA\\MachineKeys\\([^\\]+)$') {
@@ -133,33 +137,65 @@ function ConvertTo-RegistryValue {
 
 # ---------------------------------------------------------------- registry
 
+# The keys a registry path names: the key itself, or, with a wildcard in its last segment, the matching
+# subkeys of its parent (as `Get-ItemProperty -Path 'HKLM:\...\Uninstall\*'` lists every uninstall entry).
+# A literal path is never expanded. Null when the key (or the wildcard's parent) does not exist.
+function Find-ShimRegistryKeys {
+    param($State, [string] $Key, [bool] $Literal)
+    $cut = $Key.LastIndexOf('\')
+    $leaf = $Key.Substring($cut + 1)
+    if ($Literal -or -not [WildcardPattern]::ContainsWildcardCharacters($leaf)) {
+        $found = Find-RegistryKeyName $State $Key
+        if ($null -eq $found) { return $null }
+        return , @($found)
+    }
+    $parent = $Key.Substring(0, $cut)
+    if ($parent -ne 'HKLM:' -and $null -eq (Find-RegistryKeyName $State $parent)) { return $null }
+    $pattern = [WildcardPattern]::new($leaf, 'IgnoreCase')
+    , @($State.registry.Keys | Where-Object {
+            $at = $_.LastIndexOf('\')
+            $_.Substring(0, $at) -ieq $parent -and $pattern.IsMatch($_.Substring($at + 1))
+        } | Sort-Object)
+}
+
 function Get-ItemProperty {
-    [CmdletBinding()]
-    param([Parameter(Mandatory, Position = 0)][Alias('LiteralPath')][string[]] $Path, [Parameter(Position = 1)][string[]] $Name)
+    [CmdletBinding(DefaultParameterSetName = 'Path')]
+    param(
+        [Parameter(ParameterSetName = 'Path', Mandatory, Position = 0)][string[]] $Path,
+        [Parameter(ParameterSetName = 'LiteralPath', Mandatory)][Alias('PSPath')][string[]] $LiteralPath,
+        [Parameter(Position = 1)][string[]] $Name
+    )
     Sync-CallerPreference $PSCmdlet
-    foreach ($one in $Path) {
+    $literal = $PSCmdlet.ParameterSetName -eq 'LiteralPath'
+    foreach ($one in $(if ($literal) { $LiteralPath } else { $Path })) {
         $target = Resolve-ShimPath $one
         if ($target.Kind -ne 'Registry') { Microsoft.PowerShell.Management\Get-ItemProperty @PSBoundParameters; return }
         $state = Read-ShimState
-        $keyName = Find-RegistryKeyName $state $target.Key
-        if ($null -eq $keyName) { Write-PathNotFound $PSCmdlet $one; continue }
-        $values = $state.registry[$keyName]
-        $result = [ordered]@{}
-        $wanted = if ($Name) { $Name } else { @($values.Keys) }
-        foreach ($valueName in $wanted) {
-            $found = Find-ValueName $values $valueName
-            if ($null -eq $found) {
-                $exception = [System.Management.Automation.PSArgumentException]::new("Property $valueName does not exist at path $($target.Key).")
-                $PSCmdlet.WriteError([System.Management.Automation.ErrorRecord]::new($exception, 'System.Management.Automation.PSArgumentException', 'InvalidArgument', $valueName))
-                continue
+        $keys = Find-ShimRegistryKeys $state $target.Key $literal
+        if ($null -eq $keys) { Write-PathNotFound $PSCmdlet $one; continue }
+        foreach ($keyName in $keys) {
+            $values = $state.registry[$keyName]
+            $result = [ordered]@{}
+            $wanted = if ($Name) { $Name } else { @($values.Keys) }
+            foreach ($valueName in $wanted) {
+                $found = Find-ValueName $values $valueName
+                if ($null -eq $found) {
+                    $exception = [System.Management.Automation.PSArgumentException]::new("Property $valueName does not exist at path $keyName.")
+                    $PSCmdlet.WriteError([System.Management.Automation.ErrorRecord]::new($exception, 'System.Management.Automation.PSArgumentException', 'InvalidArgument', $valueName))
+                    continue
+                }
+                $value = $values[$found]
+                if ($value -is [System.Collections.IList]) { $value = [string[]]@($value) }
+                $result[$found] = $value
             }
-            $value = $values[$found]
-            if ($value -is [System.Collections.IList]) { $value = [string[]]@($value) }
-            $result[$found] = $value
+            if ($Name -and $result.Count -eq 0) { continue }
+            # The provider's properties every registry item carries (PSChildName: the key's own name).
+            $providerPath = 'Microsoft.PowerShell.Core\Registry::HKEY_LOCAL_MACHINE\' + $keyName.Substring(6)
+            $result['PSPath'] = $providerPath
+            $result['PSParentPath'] = $providerPath.Substring(0, $providerPath.LastIndexOf('\'))
+            $result['PSChildName'] = $keyName.Substring($keyName.LastIndexOf('\') + 1)
+            [pscustomobject]$result
         }
-        if ($Name -and $result.Count -eq 0) { continue }
-        $result['PSPath'] = 'Microsoft.PowerShell.Core\Registry::HKEY_LOCAL_MACHINE\' + $target.Key.Substring(6)
-        [pscustomobject]$result
     }
 }
 
@@ -254,6 +290,11 @@ function Test-Path {
             }
             'KeyFile' { @(Find-ShimKeyEntry (Read-ShimState) $target).Count -gt 0 }
             'ExtensionFile' { $null -ne (ConvertTo-ShimExtensionFile (Read-ShimState) $target $one) }
+            'Unc' {
+                $local = Resolve-ShimSharePath (Read-ShimState) $target
+                $typed = if ($PathType) { @{ PathType = $PathType } } else { @{} }
+                $null -ne $local -and (Microsoft.PowerShell.Management\Test-Path -LiteralPath $local @typed)
+            }
             default { Microsoft.PowerShell.Management\Test-Path @PSBoundParameters }
         }
     }
@@ -660,14 +701,23 @@ function Get-Service {
 # IAS and the NPS extension read their settings and certificate when the service starts and keep them
 # until the next start (Microsoft Learn, howto-mfa-nps-extension: changes apply after restarting NPS).
 # The lab's RADIUS side answers with what is recorded here, not with the registry of the moment.
+# extensionVersion: the extension IAS loaded, null when its DLL is not registered in AuthSrv\Parameters (NPS
+# loads the DLLs listed there at start; lab/windows/hostState.ts registeredExtensionVersion is the same rule).
 function New-ShimIasLoadedConfiguration {
     param($State, [string] $StartedAt)
     $settingsKey = 'HKLM:\SOFTWARE\Microsoft\AzureMfa'
     $settings = @{}
     foreach ($key in @($State.registry.Keys)) { if ($key -ieq $settingsKey) { $settings = $State.registry[$key].Clone() } }
+    $version = $null
+    $authSrv = Find-RegistryKeyName $State 'HKLM:\SYSTEM\CurrentControlSet\Services\AuthSrv\Parameters'
+    if ($State.ContainsKey('npsExtensionVersion') -and $State.npsExtensionVersion -and $null -ne $authSrv) {
+        $dlls = Find-ValueName $State.registry[$authSrv] 'AuthorizationDLLs'
+        if ($null -ne $dlls -and @($State.registry[$authSrv][$dlls] | Where-Object { $_ -like '*\MfaNpsAuthzExt.dll' }).Count -gt 0) { $version = [string]$State.npsExtensionVersion }
+    }
     @{
         startedAt = $StartedAt; settings = $settings; certificates = @($State.certificates | ForEach-Object { $_.Clone() })
         remoteRadiusServerGroups = @($State.remoteRadiusServerGroups | ConvertTo-Json -Depth 10 | ConvertFrom-Json -AsHashtable)
+        extensionVersion = $version
     }
 }
 
@@ -1102,14 +1152,29 @@ function Test-ShimTls12 {
 }
 
 # The lab's network: the cloud's login hosts resolve to the lab's Entra (the Graph emulator), whose
-# certificate the lab CA issued and the host trusts (state `network.loginRoute`: origin, caFile, hosts).
-# Nothing else is reachable, as on a server whose firewall allows only those hosts.
+# certificate the lab CA issued and the host trusts (state `network.loginRoute`: origin, caFile, hosts); the
+# lab's download host resolves to the same server (`network.downloadRoute`, same shape), which serves the lab
+# folder's installers. Nothing else is reachable, as on a server whose firewall allows only those hosts.
+function Find-ShimWebRoute {
+    param($State, [uri] $Uri)
+    foreach ($name in 'loginRoute', 'downloadRoute') {
+        $route = $State.network[$name]
+        if ($null -ne $route -and @($route.hosts) -contains $Uri.Host) { return $route }
+    }
+    $null
+}
+
+# -OutFile writes the body to the file and returns nothing; -TimeoutSec bounds the request (0: no limit),
+# as the Invoke-WebRequest reference (5.1) describes both. A path is resolved as the FileSystem provider does.
 function Invoke-WebRequest {
     [CmdletBinding()]
-    param([Parameter(Mandatory)][uri] $Uri, [string] $Method = 'Get', $Body, [string] $ContentType, [switch] $UseBasicParsing, [hashtable] $Headers)
+    param(
+        [Parameter(Mandatory)][uri] $Uri, [string] $Method = 'Get', $Body, [string] $ContentType, [switch] $UseBasicParsing, [hashtable] $Headers,
+        [string] $OutFile, [int] $TimeoutSec
+    )
     Sync-CallerPreference $PSCmdlet
-    $route = (Read-ShimState).network['loginRoute']
-    if ($null -eq $route -or @($route.hosts) -notcontains $Uri.Host) {
+    $route = Find-ShimWebRoute (Read-ShimState) $Uri
+    if ($null -eq $route) {
         throw [System.Net.Http.HttpRequestException]::new("No such host is known. ($($Uri.Host):$($Uri.Port))")
     }
     # Entra's login hosts accept TLS 1.2 and later only. The wording is what Windows PowerShell 5.1 users report
@@ -1127,6 +1192,7 @@ function Invoke-WebRequest {
     $handler = [System.Net.Http.SocketsHttpHandler]::new()
     $handler.SslOptions.CertificateChainPolicy = $policy
     $client = [System.Net.Http.HttpClient]::new($handler)
+    $client.Timeout = if ($TimeoutSec -gt 0) { [TimeSpan]::FromSeconds($TimeoutSec) } else { [System.Threading.Timeout]::InfiniteTimeSpan }
     try {
         $message = [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::new($Method.ToUpperInvariant()), $target)
         $message.Headers.Host = $Uri.Host
@@ -1137,20 +1203,300 @@ function Invoke-WebRequest {
         } elseif ($null -ne $Body) {
             $message.Content = [System.Net.Http.StringContent]::new([string]$Body, [System.Text.Encoding]::UTF8, $ContentType)
         }
-        $response = $client.SendAsync($message).GetAwaiter().GetResult()
-        $content = $response.Content.ReadAsStringAsync().GetAwaiter().GetResult()
+        try {
+            $response = $client.SendAsync($message).GetAwaiter().GetResult()
+        } catch [System.Threading.Tasks.TaskCanceledException] {
+            # .NET Framework's WebException for an elapsed HttpWebRequest.Timeout (WebExceptionStatus.Timeout).
+            throw [System.Net.WebException]::new('The operation has timed out.')
+        }
         if (-not $response.IsSuccessStatusCode) {
             # As Invoke-WebRequest: the status in the exception, the body in ErrorDetails.
+            $content = $response.Content.ReadAsStringAsync().GetAwaiter().GetResult()
             $record = [System.Management.Automation.ErrorRecord]::new(
                 [System.Net.Http.HttpRequestException]::new("Response status code does not indicate success: $([int]$response.StatusCode)."),
                 'WebCmdletWebResponseException', 'InvalidOperation', $Uri)
             $record.ErrorDetails = [System.Management.Automation.ErrorDetails]::new($content)
             $PSCmdlet.ThrowTerminatingError($record)
         }
-        [pscustomobject]@{ StatusCode = [int]$response.StatusCode; Content = $content }
+        if ($OutFile) {
+            $file = $PSCmdlet.GetUnresolvedProviderPathFromPSPath($OutFile)
+            [System.IO.File]::WriteAllBytes($file, $response.Content.ReadAsByteArrayAsync().GetAwaiter().GetResult())
+            return
+        }
+        [pscustomobject]@{ StatusCode = [int]$response.StatusCode; Content = $response.Content.ReadAsStringAsync().GetAwaiter().GetResult() }
     } finally {
         $client.Dispose()
     }
+}
+
+# ---------------------------------------------------------------- file shares
+
+# A UNC path resolves through the host's file shares (state `network.shares`: '\\server\share' to a lab folder),
+# as the SMB redirector would reach them. Null for an unknown server or share, or a path that climbs out of one.
+function Resolve-ShimSharePath {
+    param($State, $Target)
+    $shares = $State.network['shares']
+    if ($null -eq $shares -or $Target.Rest -match '(^|\\)\.\.(\\|$)') { return $null }
+    foreach ($share in @($shares.Keys)) {
+        if ($share -ieq $Target.Share) {
+            if (-not $Target.Rest) { return [string]$shares[$share] }
+            return [System.IO.Path]::Combine([string]$shares[$share], ($Target.Rest -replace '\\', '/'))
+        }
+    }
+    $null
+}
+
+# Copy-Item from a share to a local path: the real cmdlet on the share's lab folder. A file on an unknown share
+# does not exist, as Windows reports it ("Cannot find path ... because it does not exist.", ItemNotFoundException).
+# Copying to a share is not emulated.
+function Copy-Item {
+    [CmdletBinding(DefaultParameterSetName = 'Path')]
+    param(
+        [Parameter(ParameterSetName = 'Path', Mandatory, Position = 0)][string[]] $Path,
+        [Parameter(ParameterSetName = 'LiteralPath', Mandatory)][Alias('PSPath')][string[]] $LiteralPath,
+        [Parameter(Position = 1)][string] $Destination,
+        [switch] $Force, [switch] $Recurse, [switch] $PassThru
+    )
+    Sync-CallerPreference $PSCmdlet
+    if ($Destination -and (Resolve-ShimPath $Destination).Kind -eq 'Unc') { throw "WindowsShim: Copy-Item to a file share is not emulated (found $Destination)" }
+    $options = @{ Force = $Force; Recurse = $Recurse; PassThru = $PassThru }
+    if ($Destination) { $options.Destination = $Destination }
+    $literal = $PSCmdlet.ParameterSetName -eq 'LiteralPath'
+    foreach ($one in $(if ($literal) { $LiteralPath } else { $Path })) {
+        $target = Resolve-ShimPath $one
+        if ($target.Kind -ne 'Unc') {
+            if ($literal) { Microsoft.PowerShell.Management\Copy-Item -LiteralPath $one @options } else { Microsoft.PowerShell.Management\Copy-Item -Path $one @options }
+            continue
+        }
+        $local = Resolve-ShimSharePath (Read-ShimState) $target
+        if ($null -eq $local -or -not (Microsoft.PowerShell.Management\Test-Path -LiteralPath $local)) { Write-PathNotFound $PSCmdlet $one; continue }
+        Microsoft.PowerShell.Management\Copy-Item -LiteralPath $local @options
+    }
+}
+
+# ---------------------------------------------------------------- processes: msiexec and the lab's installers
+
+# Windows Installer's exit codes (Learn: windows/win32/msi/error-codes).
+$script:MsiExitCodes = @{
+    Success = 0; UserExit = 1602; UnknownProduct = 1605; LogFailure = 1622; ProductVersion = 1638; InvalidCommandLine = 1639
+}
+$script:UninstallKey = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall'
+# The first line of a lab installer file; a JSON manifest follows (lab/extensionInstaller.ts writes them).
+$script:LabInstallerMarker = 'NPSMFA-LAB-INSTALLER 1'
+
+# Start-Process joins -ArgumentList with single spaces and passes the one string on (reference 5.1,
+# -ArgumentList): the program splits it again, spaces separating and double quotes grouping, so an element
+# holding a space splits unless the caller quoted it.
+function Split-ShimCommandLine {
+    param([string] $Line)
+    $words = [System.Collections.Generic.List[string]]::new()
+    $word = [System.Text.StringBuilder]::new()
+    $quoted = $false
+    $any = $false
+    foreach ($char in $Line.ToCharArray()) {
+        if ($char -eq '"') { $quoted = -not $quoted; $any = $true; continue }
+        if ([char]::IsWhiteSpace($char) -and -not $quoted) {
+            if ($any) { $words.Add($word.ToString()); [void]$word.Clear(); $any = $false }
+            continue
+        }
+        [void]$word.Append($char)
+        $any = $true
+    }
+    if ($any) { $words.Add($word.ToString()) }
+    , $words.ToArray()
+}
+
+# A log file as msiexec's /l and the installer's /log write it: a few lines. A folder that does not exist is
+# ERROR_INSTALL_LOG_FAILURE (1622), found before anything runs (Test-ShimInstallLog: the code, or null).
+function Get-ShimInstallLogFile {
+    param($Cmdlet, [string] $Path)
+    if ($Path) { $Cmdlet.GetUnresolvedProviderPathFromPSPath($Path) }
+}
+
+function Test-ShimInstallLog {
+    param($Cmdlet, [string] $Path)
+    $file = Get-ShimInstallLogFile $Cmdlet $Path
+    if ($file -and -not [System.IO.Directory]::Exists([System.IO.Path]::GetDirectoryName($file))) { return $script:MsiExitCodes.LogFailure }
+    $null
+}
+
+function Write-ShimInstallLog {
+    param($Cmdlet, [string] $Path, [string[]] $Lines)
+    $file = Get-ShimInstallLogFile $Cmdlet $Path
+    if (-not $file) { return }
+    $stamp = (Get-ShimNow).ToString('HH:mm:ss:fff')
+    [System.IO.File]::WriteAllLines($file, [string[]]@($Lines | ForEach-Object { "MSI (s) [$stamp]: $_" }))
+}
+
+function Find-ShimInstalledProduct {
+    param($State, [string] $ProductCode)
+    if (-not $State.ContainsKey('installedProducts')) { return $null }
+    foreach ($code in @($State.installedProducts.Keys)) { if ($code -ieq $ProductCode) { return $code } }
+    $null
+}
+
+# msiexec.exe (Learn: windows-server/administration/windows-commands/msiexec): /x <ProductCode> uninstalls;
+# /quiet, /passive or /qn need no one at the screen; /norestart; /l*v <log>. Without an unattended mode msiexec
+# would wait for a click that never comes over WinRM: the lab answers as a cancelled install, 1602
+# (ERROR_INSTALL_USEREXIT). A product code Windows Installer does not know: 1605 (ERROR_UNKNOWN_PRODUCT).
+# The extension's uninstall removes its files, its AuthSrv registration and its uninstall entry; what it does to
+# HKLM\SOFTWARE\Microsoft\AzureMfa is undocumented, so the lab takes the worst case and removes the whole key.
+function Invoke-ShimMsiexec {
+    param($Cmdlet, [string[]] $Words)
+    $action = $null; $product = $null; $log = $null; $unattended = $false
+    for ($i = 0; $i -lt $Words.Count; $i++) {
+        $word = $Words[$i]
+        switch -Regex ($word) {
+            '^(?i)[/-](x|uninstall)$' { $action = 'uninstall'; $product = $Words[++$i]; break }
+            '^(?i)[/-]x(\{.+\})$' { $action = 'uninstall'; $product = $Matches[1]; break }
+            '^(?i)[/-](quiet|passive|qn?)$' { $unattended = $true; break }
+            '^(?i)[/-]norestart$' { break }
+            '^(?i)[/-]l[iwearucmopvx+!*]*$' { $log = $Words[++$i]; break }
+            '^(?i)[/-]' { throw "WindowsShim: msiexec option $word is not emulated (the lab knows /x, /quiet, /passive, /qn, /norestart, /l*v)" }
+            default { return $script:MsiExitCodes.InvalidCommandLine }
+        }
+    }
+    if ($action -ne 'uninstall' -or -not $product -or ($null -ne $log -and -not $log)) { return $script:MsiExitCodes.InvalidCommandLine }
+    $logFailure = Test-ShimInstallLog $Cmdlet $log
+    if ($logFailure) { return $logFailure }
+    if (-not $unattended) {
+        Write-ShimInstallLog $Cmdlet $log @("Product: $product -- no unattended mode (/quiet, /passive, /qn) and no one to answer the UI.", 'MainEngineThread is returning 1602')
+        return $script:MsiExitCodes.UserExit
+    }
+    $outcome = Update-ShimState {
+        param($state)
+        $code = Find-ShimInstalledProduct $state $product
+        if ($null -eq $code) { return @{ exit = $script:MsiExitCodes.UnknownProduct; name = $product } }
+        $record = $state.installedProducts[$code]
+        $state.installedProducts.Remove($code)
+        $entry = Find-RegistryKeyName $state "$script:UninstallKey\$code"
+        if ($null -ne $entry) { $state.registry.Remove($entry) }
+        Remove-ShimExtensionRegistration $state $record
+        if ($state.ContainsKey('npsExtensionVersion')) { $state.Remove('npsExtensionVersion') }
+        foreach ($key in @($state.registry.Keys)) { if ($key -ieq 'HKLM:\SOFTWARE\Microsoft\AzureMfa' -or $key -like 'HKLM:\SOFTWARE\Microsoft\AzureMfa\*') { $state.registry.Remove($key) } }
+        @{ exit = $script:MsiExitCodes.Success; name = $record.productName; version = $record.version }
+    }
+    $lines = if ($outcome.exit -eq 0) {
+        "Product: $($outcome.name) -- Removal completed successfully.", "Windows Installer removed the product. Product Name: $($outcome.name). Product Version: $($outcome.version). Removal success or error status: 0."
+    } else { "Product: $product -- This action is only valid for products that are currently installed.", 'MainEngineThread is returning 1605' }
+    Write-ShimInstallLog $Cmdlet $log $lines
+    $outcome.exit
+}
+
+# Takes the product's AuthSrv\Parameters entries out again, and a value left empty with them.
+function Remove-ShimExtensionRegistration {
+    param($State, $Record)
+    $key = Find-RegistryKeyName $State 'HKLM:\SYSTEM\CurrentControlSet\Services\AuthSrv\Parameters'
+    if ($null -eq $key -or -not $Record.ContainsKey('authSrvParameters')) { return }
+    $values = $State.registry[$key]
+    foreach ($name in @($Record.authSrvParameters.Keys)) {
+        $existing = Find-ValueName $values $name
+        if ($null -eq $existing) { continue }
+        $left = @(@($values[$existing]) | Where-Object { @($Record.authSrvParameters[$name]) -notcontains $_ })
+        if ($left.Count -eq 0) { $values.Remove($existing) } else { $values[$existing] = [string[]]$left }
+    }
+}
+
+# A lab installer: a marker line, then its manifest (productName, version, productCode, publisher, authSrvParameters).
+function Read-ShimLabInstaller {
+    param([string] $File)
+    $lines = [System.IO.File]::ReadAllLines($File)
+    if ($lines.Count -lt 2 -or $lines[0] -ne $script:LabInstallerMarker) { return $null }
+    ($lines[1..($lines.Count - 1)] -join "`n") | ConvertFrom-Json -AsHashtable
+}
+
+# NpsExtnForAzureMfaInstaller.exe with /install, /quiet or /passive, /norestart and /log <file>. Microsoft documents
+# no switches or exit codes for it (docs/lab.md): the lab answers as Windows Installer does (Learn:
+# windows/win32/msi/error-codes). No unattended mode: 1602. The host's fault `faults.extensionInstallExitCode`:
+# that code. A version of the product already installed: 1638 (ERROR_PRODUCT_VERSION), as Learn's upgrade steps
+# (howto-mfa-nps-extension, "Upgrade the NPS extension") uninstall the old version first. Each leaves the host as it
+# was. Success: the files (npsExtensionVersion), the AuthSrv registration, the uninstall entry and Windows
+# Installer's record; not the AzureMfa settings (its configuration script writes those), and not the running IAS,
+# which keeps what it loaded until its next start.
+function Invoke-ShimLabInstaller {
+    param($Cmdlet, $Manifest, [string[]] $Words)
+    $log = $null; $unattended = $false
+    for ($i = 0; $i -lt $Words.Count; $i++) {
+        $word = $Words[$i]
+        switch -Regex ($word) {
+            '^(?i)[/-]install$' { break }
+            '^(?i)[/-](quiet|passive)$' { $unattended = $true; break }
+            '^(?i)[/-]norestart$' { break }
+            '^(?i)[/-]log$' { $log = $Words[++$i]; break }
+            default { throw "WindowsShim: installer argument $word is not emulated (the lab knows /install, /quiet, /passive, /norestart, /log <file>)" }
+        }
+    }
+    if ($null -ne $log -and -not $log) { return $script:MsiExitCodes.InvalidCommandLine }
+    $logFailure = Test-ShimInstallLog $Cmdlet $log
+    if ($logFailure) { return $logFailure }
+    $name = $Manifest.productName
+    $outcome = Update-ShimState {
+        param($state)
+        $fault = if ($state.ContainsKey('faults') -and $state.faults -and $state.faults.ContainsKey('extensionInstallExitCode')) { [int]$state.faults.extensionInstallExitCode } else { 0 }
+        if (-not $unattended) { return @{ exit = $script:MsiExitCodes.UserExit; line = "Product: $name -- the setup waits for a click: no /quiet or /passive." } }
+        if ($fault) { return @{ exit = $fault; line = "Product: $name -- Installation failed (the lab host's fault extensionInstallExitCode)." } }
+        if (-not $state.ContainsKey('installedProducts')) { $state.installedProducts = @{} }
+        foreach ($code in @($state.installedProducts.Keys)) {
+            if ($state.installedProducts[$code].productName -eq $name) {
+                return @{ exit = $script:MsiExitCodes.ProductVersion; line = "Product: $name -- Another version of this product is already installed ($($state.installedProducts[$code].version), $code)." }
+            }
+        }
+        $code = $Manifest.productCode
+        $state.installedProducts[$code] = @{ productName = $name; version = $Manifest.version; authSrvParameters = $Manifest.authSrvParameters }
+        $state.npsExtensionVersion = $Manifest.version
+        $authSrv = Find-RegistryKeyName $state 'HKLM:\SYSTEM\CurrentControlSet\Services\AuthSrv\Parameters'
+        if ($null -eq $authSrv) { $authSrv = 'HKLM:\SYSTEM\CurrentControlSet\Services\AuthSrv\Parameters'; $state.registry[$authSrv] = @{} }
+        foreach ($valueName in @($Manifest.authSrvParameters.Keys)) {
+            $existing = Find-ValueName $state.registry[$authSrv] $valueName
+            $before = @()
+            if ($null -ne $existing) { $before = @($state.registry[$authSrv][$existing]); $state.registry[$authSrv].Remove($existing) }
+            $state.registry[$authSrv][$valueName] = [string[]]@($before + @($Manifest.authSrvParameters[$valueName] | Where-Object { $before -notcontains $_ }))
+        }
+        if ($null -eq (Find-RegistryKeyName $state $script:UninstallKey)) { $state.registry[$script:UninstallKey] = @{} }
+        # The uninstall entry Windows Installer writes for an MSI product (Learn: windows/win32/msi/uninstall-registry-key).
+        $state.registry["$script:UninstallKey\$code"] = @{
+            DisplayName = $name; DisplayVersion = $Manifest.version; Publisher = $Manifest.publisher
+            WindowsInstaller = [long]1; UninstallString = "MsiExec.exe /X$code"
+        }
+        @{ exit = $script:MsiExitCodes.Success; line = "Product: $name -- Installation completed successfully. Product Version: $($Manifest.version)." }
+    }
+    Write-ShimInstallLog $Cmdlet $log @($outcome.line, "Exit code: $($outcome.exit)")
+    $outcome.exit
+}
+
+# Start-Process for the programs an installation needs: msiexec.exe and the lab's installer files. The process
+# has ended when the cmdlet returns (as with -Wait); -PassThru gives a System.Diagnostics.Process look-alike with
+# its ExitCode. A file that does not exist or is no program fails as Windows' Start-Process does.
+function Start-Process {
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory, Position = 0)][string] $FilePath,
+        [Parameter(Position = 1)][Alias('Args')][string[]] $ArgumentList,
+        [switch] $Wait, [switch] $PassThru, [switch] $NoNewWindow
+    )
+    Sync-CallerPreference $PSCmdlet
+    $words = Split-ShimCommandLine (@($ArgumentList) -join ' ')
+    $cannotRun = {
+        param([string] $Why)
+        $exception = [System.InvalidOperationException]::new("This command cannot be run due to the error: $Why")
+        $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new($exception, 'InvalidOperationException,Microsoft.PowerShell.Commands.StartProcessCommand', 'InvalidOperation', $null))
+    }
+    if ($FilePath -match '^(?i)((%SystemRoot%|%windir%|[a-z]:\\Windows)\\System32\\)?msiexec(\.exe)?$') {
+        $name = 'msiexec'
+        $exitCode = Invoke-ShimMsiexec $PSCmdlet $words
+    } else {
+        $file = $PSCmdlet.GetUnresolvedProviderPathFromPSPath($FilePath)
+        if (-not [System.IO.File]::Exists($file)) { & $cannotRun 'The system cannot find the file specified.' }
+        $manifest = Read-ShimLabInstaller $file
+        if ($null -eq $manifest) { & $cannotRun '%1 is not a valid Win32 application.' }
+        $name = [System.IO.Path]::GetFileNameWithoutExtension($file)
+        $exitCode = Invoke-ShimLabInstaller $PSCmdlet $manifest $words
+    }
+    if (-not $PassThru) { return }
+    $process = [pscustomobject]@{ Id = Get-Random -Minimum 1000 -Maximum 65000; ProcessName = $name; HasExited = $true; ExitCode = [int]$exitCode }
+    $process | Add-Member -MemberType ScriptMethod -Name WaitForExit -Value { param($milliseconds) $true }
+    $process.PSObject.TypeNames.Insert(0, 'System.Diagnostics.Process')
+    $process
 }
 
 # Key files live under %ProgramData% on Windows; give scripts the variable, on a drive Linux has (Join-Path checks).
@@ -1161,6 +1507,6 @@ Export-ModuleMember -Function @(
     'Get-ChildItem', 'Get-Item', 'Remove-Item', 'New-SelfSignedCertificate', 'New-Object', 'Get-Acl', 'Set-Acl',
     'Get-Service', 'Start-Service', 'Stop-Service', 'Restart-Service',
     'Get-RemoteAccessRadius', 'Set-RemoteAccessRadius',
-    'Get-WinEvent', 'Test-NetConnection', 'Get-NetUDPEndpoint', 'Invoke-WebRequest',
+    'Get-WinEvent', 'Test-NetConnection', 'Get-NetUDPEndpoint', 'Invoke-WebRequest', 'Copy-Item', 'Start-Process',
     'New-ShimCertificateEntry'
 )

@@ -103,6 +103,11 @@ export interface IasLoadedConfiguration {
   /** A proxy's forwarding: read at start and again on ISdoServiceControl::ResetService (at `resetAt`). */
   remoteRadiusServerGroups?: RemoteRadiusServerGroup[];
   resetAt?: string;
+  /**
+   * The NPS extension IAS loaded (the DLLs' file version); null when its DLL was not registered in
+   * AuthSrv\Parameters. Absent in a record written before the lab kept it: the host's current version applies.
+   */
+  extensionVersion?: string | null;
 }
 
 export interface HostEvent {
@@ -140,6 +145,20 @@ export interface NetworkPolicy {
   authenticationTypes: number[];
 }
 
+/** Host names that resolve to a lab HTTPS server (origin), whose certificate the CA in caFile issued. */
+export interface WebRoute {
+  origin: string;
+  caFile: string;
+  hosts: string[];
+}
+
+/** An MSI product as Windows Installer keeps it, and the AuthSrv\Parameters entries it registered. */
+export interface InstalledProduct {
+  productName: string;
+  version: string;
+  authSrvParameters: Record<string, string[]>;
+}
+
 export interface HostState {
   hostname: string;
   /** Key path (HKLM:\...) to its values by name. */
@@ -156,6 +175,10 @@ export interface HostState {
   userAuthProtocolAccepted?: string[];
   /** NPS: file version of the extension's DLLs (Get-Item ...\MfaNpsAuthzExt.dll).VersionInfo; absent: no files. */
   npsExtensionVersion?: string;
+  /** Windows Installer's own record of each MSI product by product code: what `msiexec /x` undoes. */
+  installedProducts?: Record<string, InstalledProduct>;
+  /** Faults a test seeds: the extension's installer exits with this code and changes nothing. */
+  faults?: { extensionInstallExitCode?: number };
   /** RADIUS proxy NPS: its remote RADIUS server groups (NPS's SDO API, New-Object -ComObject IAS.SdoMachine). */
   remoteRadiusServerGroups: RemoteRadiusServerGroup[];
   /** NPS: network policies (SDO); absent: none. */
@@ -166,7 +189,11 @@ export interface HostState {
     /** UDP ports IAS listens on while Running (default 1812, 1813). */
     iasUdpPorts?: number[];
     /** Where the cloud's login hosts resolve (the lab's Entra) and the CA file the host trusts for it. */
-    loginRoute?: { origin: string; caFile: string; hosts: string[] };
+    loginRoute?: WebRoute;
+    /** Where the lab's download host resolves: the same server, which serves the lab folder's installers. */
+    downloadRoute?: WebRoute;
+    /** File shares the host reaches (Copy-Item \\server\share\...): '\\server\share' to a lab folder. */
+    shares?: Record<string, string>;
   };
 }
 
@@ -195,6 +222,79 @@ export function completeExtensionSettings(
   };
 }
 
+export const extensionProductName = "NPS Extension For Azure MFA";
+export const uninstallKey = "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall";
+
+/** An extension release as its installer declares it (a lab installer's manifest) and Windows Installer records it. */
+export interface ExtensionProduct extends InstalledProduct {
+  productCode: string;
+  publisher: string;
+}
+
+/**
+ * The lab's product code for an extension version, in braces as MSI writes it: a name-based GUID (RFC 9562
+ * version 5) of the product and version, so each release has its own code and every lab derives the same one.
+ * Microsoft's real codes are not published; nothing may rely on these values.
+ */
+export function extensionProductCode(version: string): string {
+  const hash = crypto.createHash("sha1").update(`${extensionProductName} ${version}`).digest();
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString("hex").toUpperCase();
+  return `{${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}}`;
+}
+
+export function extensionProduct(version: string): ExtensionProduct {
+  return {
+    productName: extensionProductName,
+    version,
+    productCode: extensionProductCode(version),
+    publisher: "Microsoft Corporation",
+    authSrvParameters: extensionDllRegistration() as Record<string, string[]>,
+  };
+}
+
+/**
+ * Puts extension `version` on an NPS host as its installer leaves it (the shim's Invoke-ShimLabInstaller):
+ * files, AuthSrv registration, uninstall entry, Windows Installer's record; any other version goes first.
+ * null: no extension at all, its settings gone too. IAS keeps what it loaded: startIas to load it.
+ */
+export function installExtension(host: HostState, version: string | null): void {
+  const products = host.installedProducts ?? {};
+  for (const [code, product] of Object.entries(products)) {
+    if (product.productName !== extensionProductName) continue;
+    delete products[code];
+    delete host.registry[`${uninstallKey}\\${code}`];
+  }
+  const authSrv = host.registry[authSrvParametersKey] ?? {};
+  for (const name of Object.keys(extensionDllRegistration())) delete authSrv[name];
+  delete host.npsExtensionVersion;
+  if (version === null) {
+    delete host.registry[azureMfaKey];
+    return;
+  }
+  const product = extensionProduct(version);
+  host.installedProducts = {
+    ...products,
+    [product.productCode]: {
+      productName: product.productName,
+      version,
+      authSrvParameters: product.authSrvParameters,
+    },
+  };
+  host.registry[authSrvParametersKey] = { ...authSrv, ...product.authSrvParameters };
+  host.npsExtensionVersion = version;
+  // The entry Windows Installer writes for an MSI product (Learn: windows/win32/msi/uninstall-registry-key).
+  host.registry[uninstallKey] ??= {};
+  host.registry[`${uninstallKey}\\${product.productCode}`] = {
+    DisplayName: product.productName,
+    DisplayVersion: version,
+    Publisher: product.publisher,
+    WindowsInstaller: 1,
+    UninstallString: `MsiExec.exe /X${product.productCode}`,
+  };
+}
+
 function iasService(): HostService {
   return { displayName: "Network Policy Server", status: "Running", history: [] };
 }
@@ -209,13 +309,26 @@ export function startIas(host: HostState): void {
     settings: structuredClone(host.registry[azureMfaKey] ?? {}),
     certificates: structuredClone(host.certificates),
     remoteRadiusServerGroups: structuredClone(host.remoteRadiusServerGroups),
+    extensionVersion: registeredExtensionVersion(host),
   };
+}
+
+/**
+ * The extension version IAS loads at its next start: the DLLs' version where AuthSrv\Parameters registers
+ * MfaNpsAuthzExt.dll (NPS loads the DLLs listed there), else null. The shim's New-ShimIasLoadedConfiguration
+ * applies the same rule.
+ */
+export function registeredExtensionVersion(host: HostState): string | null {
+  const dlls = host.registry[authSrvParametersKey]?.AuthorizationDLLs;
+  const registered = Array.isArray(dlls) && dlls.some((dll) => /\\MfaNpsAuthzExt\.dll$/i.test(dll));
+  return registered && host.npsExtensionVersion ? host.npsExtensionVersion : null;
 }
 
 function emptyHost(hostname: string): HostState {
   return {
     hostname,
-    registry: { "HKLM:\\SOFTWARE\\Microsoft": {} },
+    // Every Windows has the uninstall key, an empty one here.
+    registry: { "HKLM:\\SOFTWARE\\Microsoft": {}, [uninstallKey]: {} },
     certificates: [],
     services: {},
     events: [],
@@ -232,8 +345,7 @@ function emptyHost(hostname: string): HostState {
 export function articleNpsHost(hostname: string, tenantId: string, cloud: CloudName = "public"): HostState {
   const host = emptyHost(hostname);
   host.network.tcpReachable = cloudEndpointsReachable(cloud);
-  host.registry[authSrvParametersKey] = extensionDllRegistration();
-  host.npsExtensionVersion = currentExtensionVersion;
+  installExtension(host, currentExtensionVersion);
   host.registry[azureMfaKey] = { TENANT_ID: tenantId };
   // PAP: what the lab's VPN dials send (a User-Password attribute), and the one protocol that carries every
   // MFA method (Learn: howto-mfa-nps-extension, "Authentication methods"; doctor/diagnose.ts keeps the table).
@@ -374,6 +486,17 @@ export function certificateDerBase64(certificate: HostCertificate): string {
   const bag = p12.getBags({ bagType: forge.pki.oids.certBag })[forge.pki.oids.certBag]?.[0];
   if (!bag?.cert) throw new Error(`lab: the seeded certificate ${certificate.thumbprint} has no X.509 part`);
   return forge.util.encode64(forge.asn1.toDer(forge.pki.certificateToAsn1(bag.cert)).getBytes());
+}
+
+/**
+ * The environment a lab host's PowerShell runs with: its state file and name for the shim, and its own
+ * %ProgramData%, a real folder beside the state file, so the real file cmdlets (New-Item, Copy-Item,
+ * Get-FileHash, Remove-Item) work there unchanged.
+ */
+export function hostEnvironment(hostName: string, stateFile: string): Record<string, string> {
+  const programData = `${stateFile.replace(/\.json$/i, "")}.ProgramData`;
+  fs.mkdirSync(programData, { recursive: true });
+  return { NPSMFA_HOST_STATE: stateFile, NPSMFA_HOST_NAME: hostName, ProgramData: programData };
 }
 
 /** Writes a host's state atomically (temporary file, then rename), as the shim does. */

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import type { PowerShellResult, PowerShellRunner } from "../../remote/hostScripts";
 import { findPwsh } from "../../scripts/powershell";
 import { acquirePool, runToEnd, type PowerShellPool } from "../winrm/powershellPool";
-import { windowsShimModulePath } from "./hostState";
+import { hostEnvironment, windowsShimModulePath } from "./hostState";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 // Taken once and never released: its workers end with this process (their stdin closes).
@@ -31,7 +31,7 @@ export function labHostRunner(hostname: string, stateFile: string, timeoutMs = 6
       return runToEnd(
         pool,
         `Import-Module '${shim}'\n${script}`,
-        { NPSMFA_HOST_STATE: stateFile, NPSMFA_HOST_NAME: hostname },
+        hostEnvironment(hostname, stateFile),
         timeoutMs,
       );
     },

@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import type { PwshCommand } from "../../scripts/powershell";
 import type { LabCommand } from "./commandLine";
 import type { PooledRun, PowerShellPool } from "./powershellPool";
+import { hostEnvironment } from "../windows/hostState";
 
 export interface HostEnvironment {
   hostName: string;
@@ -68,11 +69,7 @@ export class CommandRun {
   private startPooled(script: string, environment: HostEnvironment, shim: string): void {
     this.pooled = (environment.pool as PowerShellPool).run(
       `${prelude}\n${script}`,
-      {
-        NPSMFA_HOST_STATE: environment.stateFile,
-        NPSMFA_HOST_NAME: environment.hostName,
-        NPSMFA_SHIM_MODULE: shim,
-      },
+      { ...hostEnvironment(environment.hostName, environment.stateFile), NPSMFA_SHIM_MODULE: shim },
       {
         stdout: (data) => this.push(this.stdout, data),
         stderr: (data) => this.push(this.stderr, data),
@@ -99,8 +96,7 @@ export class CommandRun {
       cwd: environment.cwd,
       env: {
         ...process.env,
-        NPSMFA_HOST_STATE: environment.stateFile,
-        NPSMFA_HOST_NAME: environment.hostName,
+        ...hostEnvironment(environment.hostName, environment.stateFile),
         NPSMFA_SHIM_MODULE: shim,
         // Windows PowerShell 5.1 writes no ANSI colour codes; pwsh would, even into a pipe.
         NO_COLOR: "1",

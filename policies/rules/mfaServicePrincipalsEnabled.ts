@@ -19,6 +19,7 @@ function runsNpsExtension(resources: PolicyResource[]): boolean {
     dynamicTypeNames.npsCertificate,
     dynamicTypeNames.npsCertificateCredential,
     dynamicTypeNames.npsExtensionSettings,
+    dynamicTypeNames.npsExtensionInstall,
     dynamicTypeNames.iasRestart,
   ];
   return resources.some(

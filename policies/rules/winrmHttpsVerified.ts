@@ -9,6 +9,7 @@ import { describeResource, isDynamicType, violationMessage, whenKnown } from "./
 const winrmResourceTypes: DynamicTypeName[] = [
   dynamicTypeNames.npsCertificate,
   dynamicTypeNames.npsExtensionSettings,
+  dynamicTypeNames.npsExtensionInstall,
   dynamicTypeNames.radiusTimeout,
   dynamicTypeNames.iasRestart,
 ];

@@ -28,6 +28,21 @@ export abstract class WindowsHostProvider {
     this.session.configure(req);
   }
 
+  /**
+   * A read's answer: what the host has as the resource's outputs, and as its inputs without the properties
+   * that are outputs only (what the engine diffs against the program's inputs).
+   */
+  protected readResult<State extends object>(
+    id: string,
+    live: State,
+    outputsOnly: readonly (keyof State)[],
+  ): pulumi.dynamic.ReadResult {
+    const inputs = Object.fromEntries(
+      Object.entries(live).filter(([name]) => !outputsOnly.includes(name as keyof State)),
+    );
+    return { id, props: live, inputs };
+  }
+
   /** Forgets the resource and leaves the host as it is, saying so once. */
   async delete(id: string, props: Partial<OnHost>): Promise<void> {
     tellOperator(

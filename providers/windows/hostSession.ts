@@ -11,6 +11,14 @@ import { tellOperator } from "../entra/log";
 /** How to reach a host; tests pass one that runs lab hosts locally. */
 export type RunnerFactory = (hostname: string, endpoint: WinrmEndpointConfig | undefined) => PowerShellRunner;
 
+export interface RunOptions {
+  /**
+   * A floor for winrm.operationTimeoutSeconds, for a script that is slow by nature (an installer): a longer
+   * budget means a connection of its own (remote/windows/hostConnections.ts keys them by endpoint).
+   */
+  minimumOperationSeconds?: number;
+}
+
 export class WindowsHostSession {
   private config?: StackConfig;
 
@@ -42,7 +50,7 @@ export class WindowsHostSession {
    * Runs one host script on a host over the host's shared connection; scripts for the same host that
    * arrive together share one round trip (remote/hostBatch.ts). A test's runner runs each on its own.
    */
-  run<T>(hostname: string, script: HostScriptName, data: unknown): Promise<T> {
+  run<T>(hostname: string, script: HostScriptName, data: unknown, options: RunOptions = {}): Promise<T> {
     const endpoint = this.config ? winrmEndpointFor(this.config, hostname) : undefined;
     if (this.runnerFor) return runHostScript<T>(this.runnerFor(hostname, endpoint), hostname, script, data);
     if (!endpoint) {
@@ -51,6 +59,7 @@ export class WindowsHostSession {
           "the stack's config (npsmfa:npsServers, npsmfa:vpnServers). Run it through `pulumi up` / `pulumi preview`.",
       );
     }
-    return hostScriptsOn(hostname, endpoint).run<T>(script, data);
+    const seconds = Math.max(endpoint.operationTimeoutSeconds, options.minimumOperationSeconds ?? 0);
+    return hostScriptsOn(hostname, { ...endpoint, operationTimeoutSeconds: seconds }).run<T>(script, data);
   }
 }

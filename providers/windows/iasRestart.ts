@@ -92,14 +92,7 @@ export class IasRestartProvider extends WindowsHostProvider implements pulumi.dy
     if (this.session.forgets(props.hostname, "IasRestart")) return { id: "", props: {} };
     const result = await this.session.run<RestartScriptResult>(props.hostname, "IasRestart", { mode: "get" });
     const live: IasRestartState = { ...props, restartPending: result.restartPending };
-    const {
-      restartedAt: _at,
-      timings: _timings,
-      retired: _retired,
-      loadedThumbprint: _loaded,
-      ...liveInputs
-    } = live;
-    return { id, props: live, inputs: liveInputs };
+    return this.readResult(id, live, ["restartedAt", "timings", "retired", "loadedThumbprint"]);
   }
 
   /**

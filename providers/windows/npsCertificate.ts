@@ -89,8 +89,7 @@ export class NpsCertificateProvider extends HostStateProvider<NpsCertificateInpu
       preferredThumbprint: props.certificate?.thumbprint ?? "",
     });
     const live = stateFrom(props, result, props.changedAt ?? "");
-    const { certificate: _certificate, changedAt: _changedAt, drift: _drift, ...liveInputs } = live;
-    return { id, props: live, inputs: liveInputs };
+    return this.readResult(id, live, ["certificate", "changedAt", "drift"]);
   }
 
   // delete forgets: the certificate may still be what the extension uses; IasRestart retires old ones.

@@ -1,6 +1,7 @@
 // The Entra MFA NPS extension's registry values on an NPS server (HKLM\SOFTWARE\Microsoft\AzureMfa). Only
 // the declared names are managed; others are left alone. A host without the extension is reported, never
-// changed: installing it is a human's decision.
+// changed: installing it is NpsExtensionInstall's (with extension.installer declared) or a human's. After
+// each install (`extensionInstalledAt` moves) every declared value is applied again, as an install may reset them.
 import * as pulumi from "@pulumi/pulumi";
 import { atLeast } from "../../config/extensionVersions";
 import { providerSeam } from "../seam";
@@ -32,7 +33,8 @@ export interface NpsExtensionSettingsState extends NpsExtensionSettingsInputs {
 const valueNamePattern = /^[A-Z][A-Z0-9_]*$/;
 
 /**
- * Each drifted setting by name (`settings.CLIENT_ID`), `extensionInstalled` when it is not, and
+ * Each drifted setting by name (`settings.CLIENT_ID`), `extensionInstalled` when it is not,
+ * `extensionInstalledAt` when the extension was installed since the values were last applied, and
  * `minimumExtensionVersion` when the installed version is below the declared minimum.
  */
 export function settingsDrift(
@@ -43,6 +45,9 @@ export function settingsDrift(
   return [
     ...changedSettings(live.settings, declared.settings),
     ...changedProperties(live, declared, ["extensionInstalled"]),
+    ...(declared.extensionInstalledAt && live.extensionInstalledAt !== declared.extensionInstalledAt
+      ? ["extensionInstalledAt"]
+      : []),
     ...(minimum && live.extensionInstalled !== false && !atLeast(live.extensionVersion, minimum)
       ? ["minimumExtensionVersion"]
       : []),
@@ -103,14 +108,7 @@ export class NpsExtensionSettingsProvider extends HostStateProvider<
       ...stateFrom(props, managedNames, result, props.changedAt ?? ""),
       changedValues: props.changedValues ?? [],
     };
-    const {
-      managedNames: _names,
-      changedAt: _at,
-      changedValues: _values,
-      extensionVersion: _version,
-      ...liveInputs
-    } = live;
-    return { id, props: live, inputs: liveInputs };
+    return this.readResult(id, live, ["managedNames", "changedAt", "changedValues", "extensionVersion"]);
   }
 
   // delete forgets: removing the values would break MFA on a server that is still in use.

@@ -112,16 +112,14 @@ export class RadiusTimeoutProvider extends HostStateProvider<RadiusTimeoutInputs
       remoteServerGroups: props.remoteServerGroups ?? false,
     });
     const live = stateFrom(props, managed, desired, result, props.changedAt ?? "");
-    const {
-      managedNpsServers: _m,
-      desiredTimeoutSeconds: _d,
-      liveTimeouts: _l,
-      liveBlackouts: _b,
-      resetPending: _r,
-      changedAt: _c,
-      ...liveInputs
-    } = live;
-    return { id, props: live, inputs: liveInputs };
+    return this.readResult(id, live, [
+      "managedNpsServers",
+      "desiredTimeoutSeconds",
+      "liveTimeouts",
+      "liveBlackouts",
+      "resetPending",
+      "changedAt",
+    ]);
   }
 
   // delete forgets: a shorter timeout would bring the MFA failures back.

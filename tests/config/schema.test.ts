@@ -252,6 +252,52 @@ describe("stack configuration", () => {
     );
   });
 
+  it("takes extension.installer from an https URL, a UNC path or a local path, with its SHA-256", () => {
+    const sha256 = "ab".repeat(32);
+    const installer = (source: unknown, hash: unknown = sha256) => ({
+      ...validInput(),
+      extension: { minimumVersion: "1.2.2893.1", installer: { source, sha256: hash } },
+    });
+    for (const source of [
+      "https://files.corp.example/npsmfa/NpsExtnForAzureMfaInstaller.exe",
+      "\\\\files\\npsmfa\\NpsExtnForAzureMfaInstaller.exe",
+      "C:\\Installers\\NpsExtnForAzureMfaInstaller.exe",
+    ])
+      assert.deepEqual(parseStackConfig(raw(installer(source))).extension.installer, { source, sha256 });
+    assert.match(
+      onlyProblem(installer("http://files.corp.example/NpsExtnForAzureMfaInstaller.exe")),
+      /^npsmfa:extension\.installer\.source: expected an https:\/\/ URL, a UNC path .*, found "http:\/\/files/,
+    );
+    assert.match(
+      onlyProblem(installer("https://files.corp.example/npsmfa/")),
+      /extension\.installer\.source: expected a URL whose path names the installer's \.exe/,
+    );
+    assert.match(
+      onlyProblem(installer("https://files.corp.example/x.exe", "abc")),
+      /^npsmfa:extension\.installer\.sha256: expected the installer's SHA-256 as 64 hex digits, found "abc"\. Get-FileHash/,
+    );
+    assert.match(
+      onlyProblem({ ...validInput(), extension: { installer: { source: "C:\\x.exe" } } }),
+      /extension\.installer\.sha256: expected the installer's SHA-256 as 64 hex digits, found nothing/,
+    );
+  });
+
+  it("takes iasHealthCheckSeconds as Pulumi hands a number over (text), 10 when unset, and names it when wrong", () => {
+    assert.equal(parseStackConfig(raw(validInput())).iasHealthCheckSeconds, 10);
+    assert.equal(
+      parseStackConfig(raw({ ...validInput(), iasHealthCheckSeconds: "30" })).iasHealthCheckSeconds,
+      30,
+    );
+    assert.match(
+      onlyProblem({ ...validInput(), iasHealthCheckSeconds: "ten" }),
+      /^npsmfa:iasHealthCheckSeconds: expected a whole number of seconds, found "ten"/,
+    );
+    assert.match(
+      onlyProblem({ ...validInput(), iasHealthCheckSeconds: "301" }),
+      /^npsmfa:iasHealthCheckSeconds: expected at most 300 seconds, found 301/,
+    );
+  });
+
   it("rejects a renewal window as long as the certificate's life", () => {
     const input = validInput();
     input.npsServers[0].certificateRenewalDays = 730;

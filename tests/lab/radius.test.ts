@@ -36,6 +36,7 @@ import { hostEvents, loggedHostEvents, readEvents } from "../../lab/windows/even
 import { extensionCertificate } from "../../lab/radius/npsExtension";
 import {
   azureMfaKey,
+  installExtension,
   radiusProxyHost,
   readHostState,
   selfSignedNpsCertificate,
@@ -418,18 +419,41 @@ describe("lab NPS servers answer RADIUS as NPS with the MFA extension does", fun
     nps((state) => startIas(state));
     assert.equal(await dialAs("bob"), "connected");
 
-    // TRUE forces the prompt; an extension older than 1.2.2216.1 never asks.
+    // TRUE forces the prompt; an extension older than 1.2.2216.1 never asks, once IAS has loaded it: an
+    // install while IAS runs changes nothing until its next start.
     nps((state) => {
       state.registry[azureMfaKey].OVERRIDE_NUMBER_MATCHING_WITH_OTP = "TRUE";
       startIas(state);
     });
     assert.equal(await dialAs("bob"), "rejected");
-    nps((state) => (state.npsExtensionVersion = "1.2.2131.2"));
+    nps((state) => installExtension(state, "1.2.2131.2"));
+    assert.equal(await dialAs("bob"), "rejected", "installed, not loaded: IAS still runs 1.2.2893.1");
+    nps((state) => startIas(state));
+    assert.equal(readHostState(host("nps01").stateFile).services.IAS.loaded?.extensionVersion, "1.2.2131.2");
     assert.equal(await dialAs("bob"), "connected");
+
+    // Uninstalled while IAS runs, the extension still asks; IAS started without it grants access after the
+    // password alone, with no MFA at all.
+    const radius = lab.radius.get("nps01")!;
+    const settings = readHostState(host("nps01").stateFile).registry[azureMfaKey];
+    nps((state) => installExtension(state, null));
+    assert.equal(await dialAs("alice"), "connected");
+    assert.equal(radius.handled.at(-1)!.mfa, true);
+    nps((state) => startIas(state));
+    assert.equal(readHostState(host("nps01").stateFile).services.IAS.loaded?.extensionVersion, null);
+    assert.equal(await dialAs("bob"), "connected");
+    assert.deepEqual(radius.handled.at(-1), {
+      user: "bob",
+      outcome: "accepted",
+      reason: "no NPS extension loaded: granted after primary authentication, no MFA",
+      mfa: false,
+    });
 
     // Under PAP the extension asks with an Access-Challenge, as radclient sees it.
     nps((state) => {
-      state.npsExtensionVersion = "1.2.2893.1";
+      installExtension(state, "1.2.2893.1");
+      state.registry[azureMfaKey] = settings;
+      startIas(state);
       state.networkPolicies![0].authenticationTypes = [1];
     });
     const { port, secret } = host("nps01").radius!;

@@ -5,8 +5,16 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { UsageError } from "../../cli/commandLine";
 import { RunningLab, startedLine, startLab } from "../../lab/cli";
-import { updateHostState } from "../../lab/windows/hostState";
+import { readLabDescription } from "../../lab/stackFiles";
+import {
+  currentExtensionVersion,
+  extensionProductCode,
+  readHostState,
+  uninstallKey,
+  updateHostState,
+} from "../../lab/windows/hostState";
 
 describe("lab: started again without --seed", function () {
   // Starting a lab opens an HTTPS listener per host and the Graph emulator: seconds on a loaded machine.
@@ -45,6 +53,11 @@ describe("lab: started again without --seed", function () {
       [77],
       "the restart put the seed back",
     );
+    await assert.rejects(
+      startLab({ dir, projectDir: dir, nps: 1, vpn: 1, extensionVersion: "none" }),
+      (error: Error) =>
+        error instanceof UsageError && error.message.startsWith("expected --seed with --extension-version"),
+    );
   });
 
   it("a damaged lab.json is named with the fix; a second lab leaves the running lab's Pulumi.lab.yaml alone", async () => {
@@ -67,7 +80,37 @@ describe("lab: started again without --seed", function () {
             `${labFile}: expected the lab description that npm run lab writes, found text`,
           ) && error.message.includes("--seed article"),
       );
-      other = await startLab({ dir: second, projectDir, nps: 1, vpn: 0, seed: "healthy" });
+      other = await startLab({
+        dir: second,
+        projectDir,
+        nps: 1,
+        vpn: 0,
+        seed: "healthy",
+        extensionVersion: "1.2.2677.2",
+      });
+      // The NPS host runs the version asked for; the lab serves the current release's installer.
+      const nps = readHostState(other.description.hosts[0].stateFile);
+      assert.equal(nps.npsExtensionVersion, "1.2.2677.2");
+      assert.equal(nps.services.IAS.loaded?.extensionVersion, "1.2.2677.2");
+      assert.equal(
+        nps.registry[`${uninstallKey}\\${extensionProductCode("1.2.2677.2")}`].DisplayVersion,
+        "1.2.2677.2",
+      );
+      const installer = other.description.extensionInstaller!;
+      assert.deepEqual(
+        { ...installer, sha256: installer.sha256.length },
+        {
+          version: currentExtensionVersion,
+          sha256: 64,
+          file: path.join(second, "installers", "NpsExtnForAzureMfaInstaller.exe"),
+          uncPath: "\\\\files.lab.example\\npsmfa\\NpsExtnForAzureMfaInstaller.exe",
+          url: "https://downloads.lab.example/npsmfa/NpsExtnForAzureMfaInstaller.exe",
+        },
+      );
+      assert.deepEqual(nps.network.shares, {
+        "\\\\files.lab.example\\npsmfa": path.join(second, "installers"),
+      });
+      assert.deepEqual(readLabDescription(path.join(second, "lab.json"))?.extensionInstaller, installer);
       assert.equal(other.stackFileDir, second, "the second lab wrote its stack file into the project");
       assert.ok(fs.readFileSync(stackFile).equals(before), "the running lab's Pulumi.lab.yaml changed");
       assert.ok(fs.existsSync(path.join(second, "Pulumi.lab.yaml")));

@@ -157,6 +157,19 @@ describe("lab stack files", () => {
     assert.throws(() => parseLabArguments(["--dir"]), /--dir/);
   });
 
+  it("lab arguments: --extension-version takes a four-part version or none", () => {
+    assert.equal(parseLabArguments(["--dir", "x"])?.extensionVersion, undefined);
+    assert.equal(
+      parseLabArguments(["--dir", "x", "--extension-version", "1.2.2677.2"])?.extensionVersion,
+      "1.2.2677.2",
+    );
+    assert.equal(parseLabArguments(["--dir", "x", "--extension-version", "none"])?.extensionVersion, "none");
+    assert.throws(
+      () => parseLabArguments(["--dir", "x", "--extension-version", "latest"]),
+      /^Error: expected --extension-version to be a version such as 1\.2\.2893\.1, or none, found "latest"$/,
+    );
+  });
+
   it("the start-up text offers the dial and the doctor, --user for a user seed, and no pulumi up it cannot keep", () => {
     const user = lab.users[0];
     const article = nextSteps(".lab", ".", { vpn: "vpn01", user });

@@ -228,6 +228,7 @@ describe("the packed package, installed into a Pulumi project of its own", funct
         "dist/remote/scripts/IasLoaded.ps1",
         "dist/remote/scripts/IasRestart.ps1",
         "dist/remote/scripts/NpsCertificate.ps1",
+        "dist/remote/scripts/NpsExtensionInstall.ps1",
         "dist/remote/scripts/NpsExtensionSettings.ps1",
         "dist/remote/scripts/Prelude.ps1",
         "dist/remote/scripts/RadiusTimeout.ps1",

@@ -19,6 +19,7 @@ import {
   dynamicTypeToken,
   IasRestartInputs,
   NpsCertificateCredentialInputs,
+  NpsExtensionInstallInputs,
   NpsCertificateOutputs,
   NpsCertificatePublicPart,
   NpsExtensionSettingsInputs,
@@ -261,6 +262,19 @@ export function radiusTimeout(
     timeoutSeconds,
   };
   return dynamic(dynamicTypeNames.radiusTimeout, `${host.split(".")[0]}-radius-timeout`, props);
+}
+
+export function extensionInstall(host: string, after: FakeResource[] = []): FakeResource {
+  const props: NpsExtensionInstallInputs = {
+    hostname: host,
+    winrm: winrm(host),
+    installer: { source: "\\\\files\\npsmfa\\NpsExtnForAzureMfaInstaller.exe", sha256: "ab".repeat(32) },
+    minimumVersion: "1.2.2893.1",
+  };
+  return {
+    ...dynamic(dynamicTypeNames.npsExtensionInstall, `${host.split(".")[0]}-extension-install`, props),
+    dependsOn: after,
+  };
 }
 
 export function iasRestart(host: string, previous?: FakeResource & { host?: string }): FakeResource {

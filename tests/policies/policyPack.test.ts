@@ -158,7 +158,7 @@ describe("policy pack entry (policies/index.ts) in its own Node process", () => 
     assert.equal(info.getName(), "npsmfa-ests-token-error");
     assert.equal(info.getVersion(), "0.1.0");
     const expected = rulePolicies();
-    assert.equal(expected.length, 11);
+    assert.equal(expected.length, 12);
     const served = info.getPoliciesList();
     assert.deepEqual(
       served.map((policy) => policy.getName()).sort(),

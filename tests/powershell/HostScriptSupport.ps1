@@ -119,3 +119,20 @@ function Get-CompleteSettings {
         CLIENT_CERT_IDENTIFIER = $Thumbprint
     }
 }
+
+# A lab installer of an extension version (lab/extensionInstaller.ts writes the same: the marker line, then the
+# release's manifest), which the shim's Start-Process runs as the real installer would.
+function New-LabInstallerFile {
+    param([string] $Version, [string] $ProductCode, [string] $Folder = (Join-Path $env:ProgramData 'installers'))
+    New-Item -ItemType Directory -Path $Folder -Force | Out-Null
+    $file = Join-Path $Folder "NpsExtnForAzureMfaInstaller-$Version.exe"
+    $manifest = @{
+        productName = 'NPS Extension For Azure MFA'; version = $Version; productCode = $ProductCode; publisher = 'Microsoft Corporation'
+        authSrvParameters = @{
+            AuthorizationDLLs = @('%ProgramFiles%\Microsoft\AzureMfa\Extensions\MfaNpsAuthzExt.dll')
+            ExtensionDLLs = @('%ProgramFiles%\Microsoft\AzureMfa\Extensions\MfaNpsAuthnExt.dll')
+        }
+    }
+    [System.IO.File]::WriteAllText($file, "NPSMFA-LAB-INSTALLER 1`n" + ($manifest | ConvertTo-Json -Depth 5))
+    $file
+}

@@ -100,6 +100,24 @@ Describe 'IasRestart.ps1' {
     }
 }
 
+Describe 'IasRestart.ps1: the record of what IAS loaded keeps the extension version' {
+    BeforeEach { New-ArticleNpsHost }
+
+    It 'a restart records the version; a later change of the DLL version leaves a restart pending' {
+        $null = Invoke-Restart
+        (Get-LabState).registry['HKLM:\SOFTWARE\npsmfa'].IasLoadedExtensionVersion | Should -Be ((Get-LabState).npsExtensionVersion)
+        (Invoke-HostScriptFile IasRestart @{ mode = 'get' }).Document.result.restartPending | Should -BeFalse
+        Update-LabState { param($s) $s.npsExtensionVersion = '1.2.3000.1' }
+        (Invoke-HostScriptFile IasRestart @{ mode = 'get' }).Document.result.restartPending | Should -BeTrue
+    }
+
+    It 'a record written before versions were kept is not a pending restart' {
+        $null = Invoke-Restart
+        Update-LabState { param($s) $s.registry['HKLM:\SOFTWARE\npsmfa'].Remove('IasLoadedExtensionVersion'); $s.npsExtensionVersion = '1.2.3000.1' }
+        (Invoke-HostScriptFile IasRestart @{ mode = 'get' }).Document.result.restartPending | Should -BeFalse
+    }
+}
+
 Describe 'IasRestart.ps1 health check: the extension works' {
     BeforeEach {
         New-ArticleNpsHost

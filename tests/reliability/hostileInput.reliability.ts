@@ -39,6 +39,11 @@ const validServer = (host: string) => ({
   winrm: { url: `https://${host}:5986/wsman`, username: "CORP\\svc", password: "pw" },
 });
 
+const validInstaller = {
+  source: "\\\\files\\npsmfa\\NpsExtnForAzureMfaInstaller.exe",
+  sha256: "ab".repeat(32),
+};
+
 /** A valid stack with one setting replaced, by its reference path (`npsServers[].hostname`, `winrm.url`, ...). */
 function stackWith(settingPath: string, value: string): Record<string, unknown> {
   const stack: Record<string, unknown> = {
@@ -59,6 +64,8 @@ function stackWith(settingPath: string, value: string): Record<string, unknown> 
   else if (head === "vpnServers") vpnServer[rest[0]] = value;
   else if (head === "radiusProxies") proxy[rest[0]] = value;
   else if (head === "extension" && rest[0] === "ipWhitelist") stack.extension = { ipWhitelist: [value] };
+  else if (head === "extension" && rest[0] === "installer")
+    stack.extension = { installer: { ...validInstaller, [rest[1]]: value } };
   else if (rest.length > 0) (stack[head] as Record<string, unknown>)[rest[0]] = value;
   else stack[head] = value;
   return stack;
@@ -86,6 +93,8 @@ function parsedValue(config: StackConfig, settingPath: string): unknown {
   if (head === "vpnServers" && rest[0] === "npsServers") return config.vpnServers[0].npsServers[0];
   if (head === "vpnServers") return (config.vpnServers[0] as Record<string, unknown>)[rest[0]];
   if (head === "radiusProxies") return (config.radiusProxies[0] as Record<string, unknown>)[rest[0]];
+  if (head === "extension" && rest[0] === "installer")
+    return (config.extension.installer as Record<string, unknown> | undefined)?.[rest[1]];
   if (head === "extension") return config.extension.ipWhitelist?.[0];
   if (rest.length > 0) return (config[head as keyof StackConfig] as Record<string, unknown>)[rest[0]];
   return config[head as keyof StackConfig];

@@ -151,7 +151,7 @@ describe("scenario: every command answers bad input with one clear line", functi
     expectAnswer(
       "lab --bogus",
       2,
-      "npm run lab: unknown option --bogus; the options are --dir, --nps, --vpn, --seed, --approval-seconds, --help",
+      "npm run lab: unknown option --bogus; the options are --dir, --nps, --vpn, --seed, --approval-seconds, --extension-version, --help",
     );
     expectAnswer(
       "demo --engine terraform",

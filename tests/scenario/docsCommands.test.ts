@@ -11,13 +11,14 @@ import { shellWords } from "./pulumiCli";
 /** Each marked block and the scenario test that runs it. */
 const runBy: Record<string, string> = {
   nightly: "article.test.ts, lifecycle.test.ts",
-  "nightly-policy": "article.test.ts",
-  repair: "article.test.ts, lifecycle.test.ts, failedRestart.test.ts",
+  "nightly-policy": "article.test.ts, rollout.test.ts",
+  repair: "article.test.ts, lifecycle.test.ts, rollout.test.ts",
   "remove-server": "lifecycle.test.ts",
   "rotate-secret": "lifecycle.test.ts",
   "lab-first-run": "article.test.ts",
   "lab-drift": "article.test.ts",
   "lab-destroy": "article.test.ts",
+  "upgrade-extension": "rollout.test.ts",
 };
 
 const markdownFiles = [

@@ -61,7 +61,10 @@ describe("scenario: adopting a healthy lab", function () {
       // Our own record of what IAS runs (remote/scripts/IasLoaded.ps1) is the one key adoption may add.
       const { [iasLoadedKey]: record, ...registry } = readHostState(file).registry;
       assert.deepEqual(registry, JSON.parse(hostsBefore[index]).registry, `${file}: the registry changed`);
-      assert.ok(record === undefined || Object.keys(record).join() === "IasLoadedFingerprint");
+      assert.ok(
+        record === undefined ||
+          Object.keys(record).sort().join() === "IasLoadedExtensionVersion,IasLoadedFingerprint",
+      );
     });
     const { changes } = await engine.preview(state, { refresh: true });
     assert.deepEqual(changes, []);

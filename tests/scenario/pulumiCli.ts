@@ -209,7 +209,8 @@ function configCommand(stack: StackSettings, positional: string[], flags: Set<st
   const pathParts = flags.has("--path") ? key.split(/\.|\[(\d+)\]/).filter((part) => part) : [key];
   const top = pathParts[0];
   let parent: Record<string, unknown> = config;
-  for (const part of pathParts.slice(0, -1)) parent = parent[part] as Record<string, unknown>;
+  // As the CLI does with --path: a map on the way that is not there yet is created.
+  for (const part of pathParts.slice(0, -1)) parent = (parent[part] ??= {}) as Record<string, unknown>;
   const last = pathParts[pathParts.length - 1];
   if (verb === "set") {
     parent[last] = value;

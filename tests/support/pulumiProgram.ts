@@ -9,16 +9,22 @@ export interface RegisteredResource {
   inputs: Record<string, unknown>;
 }
 
+/**
+ * Runs `program` under mocks. Each resource's outputs are its inputs, plus what `outputsFor` adds: a test
+ * gives a provider's outputs (a certificate's thumbprint) so the resources that wait on them register too.
+ */
 export async function runProgram<T>(
   stack: StackSettings,
   program: () => T,
+  outputsFor: (resource: RegisteredResource) => Record<string, unknown> = () => ({}),
 ): Promise<{ result: T; resources: RegisteredResource[] }> {
   const resources: RegisteredResource[] = [];
   await pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs });
-        return { id: `${args.name}-id`, state: args.inputs };
+        const resource = { type: args.type, name: args.name, inputs: args.inputs };
+        resources.push(resource);
+        return { id: `${args.name}-id`, state: { ...args.inputs, ...outputsFor(resource) } };
       },
       call(args: pulumi.runtime.MockCallArgs) {
         return args.inputs;
