@@ -55,7 +55,7 @@ describe("the npsmfa package", () => {
       assert.equal(typeof library[name], "function", name);
     assert.equal(typeof library.stackConfigJsonSchema, "function");
     const policies = library.npsmfaPolicies as { name: string }[];
-    assert.equal(policies.length, 11);
+    assert.equal(policies.length, 12);
     assert.ok(policies.some((policy) => policy.name === "radius-timeout-minimum"));
   });
 
