@@ -100,7 +100,12 @@ export class NpsServer extends pulumi.ComponentResource {
     this.install = installer
       ? new NpsExtensionInstall(
           `${name}-extension-install`,
-          { ...host, installer, ...(minimumVersion ? { minimumVersion } : {}) },
+          {
+            ...host,
+            // A URL's query may hold a token (a storage SAS): then the installer is kept secret in state.
+            installer: installer.source.includes("?") ? pulumi.secret(installer) : installer,
+            ...(minimumVersion ? { minimumVersion } : {}),
+          },
           { parent: this, dependsOn: afterPrevious },
           options,
         )

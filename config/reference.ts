@@ -46,7 +46,7 @@ export const settingDescriptions: Record<string, string> = {
   "extension.installer":
     "Optional. The extension's installer for `up` to install or upgrade with: each NPS server below `minimumVersion` (or without the extension) fetches it, checks its SHA-256, uninstalls the old version, installs silently and restarts IAS, one server at a time, each health-checked before the next. Without it the version is only read and reported.",
   "extension.installer.source":
-    "Where the NPS servers fetch `NpsExtnForAzureMfaInstaller.exe`: an `https://` URL, a UNC path (`\\\\files\\share\\...`) the servers' computer accounts can read, or a local path. Microsoft publishes no stable download link: download it once, test it, and host it yourself.",
+    "Where the NPS servers fetch `NpsExtnForAzureMfaInstaller.exe`: an `https://` URL, a UNC path (`\\\\files\\share\\...`) the servers' computer accounts can read, or a local path. Microsoft publishes no stable download link: download it once, test it, and host it yourself. A URL's query (a storage SAS token) is hidden in messages, and the installer is then kept secret in the stack's state.",
   "extension.installer.sha256":
     "The installer's SHA-256 (`Get-FileHash -Algorithm SHA256`). A server whose fetched file has another hash runs nothing, and the rollout stops there.",
   "extension.ipWhitelist": "`IP_WHITELIST`: RADIUS client IPv4 addresses that skip MFA.",

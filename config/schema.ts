@@ -224,6 +224,11 @@ const versionPattern = /^\d+(\.\d+){1,3}$/;
 
 const sha256Pattern = /^[0-9a-f]{64}$/i;
 
+/** An installer source as messages show it: a URL's query (a storage SAS token, say) hidden. */
+export function shownInstallerSource(source: string): string {
+  return source.replace(/\?.*$/s, "?<query hidden>");
+}
+
 /**
  * Where the NPS servers fetch the extension's installer: an HTTPS URL, a UNC path (\\server\share\...) or a
  * local path (C:\...), naming an .exe. Plain HTTP is refused: the hash check would catch a swapped file, but
@@ -251,7 +256,7 @@ const installerSchema = z
           if (problem)
             context.addIssue({
               code: "custom",
-              message: `expected ${problem}, found ${describeFound(source)}`,
+              message: `expected ${problem}, found ${describeFound(shownInstallerSource(source))}`,
             });
         }),
       sha256: z.string({ error: expected("the installer's SHA-256 as 64 hex digits") }).regex(sha256Pattern, {

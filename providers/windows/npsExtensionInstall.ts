@@ -5,7 +5,7 @@
 // `installedAt`, after NpsExtensionSettings applied the values again.
 import * as pulumi from "@pulumi/pulumi";
 import { atLeast } from "../../config/extensionVersions";
-import { installerSourceProblem } from "../../config/schema";
+import { installerSourceProblem, shownInstallerSource } from "../../config/schema";
 import { providerSeam } from "../seam";
 import { dynamicModule, dynamicTypeNames, NpsExtensionInstallInputs } from "../resourceTypes";
 import { HostStateProvider } from "./hostProvider";
@@ -61,7 +61,7 @@ export class NpsExtensionInstallProvider extends HostStateProvider<
     if (sourceProblem)
       failures.push({
         property: "installer",
-        reason: `source: expected ${sourceProblem}, found ${JSON.stringify(source)}`,
+        reason: `source: expected ${sourceProblem}, found ${JSON.stringify(shownInstallerSource(source))}`,
       });
     if (!/^[0-9a-f]{64}$/i.test(news.installer?.sha256 ?? ""))
       failures.push({ property: "installer", reason: "sha256: expected 64 hex digits" });

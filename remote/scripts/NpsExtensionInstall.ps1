@@ -54,6 +54,12 @@ function Get-ExtensionInstallation {
     }
 }
 
+# The source as messages show it: a URL's query (a storage SAS token, say) is a secret and stays hidden.
+function Get-ShownSource {
+    param([string] $Source)
+    $Source -replace '\?.*$', '?<query hidden>'
+}
+
 function Get-InstallerFolder {
     $folder = Join-Path (Join-Path $env:ProgramData 'npsmfa') 'installers'
     $null = New-Item -ItemType Directory -Path $folder -Force
@@ -76,6 +82,7 @@ function Assert-InstallerHash {
     param([string] $File, [string] $Source, [string] $Expected)
     $found = ([string](Get-FileHash -LiteralPath $File -Algorithm SHA256).Hash).ToUpperInvariant()
     if ($found -eq $Expected.ToUpperInvariant()) { return }
+    $Source = Get-ShownSource $Source
     Stop-HostScript -Code 'InstallerHashMismatch' -Message ("the installer fetched from $Source has SHA-256 $found, but extension.installer.sha256 " +
         "declares $($Expected.ToUpperInvariant()). Nothing was run and nothing was changed on this server, and the rollout stops here. " +
         'Check the file at the source (another download, a partial copy, a replaced file), then declare its hash or correct the source.') -Details @{
@@ -122,7 +129,7 @@ function Invoke-NpsExtensionInstall {
 
     $source = [string](Get-InputValue $installer 'source' '')
     $sha256 = [string](Get-InputValue $installer 'sha256' '')
-    Set-Step "fetch the installer from $source"
+    Set-Step "fetch the installer from $(Get-ShownSource $source)"
     $folder = Get-InstallerFolder
     $stamp = (Get-Date).ToUniversalTime().ToString('yyyyMMddTHHmmssZ', [System.Globalization.CultureInfo]::InvariantCulture)
     $file = Join-Path $folder ('NpsExtnForAzureMfaInstaller-{0}.exe' -f $sha256.Substring(0, 12).ToLowerInvariant())

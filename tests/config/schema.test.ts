@@ -268,6 +268,9 @@ describe("stack configuration", () => {
       onlyProblem(installer("http://files.corp.example/NpsExtnForAzureMfaInstaller.exe")),
       /^npsmfa:extension\.installer\.source: expected an https:\/\/ URL, a UNC path .*, found "http:\/\/files/,
     );
+    const withToken = onlyProblem(installer("http://files.corp.example/x.exe?sig=secret-token"));
+    assert.match(withToken, /found "http:\/\/files\.corp\.example\/x\.exe\?<query hidden>"/);
+    assert.doesNotMatch(withToken, /secret-token/);
     assert.match(
       onlyProblem(installer("https://files.corp.example/npsmfa/")),
       /extension\.installer\.source: expected a URL whose path names the installer's \.exe/,

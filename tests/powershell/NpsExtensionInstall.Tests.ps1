@@ -96,6 +96,13 @@ Describe 'NpsExtensionInstall.ps1' {
         [System.IO.File]::ReadAllText($env:NPSMFA_HOST_STATE) | Should -Be $before
     }
 
+    It 'hides a URL''s query (a SAS token) in what it reports' {
+        $run = Invoke-HostScriptFile NpsExtensionInstall (@{ mode = 'install'; installer = @{ source = 'https://unreachable.example/NpsExtnForAzureMfaInstaller.exe?sv=2025&sig=secret-token'; sha256 = 'ab' * 32 }; minimumVersion = '1.2.2893.1' })
+        $run.ExitCode | Should -Be 1
+        $run.Document.error.step | Should -Be 'fetch the installer from https://unreachable.example/NpsExtnForAzureMfaInstaller.exe?<query hidden>'
+        ($run.Document | ConvertTo-Json -Depth 10) | Should -Not -Match 'secret-token'
+    }
+
     It 'an installer that fails after the old version was removed says so, with its exit code, its meaning and its log' {
         Update-LabState { param($s) $s.faults = @{ extensionInstallExitCode = 1603 } }
         $run = Invoke-HostScriptFile NpsExtensionInstall (Get-InstallInput)

@@ -23,6 +23,7 @@ const oldVersion = "1.2.2677.2";
 const newerVersion = "1.2.3000.1";
 const newerFile = `NpsExtnForAzureMfaInstaller-${newerVersion}.exe`;
 const nps = ["nps01", "nps02", "nps03"];
+const sasToken = "lab-sas-token-0f1e2d";
 
 describe("scenario: rollouts across three NPS servers (the extension upgraded while users dial; a failed restart)", function () {
   this.timeout(900_000);
@@ -145,7 +146,9 @@ describe("scenario: rollouts across three NPS servers (the extension upgraded wh
     const restartsBefore = nps.map(restarts);
     let failure: unknown;
     const dials = await whileDialling(async () => {
-      const lines = upgradeBlock(newer.sha256, newer.version, labInstallerLocations(newerFile).url);
+      // With a query, as a storage account's SAS URL has: it stays out of messages, and secret in state.
+      const url = `${labInstallerLocations(newerFile).url}?sv=2025-01-05&sig=${sasToken}`;
+      const lines = upgradeBlock(newer.sha256, newer.version, url);
       await cli.runAll(lines.slice(0, 4));
       failure = await cli.run(lines[4]).then(
         () => assert.fail("up succeeded although the installer fails on nps02"),
@@ -163,6 +166,8 @@ describe("scenario: rollouts across three NPS servers (the extension upgraded wh
       new RegExp(`The old version ${current.replace(/\./g, "\\.")} was uninstalled first`),
     );
     assert.doesNotMatch(failure.message, /nps0[13]-/);
+    assert.ok(!failure.message.includes(sasToken), "the URL's token is in the error");
+    assert.ok(resourceNamed(cli.state, "nps01-extension-install").secretInputs.includes("installer"));
 
     assert.equal(loadedVersion("nps01"), newerVersion, "nps01's IAS does not run the new version");
     assert.equal(restarts("nps01"), restartsBefore[0] + 1);
