@@ -8,7 +8,7 @@
 import { performance } from "node:perf_hooks";
 import { mfaConnectorAppId } from "../config/clouds";
 import { labStackConfig } from "../doctor/config";
-import { examine } from "../doctor/examine";
+import { defaultSince, examine } from "../doctor/examine";
 import { causeLines, doctorReport } from "../doctor/report";
 import type { RunningLab } from "../lab/cli";
 import { dialInLab, DialResult } from "../lab/radius/vpnDial";
@@ -105,8 +105,7 @@ export async function tellStory(
   const doctor = async (since?: Date) => {
     say(`npm run doctor -- --lab ${lab.dir}${since ? ` --since ${since.toISOString()}` : ""}`);
     const findings = await examine(labStackConfig(lab.dir), {
-      // The command's default: the events of the last 24 hours.
-      since: since ?? new Date(Date.now() - 24 * 3_600_000),
+      since: since ?? defaultSince(new Date()),
     });
     const report = doctorReport(findings);
     for (const line of causeLines(report)) say(`  ${line}`);

@@ -7,7 +7,7 @@ import type { StackConfig } from "../config/schema";
 import { graphClientFor } from "../remote/graph/client";
 import { winrmRunner } from "../remote/windows/winrmRunner";
 import { labStackConfig, pulumiStackConfig } from "./config";
-import { examine } from "./examine";
+import { defaultSince, examine } from "./examine";
 import { doctorReport, renderTable } from "./report";
 import { parseListen, startMonitor } from "./watch";
 
@@ -59,7 +59,7 @@ const doctorCommand: CommandHelp = {
 };
 
 function sinceFrom(text: string | undefined, now: Date): Date {
-  if (text === undefined) return new Date(now.getTime() - 24 * 3_600_000);
+  if (text === undefined) return defaultSince(now);
   if (/^\d+(\.\d+)?$/.test(text)) return new Date(now.getTime() - Number(text) * 3_600_000);
   const time = Date.parse(text);
   if (Number.isNaN(time))

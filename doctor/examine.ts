@@ -7,6 +7,11 @@ import type { Finding } from "./checks";
 import { diagnose } from "./diagnose";
 import { gatherFacts } from "./gather";
 
+/** The events the doctor reads when not told otherwise: those of the last 24 hours. */
+export function defaultSince(now: Date): Date {
+  return new Date(now.getTime() - 24 * 3_600_000);
+}
+
 export interface ExamineOptions {
   /** Events before this are not read. */
   since: Date;
